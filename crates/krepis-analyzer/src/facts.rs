@@ -1,0 +1,1021 @@
+//! Owned per-module facts, extracted from the oxc AST in one walk.
+//!
+//! Rules never see the AST: they read these facts, so a file is parsed once and an edit that
+//! leaves a module's facts unchanged re-runs nothing downstream.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use oxc_allocator::Allocator;
+use oxc_ast::ast::*;
+use oxc_ast_visit::{Visit, walk};
+use oxc_parser::{ParseOptions, Parser};
+use oxc_span::{GetSpan, SourceType, Span};
+use oxc_syntax::scope::ScopeFlags;
+
+use crate::diagnostic::TextRange;
+
+/// Everything the rules need to know about one module.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ModuleFacts {
+    pub imports: Vec<ImportFact>,
+    pub exports: Vec<ExportFact>,
+    pub functions: Vec<FunctionFact>,
+    pub calls: Vec<CallFact>,
+    /// Names bound at the top level (imports, declarations), to know what a fix must import.
+    pub top_level_names: Vec<String>,
+    /// Where a new import statement goes: the start of the first import, else of the first statement.
+    pub import_insert_offset: u32,
+    pub syntax_errors: Vec<SyntaxError>,
+}
+
+impl ModuleFacts {
+    /// Whether `name` is bound at the module's top level.
+    pub fn has_top_level_name(&self, name: &str) -> bool {
+        self.top_level_names.iter().any(|n| n == name)
+    }
+}
+
+/// A parse error, with the span oxc points at.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SyntaxError {
+    pub message: String,
+    pub range: TextRange,
+}
+
+/// How a module names another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ImportKind {
+    /// `import … from "x"` or `import "x"`.
+    Static,
+    /// `export … from "x"` / `export * from "x"`.
+    ReExport,
+    /// `import("x")` with a literal specifier.
+    Dynamic,
+    /// `require("x")`.
+    Require,
+    /// `import x = require("x")`.
+    ImportEquals,
+}
+
+/// One imported name: `imported` is `default`, `*` for a namespace, or the exported name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ImportedName {
+    pub imported: String,
+    pub local: String,
+    pub range: TextRange,
+    pub type_only: bool,
+}
+
+/// One module reference.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ImportFact {
+    pub specifier: String,
+    /// The specifier's string literal, quotes included.
+    pub range: TextRange,
+    pub kind: ImportKind,
+    /// `import type …` / `export type … from` (every name type-only).
+    pub type_only: bool,
+    pub names: Vec<ImportedName>,
+}
+
+/// One exported name and what it refers to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ExportFact {
+    /// The name other modules import (`default` for the default export, `*` for `export *`).
+    pub exported: String,
+    /// The local binding, or the name in the source module for a re-export.
+    pub local: String,
+    /// For re-exports: the index into `imports` of the module it comes from.
+    pub from_import: Option<u32>,
+}
+
+/// How a function came to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FunctionKind {
+    /// `function f() {}` (also overload signatures and `declare function`).
+    Declaration,
+    /// A function expression or arrow bound to a variable.
+    Variable,
+    /// A class method (`abstract` ones too).
+    Method,
+    /// A class field holding a function.
+    ClassField,
+    /// An object-literal method or a property holding a function.
+    ObjectMember,
+    /// An interface or type-literal method signature, or a property typed as a function.
+    Signature,
+    /// `export default function () {}` / `export default async () => …`.
+    DefaultExport,
+    /// A function passed straight to a call: `app.get("/", async (req) => …)`.
+    InlineCallback,
+    /// Any other function value (returned, in an array, immediately invoked…).
+    Anonymous,
+}
+
+/// One parameter.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ParamFact {
+    /// The bound name for a plain identifier parameter.
+    pub name: Option<String>,
+    /// The annotated type's name: `KrepisContext`, or `core.KrepisContext` for a qualified name.
+    pub type_name: Option<String>,
+    pub range: TextRange,
+    pub is_rest: bool,
+}
+
+/// One function, method or signature.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FunctionFact {
+    pub name: String,
+    /// What to underline: the name, or the keyword of an anonymous function.
+    pub name_range: TextRange,
+    pub kind: FunctionKind,
+    pub is_async: bool,
+    /// The declared return type, as written.
+    pub return_type: Option<String>,
+    pub params: Vec<ParamFact>,
+    /// The parameter list; includes the parentheses when there are some.
+    pub params_range: TextRange,
+    /// `false` only for `x => …`.
+    pub params_parenthesized: bool,
+    pub range: TextRange,
+    /// The class, interface or type alias the function belongs to.
+    pub container: Option<String>,
+    /// The index of the enclosing function, if any.
+    pub parent: Option<u32>,
+    /// Whether the body has `return <value>;` (its own, not a nested function's).
+    pub returns_value: bool,
+    pub has_body: bool,
+}
+
+impl FunctionFact {
+    /// Whether the declared return type is `Promise<…>`.
+    pub fn returns_promise(&self) -> bool {
+        self.return_type.as_deref().is_some_and(|t| t.starts_with("Promise<") || t == "Promise")
+    }
+}
+
+/// The first argument of a call, summarised.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ArgumentFact {
+    /// A plain identifier.
+    Identifier(String),
+    /// `a.b.c`, `a.b()`, `a?.b` — rooted at the identifier `root`.
+    Derived { root: String },
+    /// A call to a plain function: `createContext(…)`.
+    Call { callee: String },
+    ObjectLiteral,
+    Other,
+}
+
+/// The callee of a call.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Callee {
+    /// `f(…)`.
+    Name(String),
+    /// `object.path.method(…)`; `object` is `this`, an identifier or a dotted path.
+    Member { object: String, property: String },
+    Other,
+}
+
+/// One call expression.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CallFact {
+    pub callee: Callee,
+    /// The callee name (or member property) to underline.
+    pub name_range: TextRange,
+    /// Offset just after the opening parenthesis of the arguments.
+    pub args_start: u32,
+    pub first_argument: Option<(ArgumentFact, TextRange)>,
+    pub argument_count: u32,
+    pub enclosing_function: Option<u32>,
+}
+
+/// Whether `path` looks like a module Krepis checks, by extension.
+pub fn is_checkable_path(path: &Path) -> bool {
+    source_type_for(path).is_some()
+}
+
+fn source_type_for(path: &Path) -> Option<SourceType> {
+    let ext = path.extension()?.to_str()?;
+    let source_type = match ext {
+        "ts" | "mts" | "cts" => SourceType::ts(),
+        "tsx" => SourceType::tsx(),
+        "js" | "mjs" => SourceType::mjs(),
+        "jsx" => SourceType::jsx(),
+        "cjs" => SourceType::cjs(),
+        _ => return None,
+    };
+    let name = path.file_name()?.to_str()?;
+    if name.ends_with(".d.ts") || name.ends_with(".d.mts") || name.ends_with(".d.cts") {
+        return Some(SourceType::d_ts());
+    }
+    Some(source_type)
+}
+
+/// Parses `text` (named `path`, which decides TS/TSX/JS) into facts.
+pub fn extract(path: &Path, text: &str) -> ModuleFacts {
+    let source_type = source_type_for(path).unwrap_or_else(SourceType::ts);
+    let allocator = Allocator::default();
+    let options = ParseOptions { parse_regular_expression: false, ..ParseOptions::default() };
+    let ret = Parser::new(&allocator, text, source_type).with_options(options).parse();
+    let mut facts = ModuleFacts::default();
+    for error in ret.diagnostics.errors() {
+        let range = error
+            .labels
+            .iter()
+            .next()
+            .map(|l| TextRange::new(l.offset() as u32, (l.offset() + l.len()) as u32))
+            .unwrap_or_default();
+        facts.syntax_errors.push(SyntaxError { message: error.message.to_string(), range });
+    }
+    if ret.panicked {
+        if facts.syntax_errors.is_empty() {
+            facts.syntax_errors.push(SyntaxError {
+                message: "the file could not be parsed".into(),
+                range: TextRange::default(),
+            });
+        }
+        return facts;
+    }
+    let mut collector = Collector::new(text, &mut facts);
+    collector.visit_program(&ret.program);
+    collector.finish(&ret.program);
+    facts
+}
+
+#[derive(Clone)]
+struct Binding {
+    name: String,
+    range: TextRange,
+    kind: FunctionKind,
+    container: Option<String>,
+}
+
+struct Collector<'t> {
+    text: &'t str,
+    facts: &'t mut ModuleFacts,
+    /// Names for function nodes, keyed by the node's span start, set by the parent before the walk.
+    bindings: HashMap<u32, Binding>,
+    inline_callbacks: HashSet<u32>,
+    function_stack: Vec<u32>,
+    containers: Vec<String>,
+}
+
+impl<'t> Collector<'t> {
+    fn new(text: &'t str, facts: &'t mut ModuleFacts) -> Self {
+        Self {
+            text,
+            facts,
+            bindings: HashMap::new(),
+            inline_callbacks: HashSet::new(),
+            function_stack: Vec::new(),
+            containers: Vec::new(),
+        }
+    }
+
+    fn slice(&self, span: Span) -> &'t str {
+        self.text.get(span.start as usize..span.end as usize).unwrap_or("")
+    }
+
+    fn finish(&mut self, program: &Program<'_>) {
+        let mut first_import = None;
+        for statement in &program.body {
+            let names = &mut self.facts.top_level_names;
+            match statement {
+                Statement::ImportDeclaration(decl) => {
+                    first_import.get_or_insert(decl.span.start);
+                    for spec in decl.specifiers.iter().flatten() {
+                        names.push(spec.local().name.to_string());
+                    }
+                }
+                Statement::TSImportEqualsDeclaration(decl) => names.push(decl.id.name.to_string()),
+                Statement::ExportDeclaration(export) => declared_names(&export.declaration, names),
+                Statement::ExportDefaultDeclaration(export) => match &export.declaration {
+                    ExportDefaultDeclarationKind::FunctionDeclaration(f) => {
+                        names.extend(f.id.as_ref().map(|id| id.name.to_string()))
+                    }
+                    ExportDefaultDeclarationKind::ClassDeclaration(c) => {
+                        names.extend(c.id.as_ref().map(|id| id.name.to_string()))
+                    }
+                    ExportDefaultDeclarationKind::TSInterfaceDeclaration(i) => {
+                        names.push(i.id.name.to_string())
+                    }
+                    _ => {}
+                },
+                other => {
+                    if let Some(declaration) = other.as_declaration() {
+                        declared_names(declaration, names);
+                    }
+                }
+            }
+        }
+        let first_statement = program.body.first().map(|s| s.span().start);
+        let offset = first_import.or(first_statement).unwrap_or(program.span.end);
+        // Insert at the start of that line, so the new import keeps the file's indentation.
+        let line_start = self.text[..offset as usize].rfind('\n').map_or(0, |i| i + 1);
+        self.facts.import_insert_offset = line_start as u32;
+    }
+
+    fn add_import(&mut self, specifier: &StringLiteral<'_>, kind: ImportKind, type_only: bool, names: Vec<ImportedName>) -> u32 {
+        self.facts.imports.push(ImportFact {
+            specifier: specifier.value.to_string(),
+            range: specifier.span.into(),
+            kind,
+            type_only,
+            names,
+        });
+        (self.facts.imports.len() - 1) as u32
+    }
+
+    fn params(&self, params: &FormalParameters<'_>) -> Vec<ParamFact> {
+        let mut out: Vec<ParamFact> = params
+            .items
+            .iter()
+            .map(|p| ParamFact {
+                name: binding_name(&p.pattern),
+                type_name: p.type_annotation.as_ref().and_then(|t| type_name(&t.type_annotation)),
+                range: p.span.into(),
+                is_rest: false,
+            })
+            .collect();
+        if let Some(rest) = &params.rest {
+            out.push(ParamFact {
+                name: binding_name(&rest.rest.argument),
+                type_name: None,
+                range: rest.span.into(),
+                is_rest: true,
+            });
+        }
+        out
+    }
+
+    fn return_type(&self, annotation: Option<&TSTypeAnnotation<'_>>) -> Option<String> {
+        annotation.map(|t| self.slice(t.type_annotation.span()).trim().to_string())
+    }
+
+    /// Records a function and returns its index; the caller walks the body and pops.
+    #[allow(clippy::too_many_arguments)]
+    fn push_function(
+        &mut self,
+        span: Span,
+        fallback_name_range: TextRange,
+        is_async: bool,
+        params: &FormalParameters<'_>,
+        return_type: Option<&TSTypeAnnotation<'_>>,
+        has_body: bool,
+        own_name: Option<(&str, Span)>,
+        default_kind: FunctionKind,
+    ) -> u32 {
+        let binding = self.bindings.remove(&span.start).or_else(|| {
+            if self.inline_callbacks.remove(&span.start) {
+                return Some(Binding {
+                    name: "<callback>".into(),
+                    range: fallback_name_range,
+                    kind: FunctionKind::InlineCallback,
+                    container: None,
+                });
+            }
+            own_name.map(|(name, range)| Binding {
+                name: name.to_string(),
+                range: range.into(),
+                kind: default_kind,
+                container: None,
+            })
+        });
+        let binding = binding.unwrap_or(Binding {
+            name: "<anonymous>".into(),
+            range: fallback_name_range,
+            kind: FunctionKind::Anonymous,
+            container: None,
+        });
+        let parenthesized = self.text.as_bytes().get(params.span.start as usize) == Some(&b'(');
+        let fact = FunctionFact {
+            name: binding.name,
+            name_range: binding.range,
+            kind: binding.kind,
+            is_async,
+            return_type: self.return_type(return_type),
+            params: self.params(params),
+            params_range: params.span.into(),
+            params_parenthesized: parenthesized,
+            range: span.into(),
+            container: binding.container,
+            parent: self.function_stack.last().copied(),
+            returns_value: false,
+            has_body,
+        };
+        self.facts.functions.push(fact);
+        (self.facts.functions.len() - 1) as u32
+    }
+
+    fn bind(&mut self, value: &Expression<'_>, binding: Binding) {
+        match value.get_inner_expression() {
+            Expression::ArrowFunctionExpression(arrow) => {
+                self.bindings.insert(arrow.span.start, binding);
+            }
+            Expression::FunctionExpression(function) => {
+                self.bindings.insert(function.span.start, binding);
+            }
+            _ => {}
+        }
+    }
+
+    fn keyword_range(&self, span: Span) -> TextRange {
+        // Underline the leading keyword(s) of an anonymous function: `async`, `function` or `(`.
+        let text = self.slice(span);
+        let len = text.find(['(', ' ', '<']).filter(|&l| l > 0).unwrap_or(text.len().min(1));
+        TextRange::new(span.start, span.start + len as u32)
+    }
+}
+
+fn declared_names(declaration: &Declaration<'_>, names: &mut Vec<String>) {
+    match declaration {
+        Declaration::VariableDeclaration(decl) => {
+            for d in &decl.declarations {
+                names.extend(binding_name(&d.id));
+            }
+        }
+        Declaration::FunctionDeclaration(f) => names.extend(f.id.as_ref().map(|id| id.name.to_string())),
+        Declaration::ClassDeclaration(c) => names.extend(c.id.as_ref().map(|id| id.name.to_string())),
+        Declaration::TSTypeAliasDeclaration(t) => names.push(t.id.name.to_string()),
+        Declaration::TSInterfaceDeclaration(i) => names.push(i.id.name.to_string()),
+        Declaration::TSEnumDeclaration(e) => names.push(e.id.name.to_string()),
+        _ => {}
+    }
+}
+
+fn binding_name(pattern: &BindingPattern<'_>) -> Option<String> {
+    match pattern {
+        BindingPattern::BindingIdentifier(id) => Some(id.name.to_string()),
+        BindingPattern::AssignmentPattern(assign) => binding_name(&assign.left),
+        _ => None,
+    }
+}
+
+fn type_name(ty: &TSType<'_>) -> Option<String> {
+    fn name_of(name: &TSTypeName<'_>) -> Option<String> {
+        match name {
+            TSTypeName::IdentifierReference(id) => Some(id.name.to_string()),
+            TSTypeName::QualifiedName(q) => Some(format!("{}.{}", name_of(&q.left)?, q.right.name)),
+            TSTypeName::ThisExpression(_) => None,
+        }
+    }
+    match ty {
+        TSType::TSTypeReference(reference) => name_of(&reference.type_name),
+        _ => None,
+    }
+}
+
+fn property_key_name(key: &PropertyKey<'_>) -> Option<String> {
+    match key {
+        PropertyKey::StaticIdentifier(id) => Some(id.name.to_string()),
+        PropertyKey::PrivateIdentifier(id) => Some(format!("#{}", id.name)),
+        PropertyKey::StringLiteral(s) => Some(s.value.to_string()),
+        _ => None,
+    }
+}
+
+fn module_export_name(name: &ModuleExportName<'_>) -> String {
+    match name {
+        ModuleExportName::IdentifierName(id) => id.name.to_string(),
+        ModuleExportName::IdentifierReference(id) => id.name.to_string(),
+        ModuleExportName::StringLiteral(s) => s.value.to_string(),
+    }
+}
+
+/// `a`, `this`, `a.b.c` → the dotted path; anything else → `None`.
+fn dotted_path(expr: &Expression<'_>) -> Option<String> {
+    match expr.get_inner_expression() {
+        Expression::Identifier(id) => Some(id.name.to_string()),
+        Expression::ThisExpression(_) => Some("this".into()),
+        Expression::StaticMemberExpression(member) => {
+            Some(format!("{}.{}", dotted_path(&member.object)?, member.property.name))
+        }
+        _ => None,
+    }
+}
+
+/// The identifier an expression chain starts from: `ctx` in `ctx.child("x").with(y)`.
+fn root_identifier<'a>(expr: &'a Expression<'a>) -> Option<&'a str> {
+    match expr.get_inner_expression() {
+        Expression::Identifier(id) => Some(id.name.as_str()),
+        Expression::StaticMemberExpression(m) => root_identifier(&m.object),
+        Expression::ComputedMemberExpression(m) => root_identifier(&m.object),
+        Expression::CallExpression(c) => match c.callee.get_inner_expression() {
+            Expression::StaticMemberExpression(m) => root_identifier(&m.object),
+            _ => None,
+        },
+        Expression::ChainExpression(chain) => match &chain.expression {
+            ChainElement::StaticMemberExpression(m) => root_identifier(&m.object),
+            ChainElement::CallExpression(c) => match c.callee.get_inner_expression() {
+                Expression::StaticMemberExpression(m) => root_identifier(&m.object),
+                _ => None,
+            },
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn summarize_argument(expr: &Expression<'_>) -> ArgumentFact {
+    let inner = expr.get_inner_expression();
+    match inner {
+        Expression::Identifier(id) => ArgumentFact::Identifier(id.name.to_string()),
+        Expression::ObjectExpression(_) => ArgumentFact::ObjectLiteral,
+        Expression::CallExpression(call) => {
+            if let Expression::Identifier(id) = call.callee.get_inner_expression() {
+                return ArgumentFact::Call { callee: id.name.to_string() };
+            }
+            root_identifier(inner).map_or(ArgumentFact::Other, |r| ArgumentFact::Derived { root: r.into() })
+        }
+        _ => root_identifier(inner).map_or(ArgumentFact::Other, |r| ArgumentFact::Derived { root: r.into() }),
+    }
+}
+
+impl<'a> Visit<'a> for Collector<'_> {
+    fn visit_import_declaration(&mut self, it: &ImportDeclaration<'a>) {
+        let type_only = it.import_kind.is_type();
+        let names = it
+            .specifiers
+            .iter()
+            .flatten()
+            .map(|spec| match spec {
+                ImportDeclarationSpecifier::ImportSpecifier(s) => ImportedName {
+                    imported: module_export_name(&s.imported),
+                    local: s.local.name.to_string(),
+                    range: s.span.into(),
+                    type_only: type_only || s.import_kind.is_type(),
+                },
+                ImportDeclarationSpecifier::ImportDefaultSpecifier(s) => ImportedName {
+                    imported: "default".into(),
+                    local: s.local.name.to_string(),
+                    range: s.span.into(),
+                    type_only,
+                },
+                ImportDeclarationSpecifier::ImportNamespaceSpecifier(s) => ImportedName {
+                    imported: "*".into(),
+                    local: s.local.name.to_string(),
+                    range: s.span.into(),
+                    type_only,
+                },
+            })
+            .collect();
+        self.add_import(&it.source, ImportKind::Static, type_only, names);
+    }
+
+    fn visit_export_from_declaration(&mut self, it: &ExportFromDeclaration<'a>) {
+        let type_only = it.export_kind.is_type();
+        let names: Vec<ImportedName> = it
+            .specifiers
+            .iter()
+            .map(|s| ImportedName {
+                imported: module_export_name(&s.local),
+                local: module_export_name(&s.exported),
+                range: s.span.into(),
+                type_only: type_only || s.export_kind.is_type(),
+            })
+            .collect();
+        let index = self.add_import(&it.source, ImportKind::ReExport, type_only, names.clone());
+        for name in names {
+            self.facts.exports.push(ExportFact {
+                exported: name.local,
+                local: name.imported,
+                from_import: Some(index),
+            });
+        }
+    }
+
+    fn visit_export_all_declaration(&mut self, it: &ExportAllDeclaration<'a>) {
+        let exported = it.exported.as_ref().map(module_export_name);
+        let names = exported
+            .iter()
+            .map(|e| ImportedName {
+                imported: "*".into(),
+                local: e.clone(),
+                range: it.span.into(),
+                type_only: it.export_kind.is_type(),
+            })
+            .collect();
+        let index = self.add_import(&it.source, ImportKind::ReExport, it.export_kind.is_type(), names);
+        self.facts.exports.push(ExportFact {
+            exported: exported.unwrap_or_else(|| "*".into()),
+            local: "*".into(),
+            from_import: Some(index),
+        });
+    }
+
+    fn visit_export_named_declaration(&mut self, it: &ExportNamedDeclaration<'a>) {
+        for s in &it.specifiers {
+            self.facts.exports.push(ExportFact {
+                exported: module_export_name(&s.exported),
+                local: module_export_name(&s.local),
+                from_import: None,
+            });
+        }
+        walk::walk_export_named_declaration(self, it);
+    }
+
+    fn visit_export_declaration(&mut self, it: &ExportDeclaration<'a>) {
+        let mut names = Vec::new();
+        declared_names(&it.declaration, &mut names);
+        for name in names {
+            self.facts.exports.push(ExportFact { exported: name.clone(), local: name, from_import: None });
+        }
+        walk::walk_export_declaration(self, it);
+    }
+
+    fn visit_export_default_declaration(&mut self, it: &ExportDefaultDeclaration<'a>) {
+        let keyword = TextRange::new(it.span.start, (it.span.start + 14).min(it.span.end));
+        let binding = Binding {
+            name: "default".into(),
+            range: keyword,
+            kind: FunctionKind::DefaultExport,
+            container: None,
+        };
+        let local = match &it.declaration {
+            ExportDefaultDeclarationKind::FunctionDeclaration(f) => match &f.id {
+                Some(id) => id.name.to_string(),
+                None => {
+                    self.bindings.insert(f.span.start, binding);
+                    "default".into()
+                }
+            },
+            ExportDefaultDeclarationKind::ClassDeclaration(c) => {
+                c.id.as_ref().map_or_else(|| "default".into(), |id| id.name.to_string())
+            }
+            ExportDefaultDeclarationKind::TSInterfaceDeclaration(i) => i.id.name.to_string(),
+            other => match other.as_expression() {
+                Some(Expression::Identifier(id)) => id.name.to_string(),
+                Some(expr) => {
+                    self.bind(expr, binding);
+                    "default".into()
+                }
+                None => "default".into(),
+            },
+        };
+        self.facts.exports.push(ExportFact { exported: "default".into(), local, from_import: None });
+        walk::walk_export_default_declaration(self, it);
+    }
+
+    fn visit_ts_import_equals_declaration(&mut self, it: &TSImportEqualsDeclaration<'a>) {
+        if let TSModuleReference::ExternalModuleReference(ext) = &it.module_reference {
+            let names = vec![ImportedName {
+                imported: "*".into(),
+                local: it.id.name.to_string(),
+                range: it.id.span.into(),
+                type_only: it.import_kind.is_type(),
+            }];
+            self.add_import(&ext.expression, ImportKind::ImportEquals, it.import_kind.is_type(), names);
+        }
+        walk::walk_ts_import_equals_declaration(self, it);
+    }
+
+    fn visit_import_expression(&mut self, it: &ImportExpression<'a>) {
+        if let Expression::StringLiteral(source) = &it.source {
+            self.add_import(source, ImportKind::Dynamic, false, Vec::new());
+        } else if let Expression::TemplateLiteral(t) = &it.source
+            && t.expressions.is_empty()
+            && let Some(quasi) = t.quasis.first()
+        {
+            let specifier = quasi.value.cooked.as_ref().map_or_else(|| quasi.value.raw.to_string(), |c| c.to_string());
+            self.facts.imports.push(ImportFact {
+                specifier,
+                range: t.span.into(),
+                kind: ImportKind::Dynamic,
+                type_only: false,
+                names: Vec::new(),
+            });
+        }
+        walk::walk_import_expression(self, it);
+    }
+
+    fn visit_call_expression(&mut self, it: &CallExpression<'a>) {
+        let callee_inner = it.callee.get_inner_expression();
+        if let Expression::Identifier(id) = callee_inner
+            && id.name == "require"
+            && it.arguments.len() == 1
+            && let Some(Expression::StringLiteral(source)) = it.arguments[0].as_expression()
+        {
+            self.add_import(source, ImportKind::Require, false, Vec::new());
+        }
+        let (callee, name_range) = match callee_inner {
+            Expression::Identifier(id) => (Callee::Name(id.name.to_string()), id.span.into()),
+            Expression::StaticMemberExpression(member) => match dotted_path(&member.object) {
+                Some(object) => (
+                    Callee::Member { object, property: member.property.name.to_string() },
+                    member.property.span.into(),
+                ),
+                None => (Callee::Other, member.property.span.into()),
+            },
+            other => (Callee::Other, other.span().into()),
+        };
+        let after_callee = it.type_arguments.as_ref().map_or(it.callee.span().end, |t| t.span.end);
+        let args_start = self.text[after_callee as usize..it.span.end as usize]
+            .find('(')
+            .map_or(after_callee, |i| after_callee + i as u32 + 1);
+        let first_argument = it.arguments.first().map(|arg| {
+            let summary = arg.as_expression().map_or(ArgumentFact::Other, summarize_argument);
+            (summary, TextRange::from(arg.span()))
+        });
+        self.facts.calls.push(CallFact {
+            callee,
+            name_range,
+            args_start,
+            first_argument,
+            argument_count: it.arguments.len() as u32,
+            enclosing_function: self.function_stack.last().copied(),
+        });
+        for arg in &it.arguments {
+            match arg.as_expression().map(|e| e.get_inner_expression()) {
+                Some(Expression::ArrowFunctionExpression(f)) => {
+                    self.inline_callbacks.insert(f.span.start);
+                }
+                Some(Expression::FunctionExpression(f)) => {
+                    self.inline_callbacks.insert(f.span.start);
+                }
+                _ => {}
+            }
+        }
+        walk::walk_call_expression(self, it);
+    }
+
+    fn visit_variable_declarator(&mut self, it: &VariableDeclarator<'a>) {
+        if let (BindingPattern::BindingIdentifier(id), Some(init)) = (&it.id, &it.init) {
+            let binding = Binding {
+                name: id.name.to_string(),
+                range: id.span.into(),
+                kind: FunctionKind::Variable,
+                container: None,
+            };
+            self.bind(init, binding);
+        }
+        walk::walk_variable_declarator(self, it);
+    }
+
+    fn visit_class(&mut self, it: &Class<'a>) {
+        let name = it.id.as_ref().map_or_else(|| "<class>".to_string(), |id| id.name.to_string());
+        self.containers.push(name);
+        walk::walk_class(self, it);
+        self.containers.pop();
+    }
+
+    fn visit_ts_interface_declaration(&mut self, it: &TSInterfaceDeclaration<'a>) {
+        self.containers.push(it.id.name.to_string());
+        walk::walk_ts_interface_declaration(self, it);
+        self.containers.pop();
+    }
+
+    fn visit_ts_type_alias_declaration(&mut self, it: &TSTypeAliasDeclaration<'a>) {
+        self.containers.push(it.id.name.to_string());
+        walk::walk_ts_type_alias_declaration(self, it);
+        self.containers.pop();
+    }
+
+    fn visit_method_definition(&mut self, it: &MethodDefinition<'a>) {
+        if it.kind == MethodDefinitionKind::Method
+            && let Some(name) = property_key_name(&it.key)
+        {
+            self.bindings.insert(
+                it.value.span.start,
+                Binding {
+                    name,
+                    range: it.key.span().into(),
+                    kind: FunctionKind::Method,
+                    container: self.containers.last().cloned(),
+                },
+            );
+        }
+        walk::walk_method_definition(self, it);
+    }
+
+    fn visit_property_definition(&mut self, it: &PropertyDefinition<'a>) {
+        if let (Some(value), Some(name)) = (&it.value, property_key_name(&it.key)) {
+            let binding = Binding {
+                name,
+                range: it.key.span().into(),
+                kind: FunctionKind::ClassField,
+                container: self.containers.last().cloned(),
+            };
+            self.bind(value, binding);
+        }
+        walk::walk_property_definition(self, it);
+    }
+
+    fn visit_object_property(&mut self, it: &ObjectProperty<'a>) {
+        if let Some(name) = property_key_name(&it.key) {
+            let binding = Binding {
+                name,
+                range: it.key.span().into(),
+                kind: FunctionKind::ObjectMember,
+                container: None,
+            };
+            self.bind(&it.value, binding);
+        }
+        walk::walk_object_property(self, it);
+    }
+
+    fn visit_ts_method_signature(&mut self, it: &TSMethodSignature<'a>) {
+        if it.kind == TSMethodSignatureKind::Method
+            && let Some(name) = property_key_name(&it.key)
+        {
+            self.bindings.insert(
+                it.span.start,
+                Binding {
+                    name,
+                    range: it.key.span().into(),
+                    kind: FunctionKind::Signature,
+                    container: self.containers.last().cloned(),
+                },
+            );
+            let range = TextRange::from(it.key.span());
+            self.push_function(it.span, range, false, &it.params, it.return_type.as_deref(), false, None, FunctionKind::Signature);
+        }
+        walk::walk_ts_method_signature(self, it);
+    }
+
+    fn visit_ts_property_signature(&mut self, it: &TSPropertySignature<'a>) {
+        if let (Some(name), Some(annotation)) = (property_key_name(&it.key), &it.type_annotation)
+            && let TSType::TSFunctionType(function) = &annotation.type_annotation
+        {
+            self.bindings.insert(
+                function.span.start,
+                Binding {
+                    name,
+                    range: it.key.span().into(),
+                    kind: FunctionKind::Signature,
+                    container: self.containers.last().cloned(),
+                },
+            );
+            let range = TextRange::from(it.key.span());
+            self.push_function(function.span, range, false, &function.params, Some(&function.return_type), false, None, FunctionKind::Signature);
+        }
+        walk::walk_ts_property_signature(self, it);
+    }
+
+    fn visit_function(&mut self, it: &Function<'a>, flags: ScopeFlags) {
+        let fallback = self.keyword_range(it.span);
+        let own_name = it.id.as_ref().map(|id| (id.name.as_str(), id.span));
+        let default_kind = match it.r#type {
+            FunctionType::FunctionDeclaration | FunctionType::TSDeclareFunction => FunctionKind::Declaration,
+            _ => FunctionKind::Anonymous,
+        };
+        let index = self.push_function(
+            it.span,
+            fallback,
+            it.r#async,
+            &it.params,
+            it.return_type.as_deref(),
+            it.body.is_some(),
+            own_name,
+            default_kind,
+        );
+        self.function_stack.push(index);
+        walk::walk_function(self, it, flags);
+        self.function_stack.pop();
+    }
+
+    fn visit_arrow_function_expression(&mut self, it: &ArrowFunctionExpression<'a>) {
+        let fallback = self.keyword_range(it.span);
+        let index = self.push_function(
+            it.span,
+            fallback,
+            it.r#async,
+            &it.params,
+            it.return_type.as_deref(),
+            true,
+            None,
+            FunctionKind::Anonymous,
+        );
+        if it.is_expression() {
+            self.facts.functions[index as usize].returns_value = true;
+        }
+        self.function_stack.push(index);
+        walk::walk_arrow_function_expression(self, it);
+        self.function_stack.pop();
+    }
+
+    fn visit_return_statement(&mut self, it: &ReturnStatement<'a>) {
+        if it.argument.is_some()
+            && let Some(&current) = self.function_stack.last()
+        {
+            self.facts.functions[current as usize].returns_value = true;
+        }
+        walk::walk_return_statement(self, it);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts(text: &str) -> ModuleFacts {
+        extract(Path::new("a.ts"), text)
+    }
+
+    #[test]
+    fn functions_of_every_form_are_named() {
+        let f = facts(
+            r#"
+export async function load(ctx: KrepisContext, id: string) {}
+const save = async (order: Order) => {};
+const find = async function (id) {};
+class Repo { async get(id: string) {} field = async () => {}; static sync() {} }
+interface Port { load(id: string): Promise<Order>; size(): number; cb: (x: number) => Promise<void> }
+abstract class Base { abstract run(): Promise<void> }
+const obj = { async m() {}, p: async () => {} };
+app.get("/", async (req) => {});
+function later(): Promise<void> { return Promise.resolve() }
+x => x;
+"#,
+        );
+        let summary: Vec<(String, FunctionKind, bool, bool)> = f
+            .functions
+            .iter()
+            .map(|f| (f.name.clone(), f.kind, f.is_async, f.returns_promise()))
+            .collect();
+        use FunctionKind::*;
+        let expected: Vec<(String, FunctionKind, bool, bool)> = vec![
+            ("load", Declaration, true, false),
+            ("save", Variable, true, false),
+            ("find", Variable, true, false),
+            ("get", Method, true, false),
+            ("field", ClassField, true, false),
+            ("sync", Method, false, false),
+            ("load", Signature, false, true),
+            ("size", Signature, false, false),
+            ("cb", Signature, false, true),
+            ("run", Method, false, true),
+            ("m", ObjectMember, true, false),
+            ("p", ObjectMember, true, false),
+            ("<callback>", InlineCallback, true, false),
+            ("later", Declaration, false, true),
+            ("<anonymous>", Anonymous, false, false),
+        ]
+        .into_iter()
+        .map(|(n, k, a, p)| (n.to_string(), k, a, p))
+        .collect();
+        assert_eq!(summary, expected);
+        let load = &f.functions[0];
+        assert_eq!(load.params[0].type_name.as_deref(), Some("KrepisContext"));
+        assert_eq!(load.params[0].name.as_deref(), Some("ctx"));
+        assert!(load.params_parenthesized);
+        assert!(!f.functions.last().unwrap().params_parenthesized);
+        assert_eq!(f.functions[3].container.as_deref(), Some("Repo"));
+        assert_eq!(f.functions[6].container.as_deref(), Some("Port"));
+    }
+
+    #[test]
+    fn imports_of_every_form() {
+        let f = facts(
+            r#"import type { A } from "./a.ts";
+import B, * as C from "./b";
+export { d } from "../d.js";
+export * from "./e";
+const f = await import("./f.ts");
+const g = require("g");
+import h = require("./h");
+"#,
+        );
+        let summary: Vec<(&str, ImportKind, bool)> =
+            f.imports.iter().map(|i| (i.specifier.as_str(), i.kind, i.type_only)).collect();
+        assert_eq!(
+            summary,
+            vec![
+                ("./a.ts", ImportKind::Static, true),
+                ("./b", ImportKind::Static, false),
+                ("../d.js", ImportKind::ReExport, false),
+                ("./e", ImportKind::ReExport, false),
+                ("./f.ts", ImportKind::Dynamic, false),
+                ("g", ImportKind::Require, false),
+                ("./h", ImportKind::ImportEquals, false),
+            ]
+        );
+        assert_eq!(f.imports[1].names.iter().map(|n| n.imported.as_str()).collect::<Vec<_>>(), ["default", "*"]);
+        assert_eq!(&"import type { A } from \"./a.ts\";"[f.imports[0].range.start as usize..f.imports[0].range.end as usize], "\"./a.ts\"");
+        assert!(f.has_top_level_name("A") && f.has_top_level_name("C") && f.has_top_level_name("h"));
+        assert_eq!(f.import_insert_offset, 0);
+    }
+
+    #[test]
+    fn calls_record_callee_and_first_argument() {
+        let f = facts("async function a(ctx: C) { await this.repo.load(ctx.child(), 1); b(); c(createContext()); }");
+        assert_eq!(f.calls.len(), 5);
+        let load = &f.calls[0];
+        assert_eq!(load.callee, Callee::Member { object: "this.repo".into(), property: "load".into() });
+        assert_eq!(load.first_argument.as_ref().map(|a| a.0.clone()), Some(ArgumentFact::Derived { root: "ctx".into() }));
+        assert_eq!(load.enclosing_function, Some(0));
+        let b = f.calls.iter().find(|c| c.callee == Callee::Name("b".into())).unwrap();
+        assert_eq!(b.first_argument, None);
+        assert_eq!(&f.calls.iter().find(|c| c.callee == Callee::Name("c".into())).unwrap().first_argument.as_ref().unwrap().0, &ArgumentFact::Call { callee: "createContext".into() });
+    }
+
+    #[test]
+    fn syntax_errors_are_collected_not_fatal() {
+        let f = facts("async function ok(ctx: C) {}\nconst = ;\n");
+        assert!(!f.syntax_errors.is_empty());
+        let f = facts("\u{0}\u{1}binary");
+        assert!(!f.syntax_errors.is_empty());
+    }
+}

@@ -1,0 +1,287 @@
+//! The layer map: which layer owns a file, and which imports between layers are allowed.
+
+use crate::config::LayerConfig;
+
+/// A layer setting that cannot be used; `key` locates it in the config file.
+#[derive(Debug)]
+pub struct LayerError {
+    pub key: String,
+    pub message: String,
+}
+
+#[derive(Debug)]
+enum PathPattern {
+    Glob(globset::GlobMatcher),
+    /// A glob with `<name>` segments, matched as a regex whose groups are the captures.
+    Capture(regex::bytes::Regex),
+}
+
+/// One configured layer.
+#[derive(Debug)]
+pub struct Layer {
+    pub name: String,
+    pub allow: Vec<String>,
+    pub isolate: Option<String>,
+    pub patterns: Vec<String>,
+    compiled: Vec<PathPattern>,
+}
+
+/// Layers in the order they are tried.
+#[derive(Debug, Default)]
+pub struct LayerMap {
+    layers: Vec<Layer>,
+}
+
+/// The layer that owns a file, with the folder names its pattern captured.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LayerMatch {
+    pub layer: usize,
+    pub captures: Vec<(String, String)>,
+}
+
+impl LayerMatch {
+    fn capture(&self, name: &str) -> Option<&str> {
+        self.captures.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// Why an import between two layered files is not allowed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EdgeViolation {
+    /// The target's layer is not in the importer's `allow` list.
+    NotAllowed { from: String, to: String },
+    /// Same isolated layer, different captured folder.
+    Isolated { layer: String, capture: String, from: String, to: String },
+}
+
+const CAPTURE_MARK: &str = "KREPISCAPTURE";
+
+impl LayerMap {
+    /// Compiles and checks the configured layers.
+    pub fn new(configs: &[LayerConfig]) -> Result<Self, LayerError> {
+        let mut layers: Vec<Layer> = Vec::with_capacity(configs.len());
+        for config in configs {
+            let err = |message: String| LayerError { key: config.name.clone(), message };
+            if config.name.is_empty() {
+                return Err(LayerError { key: "name".into(), message: "a layer name must not be empty".into() });
+            }
+            if layers.iter().any(|l| l.name == config.name) {
+                return Err(err(format!("layer `{}` is defined twice", config.name)));
+            }
+            if config.paths.is_empty() {
+                return Err(err(format!("layer `{}` has no `paths`", config.name)));
+            }
+            let mut compiled = Vec::with_capacity(config.paths.len());
+            for pattern in &config.paths {
+                let (glob_text, captures) = split_captures(pattern).map_err(|m| LayerError {
+                    key: pattern.clone(),
+                    message: format!("layer `{}`: {m}", config.name),
+                })?;
+                if let Some(isolate) = &config.isolate
+                    && !captures.contains(isolate)
+                {
+                    return Err(LayerError {
+                        key: pattern.clone(),
+                        message: format!(
+                            "layer `{}` isolates by `{isolate}`, but the path `{pattern}` has no `<{isolate}>` segment",
+                            config.name
+                        ),
+                    });
+                }
+                let glob = globset::GlobBuilder::new(&glob_text)
+                    .literal_separator(true)
+                    .build()
+                    .map_err(|e| LayerError {
+                        key: pattern.clone(),
+                        message: format!("layer `{}`: invalid glob `{pattern}`: {e}", config.name),
+                    })?;
+                if captures.is_empty() {
+                    compiled.push(PathPattern::Glob(glob.compile_matcher()));
+                } else {
+                    let mut regex = glob.regex().to_string();
+                    for (i, name) in captures.iter().enumerate() {
+                        regex = regex.replacen(
+                            &format!("{CAPTURE_MARK}{i}X"),
+                            &format!("(?P<{name}>[^/]+)"),
+                            1,
+                        );
+                    }
+                    let regex = regex::bytes::Regex::new(&regex).map_err(|e| LayerError {
+                        key: pattern.clone(),
+                        message: format!("layer `{}`: cannot use `{pattern}`: {e}", config.name),
+                    })?;
+                    compiled.push(PathPattern::Capture(regex));
+                }
+            }
+            layers.push(Layer {
+                name: config.name.clone(),
+                allow: config.allow.clone(),
+                isolate: config.isolate.clone(),
+                patterns: config.paths.clone(),
+                compiled,
+            });
+        }
+        for layer in &layers {
+            for allowed in &layer.allow {
+                if !layers.iter().any(|l| &l.name == allowed) {
+                    return Err(LayerError {
+                        key: allowed.clone(),
+                        message: format!(
+                            "layer `{}` allows unknown layer `{allowed}`; known layers: {}",
+                            layer.name,
+                            layers.iter().map(|l| l.name.as_str()).collect::<Vec<_>>().join(", ")
+                        ),
+                    });
+                }
+            }
+        }
+        Ok(Self { layers })
+    }
+
+    pub fn layers(&self) -> &[Layer] {
+        &self.layers
+    }
+
+    pub fn name(&self, layer: usize) -> &str {
+        self.layers.get(layer).map_or("?", |l| l.name.as_str())
+    }
+
+    /// The first layer whose pattern matches `relative_path` (relative to the config, `/`-separated).
+    pub fn classify(&self, relative_path: &str) -> Option<LayerMatch> {
+        for (index, layer) in self.layers.iter().enumerate() {
+            for pattern in &layer.compiled {
+                match pattern {
+                    PathPattern::Glob(glob) => {
+                        if glob.is_match(relative_path) {
+                            return Some(LayerMatch { layer: index, captures: Vec::new() });
+                        }
+                    }
+                    PathPattern::Capture(regex) => {
+                        if let Some(caps) = regex.captures(relative_path.as_bytes()) {
+                            let captures = regex
+                                .capture_names()
+                                .flatten()
+                                .filter_map(|name| {
+                                    let value = caps.name(name)?;
+                                    Some((name.to_string(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
+                                })
+                                .collect();
+                            return Some(LayerMatch { layer: index, captures });
+                        }
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// Whether a file in `from` may import a file in `to`.
+    pub fn check_edge(&self, from: &LayerMatch, to: &LayerMatch) -> Result<(), EdgeViolation> {
+        let (Some(from_layer), Some(to_layer)) = (self.layers.get(from.layer), self.layers.get(to.layer))
+        else {
+            return Ok(());
+        };
+        if from.layer == to.layer {
+            if let Some(isolate) = &from_layer.isolate {
+                let (a, b) = (from.capture(isolate), to.capture(isolate));
+                if let (Some(a), Some(b)) = (a, b)
+                    && a != b
+                {
+                    return Err(EdgeViolation::Isolated {
+                        layer: from_layer.name.clone(),
+                        capture: isolate.clone(),
+                        from: a.to_string(),
+                        to: b.to_string(),
+                    });
+                }
+            }
+            return Ok(());
+        }
+        if from_layer.allow.iter().any(|a| a == &to_layer.name) {
+            Ok(())
+        } else {
+            Err(EdgeViolation::NotAllowed { from: from_layer.name.clone(), to: to_layer.name.clone() })
+        }
+    }
+}
+
+/// Replaces each `<name>` segment by a marker the glob keeps literally; returns the capture names.
+fn split_captures(pattern: &str) -> Result<(String, Vec<String>), String> {
+    let mut out = String::with_capacity(pattern.len());
+    let mut names = Vec::new();
+    let mut rest = pattern;
+    while let Some(open) = rest.find('<') {
+        let Some(close) = rest[open..].find('>') else {
+            return Err(format!("unclosed `<` in `{pattern}`"));
+        };
+        let name = &rest[open + 1..open + close];
+        let valid = !name.is_empty()
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !name.starts_with(|c: char| c.is_ascii_digit());
+        if !valid {
+            return Err(format!("`<{name}>` in `{pattern}` is not a capture name (letters, digits, `_`)"));
+        }
+        if names.iter().any(|n| n == name) {
+            return Err(format!("capture `<{name}>` appears twice in `{pattern}`"));
+        }
+        out.push_str(&rest[..open]);
+        out.push_str(&format!("{CAPTURE_MARK}{}X", names.len()));
+        names.push(name.to_string());
+        rest = &rest[open + close + 1..];
+    }
+    out.push_str(rest);
+    Ok((out, names))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layer(name: &str, paths: &[&str], allow: &[&str], isolate: Option<&str>) -> LayerConfig {
+        LayerConfig {
+            name: name.into(),
+            paths: paths.iter().map(|s| s.to_string()).collect(),
+            allow: allow.iter().map(|s| s.to_string()).collect(),
+            isolate: isolate.map(String::from),
+        }
+    }
+
+    #[test]
+    fn first_matching_layer_owns_the_file() {
+        let map = LayerMap::new(&[
+            layer("domain", &["**/domain/**"], &[], None),
+            layer("application", &["**/application/**"], &["domain"], None),
+        ])
+        .unwrap();
+        assert_eq!(map.classify("src/orders/domain/order.ts").map(|m| m.layer), Some(0));
+        assert_eq!(map.classify("domain/order.ts").map(|m| m.layer), Some(0));
+        assert_eq!(map.classify("src/application/domain/x.ts").map(|m| m.layer), Some(0));
+        assert_eq!(map.classify("src/main.ts"), None);
+        let (d, a) = (map.classify("domain/a.ts").unwrap(), map.classify("application/b.ts").unwrap());
+        assert!(map.check_edge(&a, &d).is_ok());
+        assert_eq!(
+            map.check_edge(&d, &a),
+            Err(EdgeViolation::NotAllowed { from: "domain".into(), to: "application".into() })
+        );
+    }
+
+    #[test]
+    fn captures_isolate_sibling_features() {
+        let map = LayerMap::new(&[layer("features", &["src/features/<feature>/**"], &[], Some("feature"))])
+            .unwrap();
+        let cart = map.classify("src/features/cart/ui/list.ts").unwrap();
+        let cart2 = map.classify("src/features/cart/model.ts").unwrap();
+        let users = map.classify("src/features/users/model.ts").unwrap();
+        assert_eq!(cart.captures, vec![("feature".to_string(), "cart".to_string())]);
+        assert!(map.check_edge(&cart, &cart2).is_ok());
+        assert!(matches!(map.check_edge(&cart, &users), Err(EdgeViolation::Isolated { .. })));
+        assert!(map.classify("src/features/readme.md").is_none());
+    }
+
+    #[test]
+    fn bad_patterns_are_reported() {
+        assert!(LayerMap::new(&[layer("a", &["src/<x/**"], &[], None)]).is_err());
+        assert!(LayerMap::new(&[layer("a", &["src/**"], &[], Some("feature"))]).is_err());
+        assert!(LayerMap::new(&[layer("a", &["src/**"], &[], None), layer("a", &["b/**"], &[], None)]).is_err());
+    }
+}

@@ -1,0 +1,13 @@
+//! Krepis analysis: configuration, parsing into per-module facts, the Salsa database, the project
+//! model (files, resolution, layers) and the rules with their fixes.
+//!
+//! This crate knows nothing of LSP, terminals or the kernel: `krepis-cli` and `krepis-lsp` are thin
+//! layers over [`Workspace`]. Arrows point one way: `facts` ← `db` ← `rules` ← `workspace`.
+
+pub mod config;
+pub mod diagnostic;
+pub mod facts;
+pub mod jsonc;
+pub mod layers;
+pub mod line_index;
+pub mod rules;
