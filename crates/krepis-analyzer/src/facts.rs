@@ -121,6 +121,8 @@ pub struct ParamFact {
     /// The annotated type's name: `KrepisContext`, or `core.KrepisContext` for a qualified name.
     pub type_name: Option<String>,
     pub range: TextRange,
+    /// The parameter as written, to move it without reading the file again.
+    pub text: String,
     pub is_rest: bool,
 }
 
@@ -337,6 +339,7 @@ impl<'t> Collector<'t> {
                 name: binding_name(&p.pattern),
                 type_name: p.type_annotation.as_ref().and_then(|t| type_name(&t.type_annotation)),
                 range: p.span.into(),
+                text: self.slice(p.span).to_string(),
                 is_rest: false,
             })
             .collect();
@@ -345,6 +348,7 @@ impl<'t> Collector<'t> {
                 name: binding_name(&rest.rest.argument),
                 type_name: None,
                 range: rest.span.into(),
+                text: self.slice(rest.span).to_string(),
                 is_rest: true,
             });
         }

@@ -5,9 +5,17 @@
 //! layers over [`Workspace`]. Arrows point one way: `facts` ← `db` ← `rules` ← `workspace`.
 
 pub mod config;
+pub mod db;
 pub mod diagnostic;
 pub mod facts;
 pub mod jsonc;
 pub mod layers;
 pub mod line_index;
+pub mod project;
+pub mod resolve;
 pub mod rules;
+#[doc(hidden)]
+pub mod testing;
+pub mod workspace;
+
+pub use workspace::{FileResult, LoadError, LoadOptions, Note, Workspace};

@@ -1,8 +1,13 @@
 //! The rules: one module each, with its docs (the page in `rules/` at the repository root), its
 //! options, its check and its fix.
 
-use crate::config::ConfiguredSeverity;
-use crate::diagnostic::Severity;
+use std::path::Path;
+
+use crate::config::{Config, ConfiguredSeverity};
+use crate::diagnostic::{Diagnostic, Fix, Severity, TextRange};
+use crate::facts::ModuleFacts;
+use crate::layers::LayerMatch;
+use crate::resolve::Resolution;
 
 pub mod explicit_context;
 pub mod layer_boundary;
@@ -171,4 +176,88 @@ impl RuleSettings {
         }
         Ok(())
     }
+}
+
+/// What a rule sees of one file, and where it reports.
+pub struct RuleContext<'a> {
+    pub path: &'a Path,
+    pub facts: &'a ModuleFacts,
+    pub config: &'a Config,
+    /// The resolution of each entry of `facts.imports`, in order.
+    pub resolutions: &'a [Resolution],
+    /// The layer that owns this file.
+    pub layer: Option<&'a LayerMatch>,
+    /// TypeScript (types can be written) rather than JavaScript.
+    pub is_typescript: bool,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl<'a> RuleContext<'a> {
+    pub fn new(
+        path: &'a Path,
+        facts: &'a ModuleFacts,
+        config: &'a Config,
+        resolutions: &'a [Resolution],
+        layer: Option<&'a LayerMatch>,
+    ) -> Self {
+        let is_typescript = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| matches!(e, "ts" | "tsx" | "mts" | "cts"));
+        Self { path, facts, config, resolutions, layer, is_typescript, diagnostics: Vec::new() }
+    }
+
+    /// Whether `rule` is on for this file.
+    pub fn enabled(&self, rule: RuleId) -> bool {
+        self.config.rules.severity(rule).is_some()
+    }
+
+    /// Reports a finding of `rule` with its configured severity (nothing when the rule is off).
+    pub fn report(
+        &mut self,
+        rule: RuleId,
+        range: TextRange,
+        message: String,
+        note: Option<String>,
+        fix: Option<Fix>,
+    ) {
+        if let Some(severity) = self.config.rules.severity(rule) {
+            self.diagnostics.push(Diagnostic { rule, severity, range, message, note, fix });
+        }
+    }
+
+    /// The diagnostics, sorted by position.
+    pub fn finish(mut self) -> Vec<Diagnostic> {
+        self.diagnostics.sort_by(|a, b| {
+            (a.range.start, a.range.end, a.rule).cmp(&(b.range.start, b.range.end, b.rule))
+        });
+        self.diagnostics
+    }
+}
+
+/// Runs every rule on one file. Files with syntax errors get only those: the other rules would
+/// see a partial tree and report things that are not there.
+pub fn check_module(mut cx: RuleContext<'_>) -> Vec<Diagnostic> {
+    if !cx.facts.syntax_errors.is_empty() {
+        for error in &cx.facts.syntax_errors {
+            cx.report(
+                RuleId::SyntaxError,
+                error.range,
+                error.message.clone(),
+                Some("other rules skip this file until it parses".into()),
+                None,
+            );
+        }
+        return cx.finish();
+    }
+    if cx.enabled(RuleId::ExplicitContext) {
+        explicit_context::check(&mut cx);
+    }
+    if cx.enabled(RuleId::NoImplicitContext) {
+        no_implicit_context::check(&mut cx);
+    }
+    if cx.enabled(RuleId::LayerBoundary) {
+        layer_boundary::check(&mut cx);
+    }
+    cx.finish()
 }

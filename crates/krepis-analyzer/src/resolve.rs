@@ -1,0 +1,338 @@
+//! Import resolution as Deno and TypeScript do it: relative paths with or without extension,
+//! `.js` specifiers naming `.ts` files, `index.ts`, `deno.json` import maps and `tsconfig.json`
+//! `paths`. Bare, `npm:`, `jsr:`, `node:` and URL specifiers are external.
+//!
+//! Resolution runs against a file-existence callback rather than the disk alone, so editor buffers
+//! that are not saved yet still resolve.
+
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+use crate::jsonc;
+
+/// Where a specifier leads.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Resolution {
+    /// A file of the project (it exists).
+    File(PathBuf),
+    /// A package, a built-in or a URL: not part of the project.
+    External,
+    /// Looks local but no file matches.
+    Unresolved,
+}
+
+/// The `imports` of a `deno.json` (or of the import map file it names).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ImportMap {
+    /// Relative targets are relative to this folder.
+    pub dir: PathBuf,
+    /// Keys and targets, longest key first so prefix matches pick the most specific entry.
+    pub entries: Vec<(String, String)>,
+}
+
+/// `compilerOptions.paths` and `baseUrl` of a `tsconfig.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TsPaths {
+    /// `baseUrl`, if the file sets one (bare specifiers are then tried below it).
+    pub base_url: Option<PathBuf>,
+    /// Targets of `paths` are relative to this folder (`baseUrl` or the tsconfig's folder).
+    pub paths_base: PathBuf,
+    pub paths: Vec<(String, Vec<String>)>,
+}
+
+/// The resolution settings that apply to one importing file.
+#[derive(Debug, Clone, Default)]
+pub struct ResolverSettings {
+    pub import_map: Option<Arc<ImportMap>>,
+    pub ts_paths: Option<Arc<TsPaths>>,
+}
+
+/// A `deno.json`/`tsconfig.json` that cannot be read is reported, never silently ignored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}: {message}", file.display())]
+pub struct ResolveConfigError {
+    pub file: PathBuf,
+    pub message: String,
+}
+
+fn read_json(path: &Path) -> Result<serde_json::Value, ResolveConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ResolveConfigError { file: path.to_path_buf(), message: format!("cannot read: {e}") })?;
+    serde_json::from_str(&jsonc::to_json(&text)).map_err(|e| ResolveConfigError {
+        file: path.to_path_buf(),
+        message: format!("invalid JSON at line {} column {}: {e}", e.line(), e.column()),
+    })
+}
+
+impl ImportMap {
+    /// The import map of a `deno.json(c)`: its `imports`, or the file named by `importMap`.
+    pub fn from_deno_json(path: &Path) -> Result<Option<ImportMap>, ResolveConfigError> {
+        let value = read_json(path)?;
+        let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        if let Some(imports) = value.get("imports") {
+            return Ok(Some(Self::from_imports(dir, imports)));
+        }
+        if let Some(file) = value.get("importMap").and_then(|v| v.as_str()) {
+            let map_path = dir.join(file);
+            let map = read_json(&map_path)?;
+            let map_dir = map_path.parent().unwrap_or(Path::new(".")).to_path_buf();
+            if let Some(imports) = map.get("imports") {
+                return Ok(Some(Self::from_imports(map_dir, imports)));
+            }
+        }
+        Ok(None)
+    }
+
+    fn from_imports(dir: PathBuf, imports: &serde_json::Value) -> ImportMap {
+        let mut entries: Vec<(String, String)> = imports
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+            .collect();
+        entries.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
+        ImportMap { dir, entries }
+    }
+
+    /// The mapped specifier, if an entry matches exactly or as a `/`-ending prefix.
+    fn map(&self, specifier: &str) -> Option<String> {
+        for (key, target) in &self.entries {
+            if key == specifier {
+                return Some(target.clone());
+            }
+            if key.ends_with('/')
+                && target.ends_with('/')
+                && let Some(rest) = specifier.strip_prefix(key.as_str())
+            {
+                return Some(format!("{target}{rest}"));
+            }
+        }
+        None
+    }
+}
+
+impl TsPaths {
+    /// `paths`/`baseUrl` of a `tsconfig.json`, following `extends` of relative files.
+    pub fn from_tsconfig(path: &Path) -> Result<Option<TsPaths>, ResolveConfigError> {
+        let mut current = path.to_path_buf();
+        let mut base_url: Option<PathBuf> = None;
+        let mut paths: Option<(PathBuf, Vec<(String, Vec<String>)>)> = None;
+        // `extends` chains are short; the bound stops a chain that loops.
+        for _ in 0..8 {
+            let value = read_json(&current)?;
+            let dir = current.parent().unwrap_or(Path::new(".")).to_path_buf();
+            let options = value.get("compilerOptions");
+            if base_url.is_none()
+                && let Some(url) = options.and_then(|o| o.get("baseUrl")).and_then(|v| v.as_str())
+            {
+                base_url = Some(normalize(&dir.join(url)));
+            }
+            if paths.is_none()
+                && let Some(map) = options.and_then(|o| o.get("paths")).and_then(|v| v.as_object())
+            {
+                let entries = map
+                    .iter()
+                    .map(|(k, v)| {
+                        let targets = v
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .filter_map(|t| t.as_str().map(String::from))
+                            .collect();
+                        (k.clone(), targets)
+                    })
+                    .collect();
+                paths = Some((dir.clone(), entries));
+            }
+            match value.get("extends").and_then(|v| v.as_str()) {
+                Some(parent) if parent.starts_with('.') => {
+                    let mut next = dir.join(parent);
+                    if next.extension().is_none() {
+                        next.set_extension("json");
+                    }
+                    current = next;
+                }
+                _ => break,
+            }
+        }
+        if base_url.is_none() && paths.is_none() {
+            return Ok(None);
+        }
+        let (paths_dir, paths) = paths.unwrap_or_default();
+        Ok(Some(TsPaths { paths_base: base_url.clone().unwrap_or(paths_dir), base_url, paths }))
+    }
+}
+
+/// Whether a specifier names something outside the project by its form alone.
+fn is_external_scheme(specifier: &str) -> bool {
+    const SCHEMES: [&str; 8] = ["npm:", "jsr:", "node:", "http:", "https:", "data:", "blob:", "bun:"];
+    SCHEMES.iter().any(|s| specifier.starts_with(s))
+}
+
+/// Resolves `specifier` imported from `importer`.
+pub fn resolve(
+    importer: &Path,
+    specifier: &str,
+    settings: &ResolverSettings,
+    exists: &dyn Fn(&Path) -> bool,
+) -> Resolution {
+    let dir = importer.parent().unwrap_or(Path::new("."));
+    if specifier.starts_with("./") || specifier.starts_with("../") || specifier == "." || specifier == ".." {
+        return probe(&dir.join(specifier), exists);
+    }
+    if specifier.starts_with('/') {
+        return probe(Path::new(specifier), exists);
+    }
+    if let Some(path) = specifier.strip_prefix("file://") {
+        return probe(Path::new(path), exists);
+    }
+    if let Some(map) = &settings.import_map
+        && let Some(target) = map.map(specifier)
+    {
+        if target.starts_with("./") || target.starts_with("../") || target.starts_with('/') {
+            return probe(&map.dir.join(&target), exists);
+        }
+        return Resolution::External;
+    }
+    if is_external_scheme(specifier) {
+        return Resolution::External;
+    }
+    if let Some(ts) = &settings.ts_paths {
+        for (pattern, targets) in &ts.paths {
+            let Some(captured) = match_paths_pattern(pattern, specifier) else { continue };
+            for target in targets {
+                let target = target.replacen('*', captured, 1);
+                if let Resolution::File(path) = probe(&ts.paths_base.join(target), exists) {
+                    return Resolution::File(path);
+                }
+            }
+        }
+        if let Some(base) = &ts.base_url
+            && let Resolution::File(path) = probe(&base.join(specifier), exists)
+        {
+            return Resolution::File(path);
+        }
+    }
+    Resolution::External
+}
+
+/// For a `paths` key like `@app/*`, the part of `specifier` the `*` stands for.
+fn match_paths_pattern<'s>(pattern: &str, specifier: &'s str) -> Option<&'s str> {
+    match pattern.split_once('*') {
+        None => (pattern == specifier).then_some(""),
+        Some((prefix, suffix)) => {
+            let rest = specifier.strip_prefix(prefix)?;
+            rest.strip_suffix(suffix).filter(|_| rest.len() >= suffix.len())
+        }
+    }
+}
+
+const EXTENSIONS: [&str; 8] = ["ts", "tsx", "mts", "cts", "js", "jsx", "mjs", "cjs"];
+
+/// Finds the file a local path names: as is, with a TypeScript twin of a JS extension, with an
+/// added extension, or as a folder's `index`.
+fn probe(path: &Path, exists: &dyn Fn(&Path) -> bool) -> Resolution {
+    let path = normalize(path);
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    if EXTENSIONS.contains(&ext) && exists(&path) {
+        return Resolution::File(path);
+    }
+    let twins: &[&str] = match ext {
+        "js" => &["ts", "tsx"],
+        "jsx" => &["tsx"],
+        "mjs" => &["mts"],
+        "cjs" => &["cts"],
+        _ => &[],
+    };
+    for twin in twins {
+        let candidate = path.with_extension(twin);
+        if exists(&candidate) {
+            return Resolution::File(candidate);
+        }
+    }
+    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    for ext in EXTENSIONS {
+        let candidate = path.with_file_name(format!("{file_name}.{ext}"));
+        if exists(&candidate) {
+            return Resolution::File(candidate);
+        }
+    }
+    for ext in EXTENSIONS {
+        let candidate = path.join(format!("index.{ext}"));
+        if exists(&candidate) {
+            return Resolution::File(candidate);
+        }
+    }
+    Resolution::Unresolved
+}
+
+/// Removes `.` and `..` components without touching the disk.
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    fn files(paths: &[&str]) -> HashSet<PathBuf> {
+        paths.iter().map(PathBuf::from).collect()
+    }
+
+    #[test]
+    fn relative_specifiers_in_every_form() {
+        let set = files(&["/p/src/a.ts", "/p/src/b.tsx", "/p/src/lib/index.ts", "/p/src/c.mts"]);
+        let exists = |p: &Path| set.contains(p);
+        let none = ResolverSettings::default();
+        let from = Path::new("/p/src/x/y.ts");
+        let r = |s: &str| resolve(from, s, &none, &exists);
+        assert_eq!(r("../a.ts"), Resolution::File("/p/src/a.ts".into()));
+        assert_eq!(r("../a"), Resolution::File("/p/src/a.ts".into()));
+        assert_eq!(r("../a.js"), Resolution::File("/p/src/a.ts".into()));
+        assert_eq!(r("../b.js"), Resolution::File("/p/src/b.tsx".into()));
+        assert_eq!(r("../c.mjs"), Resolution::File("/p/src/c.mts".into()));
+        assert_eq!(r("../lib"), Resolution::File("/p/src/lib/index.ts".into()));
+        assert_eq!(r("./missing"), Resolution::Unresolved);
+        assert_eq!(r("npm:zod@3"), Resolution::External);
+        assert_eq!(r("jsr:@std/fs"), Resolution::External);
+        assert_eq!(r("node:fs"), Resolution::External);
+        assert_eq!(r("https://deno.land/x/a.ts"), Resolution::External);
+        assert_eq!(r("react"), Resolution::External);
+    }
+
+    #[test]
+    fn import_maps_and_tsconfig_paths() {
+        let set = files(&["/p/src/domain/order.ts", "/p/src/shared/util/index.ts", "/p/lib/x.ts"]);
+        let exists = |p: &Path| set.contains(p);
+        let settings = ResolverSettings {
+            import_map: Some(Arc::new(ImportMap::from_imports(
+                "/p".into(),
+                &serde_json::json!({ "@domain/": "./src/domain/", "zod": "npm:zod@3" }),
+            ))),
+            ts_paths: Some(Arc::new(TsPaths {
+                base_url: Some("/p".into()),
+                paths_base: "/p".into(),
+                paths: vec![("~shared/*".into(), vec!["src/shared/*".into()])],
+            })),
+        };
+        let from = Path::new("/p/src/app.ts");
+        let r = |s: &str| resolve(from, s, &settings, &exists);
+        assert_eq!(r("@domain/order.ts"), Resolution::File("/p/src/domain/order.ts".into()));
+        assert_eq!(r("zod"), Resolution::External);
+        assert_eq!(r("~shared/util"), Resolution::File("/p/src/shared/util/index.ts".into()));
+        assert_eq!(r("lib/x"), Resolution::File("/p/lib/x.ts".into()));
+    }
+}

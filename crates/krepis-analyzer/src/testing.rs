@@ -1,0 +1,168 @@
+//! Fixture expectations written under the code they describe, rust-analyzer style:
+//!
+//! ```text
+//! async function load(id: string) {}
+//! //             ^^^^ explicit-context
+//! ```
+//!
+//! Used by the unit tests of each rule and by the fixture harness.
+
+use std::path::{Path, PathBuf};
+
+use crate::config::Config;
+use crate::diagnostic::{Diagnostic, apply_edits};
+use crate::line_index::{ColumnUnit, LineIndex};
+use crate::project::ProjectSettings;
+use crate::workspace::Workspace;
+
+/// One expected diagnostic: 0-based line, UTF-16 columns `start..end`, rule name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Expectation {
+    pub line: u32,
+    pub start: u32,
+    pub end: u32,
+    pub rule: String,
+}
+
+fn annotation(line: &str) -> Option<(u32, u32, String)> {
+    let trimmed = line.trim_start();
+    let rest = trimmed.strip_prefix("//")?;
+    let carets_at = rest.find('^')?;
+    if !rest[..carets_at].chars().all(|c| c == ' ') {
+        return None;
+    }
+    let carets = rest[carets_at..].chars().take_while(|&c| c == '^').count();
+    let rule = rest[carets_at + carets..].trim();
+    if rule.is_empty() || !rule.chars().all(|c| c.is_ascii_lowercase() || c == '-') {
+        return None;
+    }
+    let prefix = line.len() - rest.len() + carets_at;
+    let start: u32 = line[..prefix].chars().map(|c| c.len_utf16() as u32).sum();
+    Some((start, start + carets as u32, rule.to_string()))
+}
+
+/// The expectations written in `text`; each annotates the nearest line above that is not one.
+pub fn parse_expectations(text: &str) -> Vec<Expectation> {
+    let mut out = Vec::new();
+    let mut target: Option<u32> = None;
+    for (i, line) in text.lines().enumerate() {
+        match annotation(line) {
+            Some((start, end, rule)) => {
+                if let Some(line) = target {
+                    out.push(Expectation { line, start, end, rule });
+                }
+            }
+            None => target = Some(i as u32),
+        }
+    }
+    out.sort();
+    out
+}
+
+/// What the diagnostics look like as expectations (multi-line spans end at the first line's end).
+pub fn actual_expectations(text: &str, diagnostics: &[Diagnostic]) -> Vec<Expectation> {
+    let index = LineIndex::new(text);
+    let mut out: Vec<Expectation> = diagnostics
+        .iter()
+        .map(|d| {
+            let start = index.position(text, d.range.start, ColumnUnit::Utf16);
+            let end = index.position(text, d.range.end, ColumnUnit::Utf16);
+            let end_col = if end.line != start.line {
+                let range = index.line_range(text, start.line).unwrap_or(0..0);
+                text[range].encode_utf16().count() as u32
+            } else {
+                end.column.max(start.column + 1)
+            };
+            Expectation { line: start.line, start: start.column, end: end_col, rule: d.rule.as_str().to_string() }
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn render(text: &str, list: &[Expectation]) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    list.iter()
+        .map(|e| {
+            let code = lines.get(e.line as usize).copied().unwrap_or("");
+            format!("{}:{}..{} {}\n    {code}\n", e.line + 1, e.start, e.end, e.rule)
+        })
+        .collect()
+}
+
+/// Compares what a file's annotations expect with what was reported; the message shows both.
+pub fn compare(path: &Path, text: &str, diagnostics: &[Diagnostic]) -> Result<(), String> {
+    let expected = parse_expectations(text);
+    let actual = actual_expectations(text, diagnostics);
+    if expected == actual {
+        return Ok(());
+    }
+    Err(format!(
+        "{}: diagnostics differ from annotations\n--- expected\n{}--- actual\n{}",
+        path.display(),
+        render(text, &expected),
+        render(text, &actual)
+    ))
+}
+
+fn memory_workspace(files: &[(&str, &str)]) -> (Workspace, PathBuf) {
+    let root = PathBuf::from("/project");
+    let mut settings = ProjectSettings::new(&root, None);
+    settings.insert_config(root.clone(), Config::default_for(&root));
+    let sources = files.iter().map(|(p, t)| (root.join(p), t.to_string())).collect();
+    (Workspace::from_memory(settings, sources), root)
+}
+
+/// Checks files in memory with the default config and asserts their annotations.
+pub fn assert_project(files: &[(&str, &str)]) {
+    let (workspace, _) = memory_workspace(files);
+    let mut failures = String::new();
+    for result in workspace.check(&|| {}) {
+        if let Err(e) = compare(&result.path, &result.text, &result.diagnostics) {
+            failures.push_str(&e);
+        }
+    }
+    assert!(failures.is_empty(), "{failures}");
+}
+
+/// [`assert_project`] for a single file.
+pub fn assert_annotations(path: &str, text: &str) {
+    assert_project(&[(path, text)]);
+}
+
+/// Applies fixes in rounds until none is left; returns the final text.
+pub fn fix_all(path: &str, text: &str) -> String {
+    let mut text = text.to_string();
+    for _ in 0..10 {
+        let (workspace, _) = memory_workspace(&[(path, &text)]);
+        let results = workspace.check(&|| {});
+        let Some(fix) = results[0].diagnostics.iter().find_map(|d| d.fix.clone()) else {
+            return text;
+        };
+        text = apply_edits(&text, &fix.edits).0;
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn annotations_must_match_exactly() {
+        let text = "async function load() {}\n//             ^^^^ explicit-context\n";
+        let expected = parse_expectations(text);
+        assert_eq!(expected, vec![Expectation { line: 0, start: 15, end: 19, rule: "explicit-context".into() }]);
+        let (workspace, _) = memory_workspace(&[("a.ts", text)]);
+        let result = &workspace.check(&|| {})[0];
+        assert!(compare(&result.path, text, &result.diagnostics).is_ok());
+        // A missing, a shifted and an extra annotation are all failures.
+        for wrong in [
+            "async function load() {}\n",
+            "async function load() {}\n//              ^^^^ explicit-context\n",
+            "async function load() {}\n//             ^^^^ explicit-context\n//   ^ layer-boundary\n",
+        ] {
+            assert!(compare(Path::new("a.ts"), wrong, &result.diagnostics).is_err(), "{wrong}");
+        }
+    }
+}

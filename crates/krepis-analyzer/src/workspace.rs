@@ -1,0 +1,220 @@
+//! A workspace: the files found under the paths a user asked for, loaded into the database, and
+//! checked in parallel. The CLI and the language server both go through here.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::config::Config;
+use crate::db::{AnalysisDatabase, Project, SourceFile, file_diagnostics};
+use crate::diagnostic::Diagnostic;
+use crate::facts::is_checkable_path;
+use crate::project::{ProjectSettings, SettingsError};
+
+/// Files larger than this are skipped with a note: nobody writes a module this big by hand.
+pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
+
+/// Why a workspace could not be loaded: always a usage, config or I/O problem (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    #[error("{}: no such file or folder", .0.display())]
+    NotFound(PathBuf),
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+}
+
+/// A file that was seen but not checked, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+/// How to load a workspace.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// `--config FILE`: one configuration for every file.
+    pub config_file: Option<PathBuf>,
+    /// The folder relative paths are taken from and the embedded default applies to.
+    pub base_dir: PathBuf,
+}
+
+/// The diagnostics of one checked file.
+#[derive(Debug, Clone)]
+pub struct FileResult {
+    pub path: PathBuf,
+    pub text: Arc<str>,
+    pub diagnostics: Arc<Vec<Diagnostic>>,
+}
+
+/// Loaded files and the database that analyses them.
+pub struct Workspace {
+    db: AnalysisDatabase,
+    /// The files the user asked about (others are known only so imports resolve).
+    checked: Vec<SourceFile>,
+    /// Files skipped with a reason (binary, too large, unreadable).
+    pub notes: Vec<Note>,
+}
+
+fn absolute(path: &Path, base: &Path) -> PathBuf {
+    let joined = if path.is_absolute() { path.to_path_buf() } else { base.join(path) };
+    crate::resolve::normalize(&joined)
+}
+
+/// Walks `root`, honouring `.gitignore` and always skipping `node_modules` and `.git`.
+fn walk(root: &Path, settings: &mut ProjectSettings, out: &mut BTreeSet<PathBuf>) -> Result<(), LoadError> {
+    let walker = ignore::WalkBuilder::new(root)
+        .require_git(false)
+        .filter_entry(|entry| {
+            let name = entry.file_name();
+            !(entry.file_type().is_some_and(|t| t.is_dir()) && (name == "node_modules" || name == ".git"))
+        })
+        .build();
+    for entry in walker {
+        // An unreadable folder deep in the tree should not stop the check of everything else.
+        let Ok(entry) = entry else { continue };
+        let path = entry.path();
+        if entry.file_type().is_some_and(|t| t.is_dir()) {
+            settings.scan_dir(path)?;
+        } else if is_checkable_path(path) {
+            out.insert(path.to_path_buf());
+        }
+    }
+    Ok(())
+}
+
+/// Reads a module's text; `Err` says why it is skipped.
+fn read_source(path: &Path) -> Result<String, String> {
+    let metadata = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
+    if metadata.len() > MAX_FILE_BYTES {
+        return Err(format!("skipped: {} MB is larger than the {} MB limit", metadata.len() >> 20, MAX_FILE_BYTES >> 20));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+    if bytes.iter().take(8192).any(|&b| b == 0) {
+        return Err("skipped: binary file".into());
+    }
+    let mut text = String::from_utf8(bytes).map_err(|_| "skipped: not UTF-8 text".to_string())?;
+    // A byte-order mark is not part of the code; keep offsets relative to what follows it.
+    if text.starts_with('\u{feff}') {
+        text.replace_range(..3, "   ");
+    }
+    Ok(text)
+}
+
+impl Workspace {
+    /// Finds and reads the modules under `paths` (files or folders), with their settings.
+    pub fn load(paths: &[PathBuf], options: &LoadOptions) -> Result<Workspace, LoadError> {
+        let base = absolute(&options.base_dir, &std::env::current_dir().unwrap_or_default());
+        let override_config = match &options.config_file {
+            Some(file) => {
+                let file = absolute(file, &base);
+                Some(Arc::new(Config::load_file(&file).map_err(SettingsError::from)?))
+            }
+            None => None,
+        };
+        let mut settings = ProjectSettings::new(&base, override_config);
+        let roots: Vec<PathBuf> = if paths.is_empty() { vec![base.clone()] } else { paths.iter().map(|p| absolute(p, &base)).collect() };
+        let mut requested = BTreeSet::new();
+        let mut known = BTreeSet::new();
+        for root in &roots {
+            if !root.exists() {
+                return Err(LoadError::NotFound(root.clone()));
+            }
+            let dir = if root.is_dir() { root.clone() } else { root.parent().map(Path::to_path_buf).unwrap_or_default() };
+            settings.scan_ancestors(&dir)?;
+            walk(root, &mut settings, &mut requested)?;
+            // The whole project under the governing config is known, so imports of files that
+            // were not asked about still resolve and can be followed.
+            if let Some(project_dir) = settings.config_dir_for(&root.join("x")).map(Path::to_path_buf)
+                && project_dir != *root
+                && root.starts_with(&project_dir)
+            {
+                walk(&project_dir, &mut settings, &mut known)?;
+            }
+        }
+        let requested: Vec<PathBuf> = requested
+            .into_iter()
+            .filter(|p| !settings.config_for(p).is_ignored(p))
+            .collect();
+        let known: Vec<PathBuf> = known
+            .into_iter()
+            .filter(|p| !settings.config_for(p).is_ignored(p))
+            .collect();
+        let texts: Vec<(PathBuf, Result<String, String>, bool)> = requested
+            .par_iter()
+            .map(|p| (p.clone(), read_source(p), true))
+            .chain(known.par_iter().filter(|p| !requested.contains(p)).map(|p| (p.clone(), read_source(p), false)))
+            .collect();
+        let mut db = AnalysisDatabase::default();
+        let mut files = BTreeMap::new();
+        let mut checked = Vec::new();
+        let mut notes = Vec::new();
+        for (path, text, is_requested) in texts {
+            match text {
+                Ok(text) => {
+                    let file = SourceFile::new(&db, path.clone(), Arc::from(text));
+                    files.insert(path, file);
+                    if is_requested {
+                        checked.push(file);
+                    }
+                }
+                Err(message) if is_requested => notes.push(Note { path, message }),
+                Err(_) => {}
+            }
+        }
+        Project::new(&db, Arc::new(files), Arc::new(settings), true);
+        let _ = &mut db;
+        Ok(Workspace { db, checked, notes })
+    }
+
+    /// A workspace of in-memory files (tests, editors): no disk access at all.
+    pub fn from_memory(settings: ProjectSettings, sources: Vec<(PathBuf, String)>) -> Workspace {
+        let db = AnalysisDatabase::default();
+        let mut files = BTreeMap::new();
+        let mut checked = Vec::new();
+        for (path, text) in sources {
+            let file = SourceFile::new(&db, path.clone(), Arc::from(text));
+            files.insert(path, file);
+            checked.push(file);
+        }
+        Project::new(&db, Arc::new(files), Arc::new(settings), false);
+        Workspace { db, checked, notes: Vec::new() }
+    }
+
+    pub fn db(&self) -> &AnalysisDatabase {
+        &self.db
+    }
+
+    /// The files that are checked.
+    pub fn checked_files(&self) -> &[SourceFile] {
+        &self.checked
+    }
+
+    /// Checks every requested file in parallel; `progress` is called once per file done.
+    pub fn check(&self, progress: &(dyn Fn() + Sync)) -> Vec<FileResult> {
+        // Deeply nested code recurses deeply in the parser: give the workers room.
+        let pool = rayon::ThreadPoolBuilder::new().stack_size(64 << 20).build();
+        let db = self.db.clone();
+        let checked = &self.checked;
+        let run = move || {
+            checked
+                .par_iter()
+                .map_with(db, |db, &file| {
+                    let diagnostics = file_diagnostics(db, file).clone();
+                    progress();
+                    FileResult { path: file.path(db).clone(), text: file.text(db).clone(), diagnostics }
+                })
+                .collect::<Vec<_>>()
+        };
+        let mut results = match pool {
+            Ok(pool) => pool.install(run),
+            Err(_) => run(),
+        };
+        results.sort_by(|a, b| a.path.cmp(&b.path));
+        results
+    }
+}
