@@ -3,7 +3,7 @@
 //! Rules never see the AST: they read these facts, so a file is parsed once and an edit that
 //! leaves a module's facts unchanged re-runs nothing downstream.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::Path;
 
 use oxc_allocator::Allocator;
@@ -260,7 +260,8 @@ struct Collector<'t> {
     facts: &'t mut ModuleFacts,
     /// Names for function nodes, keyed by the node's span start, set by the parent before the walk.
     bindings: HashMap<u32, Binding>,
-    inline_callbacks: HashSet<u32>,
+    /// Callbacks passed straight to a call, with the callee's name.
+    inline_callbacks: HashMap<u32, String>,
     function_stack: Vec<u32>,
     containers: Vec<String>,
 }
@@ -271,7 +272,7 @@ impl<'t> Collector<'t> {
             text,
             facts,
             bindings: HashMap::new(),
-            inline_callbacks: HashSet::new(),
+            inline_callbacks: HashMap::new(),
             function_stack: Vec::new(),
             containers: Vec::new(),
         }
@@ -373,9 +374,9 @@ impl<'t> Collector<'t> {
         default_kind: FunctionKind,
     ) -> u32 {
         let binding = self.bindings.remove(&span.start).or_else(|| {
-            if self.inline_callbacks.remove(&span.start) {
+            if let Some(callee) = self.inline_callbacks.remove(&span.start) {
                 return Some(Binding {
-                    name: "<callback>".into(),
+                    name: callee,
                     range: fallback_name_range,
                     kind: FunctionKind::InlineCallback,
                     container: None,
@@ -723,21 +724,27 @@ impl<'a> Visit<'a> for Collector<'_> {
             let summary = arg.as_expression().map_or(ArgumentFact::Other, summarize_argument);
             (summary, TextRange::from(arg.span()))
         });
+        let callee_for_fact = callee.clone();
         self.facts.calls.push(CallFact {
-            callee,
+            callee: callee_for_fact,
             name_range,
             args_start,
             first_argument,
             argument_count: it.arguments.len() as u32,
             enclosing_function: self.function_stack.last().copied(),
         });
+        let callee_name = match &callee {
+            Callee::Name(name) => name.clone(),
+            Callee::Member { property, .. } => property.clone(),
+            Callee::Other => "a call".into(),
+        };
         for arg in &it.arguments {
             match arg.as_expression().map(|e| e.get_inner_expression()) {
                 Some(Expression::ArrowFunctionExpression(f)) => {
-                    self.inline_callbacks.insert(f.span.start);
+                    self.inline_callbacks.insert(f.span.start, callee_name.clone());
                 }
                 Some(Expression::FunctionExpression(f)) => {
-                    self.inline_callbacks.insert(f.span.start);
+                    self.inline_callbacks.insert(f.span.start, callee_name.clone());
                 }
                 _ => {}
             }
@@ -953,7 +960,7 @@ x => x;
             ("run", Method, false, true),
             ("m", ObjectMember, true, false),
             ("p", ObjectMember, true, false),
-            ("<callback>", InlineCallback, true, false),
+            ("get", InlineCallback, true, false),
             ("later", Declaration, false, true),
             ("<anonymous>", Anonymous, false, false),
         ]

@@ -1,1 +1,142 @@
-fn main(){}
+//! `krepis`: the command line over `krepis-analyzer`.
+
+mod output;
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use krepis_analyzer::rules::{RuleId, closest_rule};
+use krepis_analyzer::{LoadOptions, Workspace};
+
+/// Architecture linter for TypeScript: Explicit Context and Trinity layering.
+#[derive(Parser)]
+#[command(name = "krepis", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check files and folders (default: the current folder) and report every violation.
+    Check(CheckArgs),
+    /// Print the documentation page of a rule.
+    Explain {
+        /// A rule name, like `explicit-context`.
+        rule: String,
+    },
+}
+
+#[derive(clap::Args)]
+struct CheckArgs {
+    /// Files or folders to check.
+    paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Use this configuration file for every checked file instead of looking for one.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Do not read or write the analysis cache.
+    #[arg(long)]
+    no_cache: bool,
+}
+
+/// How `check` prints its findings.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Code frames with the span underlined, and a summary.
+    Text,
+    /// One JSON object (a stable contract, see the README).
+    Json,
+    /// SARIF 2.1.0, for code scanning uploads.
+    Sarif,
+    /// GitHub Actions workflow commands (annotations on the pull request).
+    Github,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check(args) => check(args),
+        Command::Explain { rule } => explain(&rule),
+    }
+}
+
+fn explain(name: &str) -> ExitCode {
+    let rule = RuleId::from_name(name).or((name == "syntax-error").then_some(RuleId::SyntaxError));
+    match rule {
+        Some(rule) => {
+            print!("{}", rule.docs());
+            ExitCode::SUCCESS
+        }
+        None => {
+            let mut message = format!("error: unknown rule `{name}`");
+            if let Some(close) = closest_rule(name) {
+                message.push_str(&format!("; did you mean `{}`?", close.as_str()));
+            }
+            let all: Vec<&str> = RuleId::CONFIGURABLE.iter().map(|r| r.as_str()).collect();
+            eprintln!("{message}\nrules: {}", all.join(", "));
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn check(args: CheckArgs) -> ExitCode {
+    let started = Instant::now();
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let options = LoadOptions { config_file: args.config.clone(), base_dir: cwd.clone() };
+    let workspace = match Workspace::load(&args.paths, &options) {
+        Ok(workspace) => workspace,
+        Err(error) => {
+            // Paths in the message are absolute; people read them relative to where they are.
+            let prefix = format!("{}{}", cwd.display(), std::path::MAIN_SEPARATOR);
+            eprintln!("error: {}", error.to_string().replace(&prefix, ""));
+            return ExitCode::from(2);
+        }
+    };
+    let total = workspace.checked_files().len();
+    let bar = progress_bar(args.format, total);
+    let results = workspace.check(&|| {
+        if let Some(bar) = &bar {
+            bar.inc(1);
+        }
+    });
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    for note in &workspace.notes {
+        eprintln!("note: {}: {}", output::display_path(&note.path, &cwd), note.message);
+    }
+    let report = output::Report::new(&results, &cwd);
+    let mut stdout = anstream::stdout();
+    let written = match args.format {
+        Format::Text => output::write_text(&mut stdout, &report, started.elapsed()),
+        Format::Json => output::write_json(&mut stdout, &report),
+        Format::Sarif => output::write_sarif(&mut stdout, &report),
+        Format::Github => output::write_github(&mut stdout, &report),
+    };
+    let flushed = written.and_then(|()| stdout.flush());
+    if let Err(error) = flushed
+        && error.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        eprintln!("error: cannot write output: {error}");
+        return ExitCode::from(2);
+    }
+    if report.errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS }
+}
+
+/// A progress bar on a terminal for trees large enough to wait for; nothing when piped.
+fn progress_bar(format: Format, total: usize) -> Option<indicatif::ProgressBar> {
+    if format != Format::Text || total < 500 || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(total as u64);
+    let style = indicatif::ProgressStyle::with_template("{spinner} checking {pos}/{len} files {wide_bar} {eta}")
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    bar.set_style(style);
+    Some(bar)
+}

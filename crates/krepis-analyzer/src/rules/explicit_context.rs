@@ -16,23 +16,27 @@ pub struct Options {
     pub check_inline_callbacks: bool,
 }
 
-/// Whether `param` is the context parameter: typed with the context type in TypeScript, named
-/// like it in JavaScript (which has no types to read).
+/// Whether `param` is the context parameter: typed with the context type, or, where no type is
+/// written (JavaScript, or a callback typed by its context), named like it (`ctx` or `_ctx`).
 fn is_context_param(cx: &RuleContext<'_>, param: &ParamFact) -> bool {
     let context = &cx.config.context;
-    if cx.is_typescript {
-        param.type_name.as_deref().is_some_and(|t| {
-            t == context.type_name || t.rsplit('.').next() == Some(context.type_name.as_str())
-        })
-    } else {
-        param.name.as_deref() == Some(context.param.as_str())
+    match param.type_name.as_deref() {
+        Some(t) => t == context.type_name || t.rsplit('.').next() == Some(context.type_name.as_str()),
+        None if cx.is_typescript && param.text.contains(':') => false,
+        None => param
+            .name
+            .as_deref()
+            .is_some_and(|n| n.strip_prefix('_').unwrap_or(n) == context.param),
     }
 }
 
 fn describe(function: &FunctionFact) -> String {
     let what = match function.kind {
         FunctionKind::Method | FunctionKind::ClassField | FunctionKind::ObjectMember | FunctionKind::Signature => "method",
-        FunctionKind::InlineCallback => "callback",
+        FunctionKind::InlineCallback => {
+            let prefix = if function.is_async { "async " } else { "" };
+            return format!("{prefix}callback passed to `{}`", function.name);
+        }
         _ => "function",
     };
     if function.is_async {
@@ -164,6 +168,8 @@ function later(): Promise<void> { return Promise.resolve(); }
 //       ^^^^^ explicit-context
 async function late(id: string, ctx: KrepisContext) {}
 //             ^^^^ explicit-context
+const wired = { onPaid: async (_ctx, id: string) => {}, onLost: async (ctx: string) => {} };
+//                                                      ^^^^^^ explicit-context
 "#,
         );
     }

@@ -1,0 +1,265 @@
+//! Rendering diagnostics: text with code frames, JSON (a public contract), SARIF and GitHub.
+
+use std::io::{self, Write};
+use std::path::Path;
+use std::time::Duration;
+
+use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
+use krepis_analyzer::FileResult;
+use krepis_analyzer::diagnostic::{Diagnostic, Severity, TextRange};
+use krepis_analyzer::line_index::{ColumnUnit, LineIndex};
+use krepis_analyzer::rules::RuleId;
+use serde_json::{Value, json};
+
+/// A path relative to `cwd` with `/` separators, or absolute when it is elsewhere.
+pub fn display_path(path: &Path, cwd: &Path) -> String {
+    let shown = path.strip_prefix(cwd).unwrap_or(path);
+    krepis_analyzer::config::slash_path(shown)
+}
+
+/// A 1-based line and UTF-16 column range.
+#[derive(Debug, Clone, Copy)]
+pub struct Location {
+    pub line: u32,
+    pub column: u32,
+    pub end_line: u32,
+    pub end_column: u32,
+}
+
+fn locate(index: &LineIndex, text: &str, range: TextRange) -> Location {
+    let start = index.position(text, range.start, ColumnUnit::Utf16);
+    let end = index.position(text, range.end, ColumnUnit::Utf16);
+    Location { line: start.line + 1, column: start.column + 1, end_line: end.line + 1, end_column: end.column + 1 }
+}
+
+/// One file's results, with what output needs precomputed.
+pub struct FileReport<'a> {
+    pub path: String,
+    pub text: &'a str,
+    pub index: LineIndex,
+    pub diagnostics: &'a [Diagnostic],
+}
+
+/// Everything a check found.
+pub struct Report<'a> {
+    pub files: Vec<FileReport<'a>>,
+    pub files_checked: usize,
+    pub errors: usize,
+    pub warnings: usize,
+    pub fixable: usize,
+}
+
+impl<'a> Report<'a> {
+    pub fn new(results: &'a [FileResult], cwd: &Path) -> Self {
+        let mut report = Report { files: Vec::new(), files_checked: results.len(), errors: 0, warnings: 0, fixable: 0 };
+        for result in results {
+            for d in result.diagnostics.iter() {
+                match d.severity {
+                    Severity::Error => report.errors += 1,
+                    Severity::Warning => report.warnings += 1,
+                    Severity::Info => {}
+                }
+                report.fixable += usize::from(d.fix.is_some());
+            }
+            if !result.diagnostics.is_empty() {
+                report.files.push(FileReport {
+                    path: display_path(&result.path, cwd),
+                    text: &result.text,
+                    index: LineIndex::new(&result.text),
+                    diagnostics: &result.diagnostics,
+                });
+            }
+        }
+        // Sorted by file, then by line and column: the contract of every format.
+        report.files.sort_by(|a, b| a.path.cmp(&b.path));
+        report
+    }
+
+    fn each(&self) -> impl Iterator<Item = (&FileReport<'a>, &Diagnostic, Location)> {
+        self.files
+            .iter()
+            .flat_map(|f| f.diagnostics.iter().map(move |d| (f, d, locate(&f.index, f.text, d.range))))
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") }
+}
+
+/// Code frames like rustc's, then a one-line summary.
+pub fn write_text(out: &mut impl Write, report: &Report<'_>, elapsed: Duration) -> io::Result<()> {
+    let renderer = if anstream::stdout().current_choice() == anstream::ColorChoice::Never {
+        Renderer::plain()
+    } else {
+        Renderer::styled()
+    };
+    for (file, d, loc) in report.each() {
+        let level = match d.severity {
+            Severity::Error => Level::ERROR,
+            Severity::Warning => Level::WARNING,
+            Severity::Info => Level::INFO,
+        };
+        // Only the lines of the span go to the renderer, so large files cost nothing extra.
+        let first_line = loc.line - 1;
+        let last_line = (loc.end_line - 1).min(first_line + 5);
+        let start = file.index.line_start(first_line).unwrap_or(0) as usize;
+        let end = file
+            .index
+            .line_range(file.text, last_line)
+            .map_or(file.text.len(), |r| r.end);
+        let source = &file.text[start..end];
+        let span_start = (d.range.start as usize).saturating_sub(start).min(source.len());
+        let span_end = (d.range.end as usize).saturating_sub(start).clamp(span_start, source.len());
+        let label = match &d.fix {
+            Some(fix) => format!("fix: {}", fix.description),
+            None => String::new(),
+        };
+        let mut group = level.primary_title(d.message.as_str()).id(d.rule.as_str()).element(
+            Snippet::source(source)
+                .line_start(loc.line as usize)
+                .path(file.path.as_str())
+                .annotation(AnnotationKind::Primary.span(span_start..span_end).label(label)),
+        );
+        if let Some(note) = &d.note {
+            group = group.element(Level::NOTE.message(note.as_str()));
+        }
+        let groups: Vec<Group<'_>> = vec![group];
+        writeln!(out, "{}\n", renderer.render(&groups))?;
+    }
+    let problems = report.errors + report.warnings;
+    let seconds = elapsed.as_secs_f64();
+    if problems == 0 {
+        writeln!(out, "No problems in {} ({seconds:.2}s).", plural(report.files_checked, "file"))
+    } else {
+        let fixable = if report.fixable > 0 { format!(", {} fixable", report.fixable) } else { String::new() };
+        writeln!(
+            out,
+            "Found {} and {} in {} of {} checked{fixable} ({seconds:.2}s).",
+            plural(report.errors, "error"),
+            plural(report.warnings, "warning"),
+            plural(report.files.len(), "file"),
+            report.files_checked,
+        )
+    }
+}
+
+/// The JSON object of DESIGN §4.
+pub fn write_json(out: &mut impl Write, report: &Report<'_>) -> io::Result<()> {
+    let diagnostics: Vec<Value> = report
+        .each()
+        .map(|(file, d, loc)| {
+            let fix = d.fix.as_ref().map(|fix| {
+                let edits: Vec<Value> = fix
+                    .edits
+                    .iter()
+                    .map(|e| {
+                        let at = locate(&file.index, file.text, e.range);
+                        json!({
+                            "file": file.path, "line": at.line, "column": at.column,
+                            "end_line": at.end_line, "end_column": at.end_column, "text": e.text,
+                        })
+                    })
+                    .collect();
+                json!({ "description": fix.description, "edits": edits })
+            });
+            json!({
+                "file": file.path,
+                "rule": d.rule.as_str(),
+                "severity": d.severity.as_str(),
+                "message": d.message,
+                "line": loc.line, "column": loc.column, "end_line": loc.end_line, "end_column": loc.end_column,
+                "fix": fix,
+            })
+        })
+        .collect();
+    let value = json!({
+        "version": 1,
+        "files_checked": report.files_checked,
+        "summary": { "errors": report.errors, "warnings": report.warnings, "fixable": report.fixable },
+        "diagnostics": diagnostics,
+    });
+    serde_json::to_writer_pretty(&mut *out, &value)?;
+    writeln!(out)
+}
+
+/// SARIF 2.1.0 with UTF-16 columns, one run, the rules that fired described with their links.
+pub fn write_sarif(out: &mut impl Write, report: &Report<'_>) -> io::Result<()> {
+    let rules: Vec<Value> = RuleId::CONFIGURABLE
+        .iter()
+        .chain(std::iter::once(&RuleId::SyntaxError))
+        .map(|r| {
+            let summary = r.docs().lines().find(|l| !l.trim().is_empty() && !l.starts_with('#')).unwrap_or("");
+            json!({
+                "id": r.as_str(),
+                "shortDescription": { "text": summary },
+                "helpUri": r.url(),
+            })
+        })
+        .collect();
+    let results: Vec<Value> = report
+        .each()
+        .map(|(file, d, loc)| {
+            let level = match d.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+                Severity::Info => "note",
+            };
+            json!({
+                "ruleId": d.rule.as_str(),
+                "level": level,
+                "message": { "text": d.message },
+                "locations": [{ "physicalLocation": {
+                    "artifactLocation": { "uri": file.path },
+                    "region": { "startLine": loc.line, "startColumn": loc.column, "endLine": loc.end_line, "endColumn": loc.end_column },
+                }}],
+            })
+        })
+        .collect();
+    let value = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "krepis",
+                "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://github.com/krepis/krepis",
+                "rules": rules,
+            }},
+            "columnKind": "utf16CodeUnits",
+            "results": results,
+        }],
+    });
+    serde_json::to_writer_pretty(&mut *out, &value)?;
+    writeln!(out)
+}
+
+fn escape_github(value: &str, property: bool) -> String {
+    let mut s = value.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A");
+    if property {
+        s = s.replace(':', "%3A").replace(',', "%2C");
+    }
+    s
+}
+
+/// GitHub Actions workflow commands: each diagnostic becomes an annotation on the pull request.
+pub fn write_github(out: &mut impl Write, report: &Report<'_>) -> io::Result<()> {
+    for (file, d, loc) in report.each() {
+        let command = match d.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "notice",
+        };
+        writeln!(
+            out,
+            "::{command} file={},line={},col={},endLine={},endColumn={},title={}::{}",
+            escape_github(&file.path, true),
+            loc.line,
+            loc.column,
+            loc.end_line,
+            loc.end_column,
+            escape_github(&format!("krepis({})", d.rule.as_str()), true),
+            escape_github(&d.message, false),
+        )?;
+    }
+    Ok(())
+}

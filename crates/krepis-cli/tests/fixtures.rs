@@ -1,0 +1,104 @@
+//! The fixture projects under `fixtures/`: every file's inline `// ^^^ rule` annotations must be
+//! exactly what `krepis check` reports, and the rendered outputs are snapshotted.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use krepis_analyzer::testing::compare;
+use krepis_analyzer::{LoadOptions, Workspace};
+
+fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures").canonicalize().expect("fixtures folder")
+}
+
+const PROJECTS: [&str; 3] = ["shop", "features", "broken"];
+
+#[test]
+fn annotations_match_diagnostics_in_every_fixture() {
+    let mut failures = String::new();
+    for name in PROJECTS {
+        let root = fixtures_dir().join(name);
+        let options = LoadOptions { config_file: None, base_dir: root.clone() };
+        let workspace = Workspace::load(&[], &options).expect("fixture loads");
+        let results = workspace.check(&|| {});
+        assert!(!results.is_empty(), "{name}: no files checked");
+        for result in &results {
+            if let Err(e) = compare(&result.path, &result.text, &result.diagnostics) {
+                failures.push_str(&e);
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures}");
+}
+
+/// Runs the real binary in `dir`; returns stdout, stderr and the exit code.
+fn krepis(dir: &Path, args: &[&str]) -> (String, String, i32) {
+    let output = Command::new(env!("CARGO_BIN_EXE_krepis"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run krepis");
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+        output.status.code().unwrap_or(-1),
+    )
+}
+
+/// The timing at the end of the text summary changes from run to run.
+fn without_timing(text: &str) -> String {
+    text.lines()
+        .map(|line| match line.rfind(" (") {
+            Some(i) if line.ends_with("s).") => format!("{} (TIME).", &line[..i]),
+            _ => line.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn text_output_snapshots() {
+    for name in PROJECTS {
+        let (stdout, stderr, code) = krepis(&fixtures_dir().join(name), &["check"]);
+        assert_eq!(code, 1, "{name}: {stderr}");
+        insta::assert_snapshot!(format!("text_{name}"), format!("{stderr}{}", without_timing(&stdout)));
+    }
+}
+
+#[test]
+fn json_output_snapshots() {
+    for name in PROJECTS {
+        let (stdout, _, code) = krepis(&fixtures_dir().join(name), &["check", "--format", "json"]);
+        assert_eq!(code, 1);
+        let value: serde_json::Value = serde_json::from_str(&stdout).expect("valid JSON");
+        insta::assert_json_snapshot!(format!("json_{name}"), value);
+    }
+}
+
+#[test]
+fn sarif_and_github_snapshots() {
+    let shop = fixtures_dir().join("shop");
+    let (github, _, code) = krepis(&shop, &["check", "--format", "github"]);
+    assert_eq!(code, 1);
+    insta::assert_snapshot!("github_shop", github);
+    let (sarif, _, _) = krepis(&shop, &["check", "--format", "sarif", "src/orders/application"]);
+    let value: serde_json::Value = serde_json::from_str(&sarif).expect("valid SARIF JSON");
+    assert_eq!(value["version"], "2.1.0");
+    insta::assert_json_snapshot!("sarif_shop_application", value["runs"][0]["results"]);
+}
+
+#[test]
+fn exit_codes_follow_the_contract() {
+    let shop = fixtures_dir().join("shop");
+    assert_eq!(krepis(&shop, &["check", "src/shared", "src/main.ts"]).2, 0);
+    assert_eq!(krepis(&shop, &["check", "src/orders"]).2, 1);
+    let (_, stderr, code) = krepis(&shop, &["check", "no/such/dir"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("no/such/dir: no such file or folder"), "{stderr}");
+    let (_, stderr, code) = krepis(&fixtures_dir().join("bad-config"), &["check"]);
+    assert_eq!(code, 2);
+    assert_eq!(stderr.trim(), "error: krepis.json:4: layer `domain` allows unknown layer `core`; known layers: domain");
+    let (_, stderr, code) = krepis(&shop, &["check", "--format", "xml"]);
+    assert_eq!(code, 2, "{stderr}");
+}
