@@ -124,7 +124,10 @@ fn parse_severity<E: de::Error>(value: &str) -> Result<ConfiguredSeverity, E> {
         "error" => Ok(ConfiguredSeverity::Error),
         "warn" => Ok(ConfiguredSeverity::Warn),
         "off" => Ok(ConfiguredSeverity::Off),
-        other => Err(E::invalid_value(de::Unexpected::Str(other), &SEVERITY_EXPECTED)),
+        other => Err(E::invalid_value(
+            de::Unexpected::Str(other),
+            &SEVERITY_EXPECTED,
+        )),
     }
 }
 
@@ -137,11 +140,15 @@ impl<'de> Deserialize<'de> for RuleEntry {
                 f.write_str(SEVERITY_EXPECTED)
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<RuleEntry, E> {
-                Ok(RuleEntry { severity: parse_severity(v)?, options: None })
+                Ok(RuleEntry {
+                    severity: parse_severity(v)?,
+                    options: None,
+                })
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RuleEntry, A::Error> {
-                let severity: String =
-                    seq.next_element()?.ok_or_else(|| de::Error::invalid_length(0, &self))?;
+                let severity: String = seq
+                    .next_element()?
+                    .ok_or_else(|| de::Error::invalid_length(0, &self))?;
                 let severity = parse_severity(&severity)?;
                 let options: Option<serde_json::Value> = seq.next_element()?;
                 if let Some(options) = &options
@@ -195,7 +202,12 @@ impl Config {
     /// The embedded default, with globs relative to `dir`.
     pub fn default_for(dir: &Path) -> Arc<Config> {
         // The embedded default is tested to parse; fall back to an empty layer set rather than panic.
-        match Self::parse(DEFAULT_CONFIG, ConfigSource::Default, dir, Path::new("<default>")) {
+        match Self::parse(
+            DEFAULT_CONFIG,
+            ConfigSource::Default,
+            dir,
+            Path::new("<default>"),
+        ) {
             Ok(config) => Arc::new(config),
             Err(_) => Arc::new(Config {
                 source: ConfigSource::Default,
@@ -236,7 +248,14 @@ impl Config {
             message: format!("in \"krepis\": {e}"),
         })?;
         let dir = parent_dir(path);
-        Self::validate(raw, ConfigSource::DenoJson(path.to_path_buf()), &dir, path, &text).map(Some)
+        Self::validate(
+            raw,
+            ConfigSource::DenoJson(path.to_path_buf()),
+            &dir,
+            path,
+            &text,
+        )
+        .map(Some)
     }
 
     /// Parses and validates config text; `file` names it in errors.
@@ -278,8 +297,16 @@ impl Config {
             vec![
                 layer("domain", "**/domain/**", &[]),
                 layer("application", "**/application/**", &["domain"]),
-                layer("infrastructure", "**/infrastructure/**", &["domain", "application"]),
-                layer("adapters", "**/adapters/**", &["domain", "application", "infrastructure"]),
+                layer(
+                    "infrastructure",
+                    "**/infrastructure/**",
+                    &["domain", "application"],
+                ),
+                layer(
+                    "adapters",
+                    "**/adapters/**",
+                    &["domain", "application", "infrastructure"],
+                ),
             ]
         };
         let layers = raw.layers.unwrap_or_else(default_layers);
@@ -302,13 +329,22 @@ impl Config {
 
         let context = raw.context.unwrap_or_default();
         if context.type_name.is_empty() || context.param.is_empty() {
-            return Err(error("context", "`context.type` and `context.param` must not be empty".into()));
+            return Err(error(
+                "context",
+                "`context.type` and `context.param` must not be empty".into(),
+            ));
         }
 
         let ignore_patterns = raw.ignore.unwrap_or_else(|| {
-            ["**/node_modules/**", "**/*.test.ts", "**/*_test.ts", "**/*.spec.ts", "**/*.d.ts"]
-                .map(String::from)
-                .to_vec()
+            [
+                "**/node_modules/**",
+                "**/*.test.ts",
+                "**/*_test.ts",
+                "**/*.spec.ts",
+                "**/*.d.ts",
+            ]
+            .map(String::from)
+            .to_vec()
         });
         let mut ignore = globset::GlobSetBuilder::new();
         for pattern in &ignore_patterns {
@@ -318,7 +354,9 @@ impl Config {
                 .map_err(|e| error(pattern, format!("invalid ignore glob `{pattern}`: {e}")))?;
             ignore.add(glob);
         }
-        let ignore = ignore.build().map_err(|e| error("ignore", format!("invalid ignore globs: {e}")))?;
+        let ignore = ignore
+            .build()
+            .map_err(|e| error("ignore", format!("invalid ignore globs: {e}")))?;
 
         Ok(Config {
             source,
@@ -333,7 +371,7 @@ impl Config {
     }
 
     /// `path` relative to the config folder with `/` separators, if it is inside it.
-    pub fn relative<'p>(&self, path: &'p Path) -> Option<String> {
+    pub fn relative(&self, path: &Path) -> Option<String> {
         let rel = path.strip_prefix(&self.dir).ok()?;
         Some(slash_path(rel))
     }
@@ -359,7 +397,11 @@ fn layer(name: &str, path: &str, allow: &[&str]) -> LayerConfig {
 /// A path with `/` separators.
 pub fn slash_path(path: &Path) -> String {
     let s = path.to_string_lossy();
-    if std::path::MAIN_SEPARATOR == '/' { s.into_owned() } else { s.replace('\\', "/") }
+    if std::path::MAIN_SEPARATOR == '/' {
+        s.into_owned()
+    } else {
+        s.replace('\\', "/")
+    }
 }
 
 fn parent_dir(path: &Path) -> PathBuf {
@@ -402,15 +444,28 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Result<Config, ConfigError> {
-        Config::parse(text, ConfigSource::Default, Path::new("/p"), Path::new("/p/krepis.json"))
+        Config::parse(
+            text,
+            ConfigSource::Default,
+            Path::new("/p"),
+            Path::new("/p/krepis.json"),
+        )
     }
 
     #[test]
     fn embedded_default_is_exactly_the_design() {
         let config = parse(DEFAULT_CONFIG).unwrap();
         assert_eq!(config.context, ContextConfig::default());
-        let names: Vec<_> = config.layers.layers().iter().map(|l| l.name.as_str()).collect();
-        assert_eq!(names, ["domain", "application", "infrastructure", "adapters"]);
+        let names: Vec<_> = config
+            .layers
+            .layers()
+            .iter()
+            .map(|l| l.name.as_str())
+            .collect();
+        assert_eq!(
+            names,
+            ["domain", "application", "infrastructure", "adapters"]
+        );
         assert!(config.is_ignored(Path::new("/p/src/a.test.ts")));
         assert!(config.is_ignored(Path::new("/p/node_modules/x/index.ts")));
         assert!(!config.is_ignored(Path::new("/p/src/a.ts")));
@@ -420,17 +475,29 @@ mod tests {
     fn unknown_key_names_line_and_expected_keys() {
         let err = parse("{\n  \"context\": {},\n  \"layer\": []\n}").unwrap_err();
         assert_eq!(err.line, Some(3));
-        assert!(err.message.contains("unknown field `layer`"), "{}", err.message);
+        assert!(
+            err.message.contains("unknown field `layer`"),
+            "{}",
+            err.message
+        );
         assert!(err.message.contains("layers"), "{}", err.message);
     }
 
     #[test]
     fn wrong_type_and_unknown_rule_are_errors() {
         let err = parse("{ \"layers\": { } }").unwrap_err();
-        assert!(err.message.contains("expected a sequence"), "{}", err.message);
+        assert!(
+            err.message.contains("expected a sequence"),
+            "{}",
+            err.message
+        );
         let err = parse("{\n\"rules\": {\n \"explicit-contex\": \"error\" } }").unwrap_err();
         assert_eq!(err.line, Some(3));
-        assert!(err.message.contains("did you mean `explicit-context`"), "{}", err.message);
+        assert!(
+            err.message.contains("did you mean `explicit-context`"),
+            "{}",
+            err.message
+        );
         let err = parse("{ \"rules\": { \"layer-boundary\": \"fatal\" } }").unwrap_err();
         assert!(err.message.contains("\"warn\""), "{}", err.message);
     }
@@ -441,7 +508,11 @@ mod tests {
             "{ \"layers\": [\n { \"name\": \"domain\", \"paths\": [\"d/**\"], \"allow\": [\"core\"] } ] }",
         )
         .unwrap_err();
-        assert!(err.message.contains("unknown layer `core`"), "{}", err.message);
+        assert!(
+            err.message.contains("unknown layer `core`"),
+            "{}",
+            err.message
+        );
         assert_eq!(err.line, Some(2));
     }
 }

@@ -85,6 +85,6 @@ pub fn file_diagnostics(db: &dyn salsa::Database, file: SourceFile) -> Arc<Vec<D
     let facts = module_facts(db, file);
     let resolutions = resolved_imports(db, file);
     let layer = file_layer(db, file);
-    let cx = RuleContext::new(path, &facts, config, &resolutions, layer.as_ref());
+    let cx = RuleContext::new(path, facts, config, resolutions, layer.as_ref());
     Arc::new(rules::check_module(cx))
 }

@@ -43,7 +43,10 @@ impl TextRange {
 
     /// An empty range at `offset` (an insertion point).
     pub fn empty(offset: u32) -> Self {
-        Self { start: offset, end: offset }
+        Self {
+            start: offset,
+            end: offset,
+        }
     }
 
     pub fn contains(self, offset: u32) -> bool {
@@ -53,7 +56,10 @@ impl TextRange {
 
 impl From<oxc_span::Span> for TextRange {
     fn from(span: oxc_span::Span) -> Self {
-        Self { start: span.start, end: span.end }
+        Self {
+            start: span.start,
+            end: span.end,
+        }
     }
 }
 
@@ -66,11 +72,17 @@ pub struct TextEdit {
 
 impl TextEdit {
     pub fn insert(offset: u32, text: impl Into<String>) -> Self {
-        Self { range: TextRange::empty(offset), text: text.into() }
+        Self {
+            range: TextRange::empty(offset),
+            text: text.into(),
+        }
     }
 
     pub fn delete(range: TextRange) -> Self {
-        Self { range, text: String::new() }
+        Self {
+            range,
+            text: String::new(),
+        }
     }
 }
 
@@ -128,8 +140,14 @@ mod tests {
     #[test]
     fn overlapping_edits_are_skipped() {
         let edits = vec![
-            TextEdit { range: TextRange::new(0, 3), text: "x".into() },
-            TextEdit { range: TextRange::new(2, 4), text: "y".into() },
+            TextEdit {
+                range: TextRange::new(0, 3),
+                text: "x".into(),
+            },
+            TextEdit {
+                range: TextRange::new(2, 4),
+                text: "y".into(),
+            },
             TextEdit::insert(5, "!"),
         ];
         assert_eq!(apply_edits("abcdef", &edits), ("xde!f".to_string(), 2));

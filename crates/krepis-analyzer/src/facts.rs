@@ -154,7 +154,9 @@ pub struct FunctionFact {
 impl FunctionFact {
     /// Whether the declared return type is `Promise<…>`.
     pub fn returns_promise(&self) -> bool {
-        self.return_type.as_deref().is_some_and(|t| t.starts_with("Promise<") || t == "Promise")
+        self.return_type
+            .as_deref()
+            .is_some_and(|t| t.starts_with("Promise<") || t == "Promise")
     }
 }
 
@@ -164,9 +166,13 @@ pub enum ArgumentFact {
     /// A plain identifier.
     Identifier(String),
     /// `a.b.c`, `a.b()`, `a?.b` — rooted at the identifier `root`.
-    Derived { root: String },
+    Derived {
+        root: String,
+    },
     /// A call to a plain function: `createContext(…)`.
-    Call { callee: String },
+    Call {
+        callee: String,
+    },
     ObjectLiteral,
     Other,
 }
@@ -177,7 +183,10 @@ pub enum Callee {
     /// `f(…)`.
     Name(String),
     /// `object.path.method(…)`; `object` is `this`, an identifier or a dotted path.
-    Member { object: String, property: String },
+    Member {
+        object: String,
+        property: String,
+    },
     Other,
 }
 
@@ -220,17 +229,25 @@ fn source_type_for(path: &Path) -> Option<SourceType> {
 pub fn extract(path: &Path, text: &str) -> ModuleFacts {
     let source_type = source_type_for(path).unwrap_or_else(SourceType::ts);
     let allocator = Allocator::default();
-    let options = ParseOptions { parse_regular_expression: false, ..ParseOptions::default() };
-    let ret = Parser::new(&allocator, text, source_type).with_options(options).parse();
+    let options = ParseOptions {
+        parse_regular_expression: false,
+        ..ParseOptions::default()
+    };
+    let ret = Parser::new(&allocator, text, source_type)
+        .with_options(options)
+        .parse();
     let mut facts = ModuleFacts::default();
     for error in ret.diagnostics.errors() {
         let range = error
             .labels
             .iter()
             .next()
-            .map(|l| TextRange::new(l.offset() as u32, (l.offset() + l.len()) as u32))
+            .map(|l| TextRange::new(l.offset(), l.offset() + l.len()))
             .unwrap_or_default();
-        facts.syntax_errors.push(SyntaxError { message: error.message.to_string(), range });
+        facts.syntax_errors.push(SyntaxError {
+            message: error.message.to_string(),
+            range,
+        });
     }
     if ret.panicked {
         if facts.syntax_errors.is_empty() {
@@ -279,7 +296,9 @@ impl<'t> Collector<'t> {
     }
 
     fn slice(&self, span: Span) -> &'t str {
-        self.text.get(span.start as usize..span.end as usize).unwrap_or("")
+        self.text
+            .get(span.start as usize..span.end as usize)
+            .unwrap_or("")
     }
 
     fn finish(&mut self, program: &Program<'_>) {
@@ -317,11 +336,19 @@ impl<'t> Collector<'t> {
         let first_statement = program.body.first().map(|s| s.span().start);
         let offset = first_import.or(first_statement).unwrap_or(program.span.end);
         // Insert at the start of that line, so the new import keeps the file's indentation.
-        let line_start = self.text[..offset as usize].rfind('\n').map_or(0, |i| i + 1);
+        let line_start = self.text[..offset as usize]
+            .rfind('\n')
+            .map_or(0, |i| i + 1);
         self.facts.import_insert_offset = line_start as u32;
     }
 
-    fn add_import(&mut self, specifier: &StringLiteral<'_>, kind: ImportKind, type_only: bool, names: Vec<ImportedName>) -> u32 {
+    fn add_import(
+        &mut self,
+        specifier: &StringLiteral<'_>,
+        kind: ImportKind,
+        type_only: bool,
+        names: Vec<ImportedName>,
+    ) -> u32 {
         self.facts.imports.push(ImportFact {
             specifier: specifier.value.to_string(),
             range: specifier.span.into(),
@@ -338,7 +365,10 @@ impl<'t> Collector<'t> {
             .iter()
             .map(|p| ParamFact {
                 name: binding_name(&p.pattern),
-                type_name: p.type_annotation.as_ref().and_then(|t| type_name(&t.type_annotation)),
+                type_name: p
+                    .type_annotation
+                    .as_ref()
+                    .and_then(|t| type_name(&t.type_annotation)),
                 range: p.span.into(),
                 text: self.slice(p.span).to_string(),
                 is_rest: false,
@@ -430,7 +460,10 @@ impl<'t> Collector<'t> {
     fn keyword_range(&self, span: Span) -> TextRange {
         // Underline the leading keyword(s) of an anonymous function: `async`, `function` or `(`.
         let text = self.slice(span);
-        let len = text.find(['(', ' ', '<']).filter(|&l| l > 0).unwrap_or(text.len().min(1));
+        let len = text
+            .find(['(', ' ', '<'])
+            .filter(|&l| l > 0)
+            .unwrap_or(text.len().min(1));
         TextRange::new(span.start, span.start + len as u32)
     }
 }
@@ -442,8 +475,12 @@ fn declared_names(declaration: &Declaration<'_>, names: &mut Vec<String>) {
                 names.extend(binding_name(&d.id));
             }
         }
-        Declaration::FunctionDeclaration(f) => names.extend(f.id.as_ref().map(|id| id.name.to_string())),
-        Declaration::ClassDeclaration(c) => names.extend(c.id.as_ref().map(|id| id.name.to_string())),
+        Declaration::FunctionDeclaration(f) => {
+            names.extend(f.id.as_ref().map(|id| id.name.to_string()))
+        }
+        Declaration::ClassDeclaration(c) => {
+            names.extend(c.id.as_ref().map(|id| id.name.to_string()))
+        }
         Declaration::TSTypeAliasDeclaration(t) => names.push(t.id.name.to_string()),
         Declaration::TSInterfaceDeclaration(i) => names.push(i.id.name.to_string()),
         Declaration::TSEnumDeclaration(e) => names.push(e.id.name.to_string()),
@@ -495,9 +532,11 @@ fn dotted_path(expr: &Expression<'_>) -> Option<String> {
     match expr.get_inner_expression() {
         Expression::Identifier(id) => Some(id.name.to_string()),
         Expression::ThisExpression(_) => Some("this".into()),
-        Expression::StaticMemberExpression(member) => {
-            Some(format!("{}.{}", dotted_path(&member.object)?, member.property.name))
-        }
+        Expression::StaticMemberExpression(member) => Some(format!(
+            "{}.{}",
+            dotted_path(&member.object)?,
+            member.property.name
+        )),
         _ => None,
     }
 }
@@ -531,11 +570,17 @@ fn summarize_argument(expr: &Expression<'_>) -> ArgumentFact {
         Expression::ObjectExpression(_) => ArgumentFact::ObjectLiteral,
         Expression::CallExpression(call) => {
             if let Expression::Identifier(id) = call.callee.get_inner_expression() {
-                return ArgumentFact::Call { callee: id.name.to_string() };
+                return ArgumentFact::Call {
+                    callee: id.name.to_string(),
+                };
             }
-            root_identifier(inner).map_or(ArgumentFact::Other, |r| ArgumentFact::Derived { root: r.into() })
+            root_identifier(inner).map_or(ArgumentFact::Other, |r| ArgumentFact::Derived {
+                root: r.into(),
+            })
         }
-        _ => root_identifier(inner).map_or(ArgumentFact::Other, |r| ArgumentFact::Derived { root: r.into() }),
+        _ => root_identifier(inner).map_or(ArgumentFact::Other, |r| ArgumentFact::Derived {
+            root: r.into(),
+        }),
     }
 }
 
@@ -603,7 +648,12 @@ impl<'a> Visit<'a> for Collector<'_> {
                 type_only: it.export_kind.is_type(),
             })
             .collect();
-        let index = self.add_import(&it.source, ImportKind::ReExport, it.export_kind.is_type(), names);
+        let index = self.add_import(
+            &it.source,
+            ImportKind::ReExport,
+            it.export_kind.is_type(),
+            names,
+        );
         self.facts.exports.push(ExportFact {
             exported: exported.unwrap_or_else(|| "*".into()),
             local: "*".into(),
@@ -626,7 +676,11 @@ impl<'a> Visit<'a> for Collector<'_> {
         let mut names = Vec::new();
         declared_names(&it.declaration, &mut names);
         for name in names {
-            self.facts.exports.push(ExportFact { exported: name.clone(), local: name, from_import: None });
+            self.facts.exports.push(ExportFact {
+                exported: name.clone(),
+                local: name,
+                from_import: None,
+            });
         }
         walk::walk_export_declaration(self, it);
     }
@@ -648,7 +702,8 @@ impl<'a> Visit<'a> for Collector<'_> {
                 }
             },
             ExportDefaultDeclarationKind::ClassDeclaration(c) => {
-                c.id.as_ref().map_or_else(|| "default".into(), |id| id.name.to_string())
+                c.id.as_ref()
+                    .map_or_else(|| "default".into(), |id| id.name.to_string())
             }
             ExportDefaultDeclarationKind::TSInterfaceDeclaration(i) => i.id.name.to_string(),
             other => match other.as_expression() {
@@ -660,7 +715,11 @@ impl<'a> Visit<'a> for Collector<'_> {
                 None => "default".into(),
             },
         };
-        self.facts.exports.push(ExportFact { exported: "default".into(), local, from_import: None });
+        self.facts.exports.push(ExportFact {
+            exported: "default".into(),
+            local,
+            from_import: None,
+        });
         walk::walk_export_default_declaration(self, it);
     }
 
@@ -672,7 +731,12 @@ impl<'a> Visit<'a> for Collector<'_> {
                 range: it.id.span.into(),
                 type_only: it.import_kind.is_type(),
             }];
-            self.add_import(&ext.expression, ImportKind::ImportEquals, it.import_kind.is_type(), names);
+            self.add_import(
+                &ext.expression,
+                ImportKind::ImportEquals,
+                it.import_kind.is_type(),
+                names,
+            );
         }
         walk::walk_ts_import_equals_declaration(self, it);
     }
@@ -684,7 +748,11 @@ impl<'a> Visit<'a> for Collector<'_> {
             && t.expressions.is_empty()
             && let Some(quasi) = t.quasis.first()
         {
-            let specifier = quasi.value.cooked.as_ref().map_or_else(|| quasi.value.raw.to_string(), |c| c.to_string());
+            let specifier = quasi
+                .value
+                .cooked
+                .as_ref()
+                .map_or_else(|| quasi.value.raw.to_string(), |c| c.to_string());
             self.facts.imports.push(ImportFact {
                 specifier,
                 range: t.span.into(),
@@ -709,19 +777,27 @@ impl<'a> Visit<'a> for Collector<'_> {
             Expression::Identifier(id) => (Callee::Name(id.name.to_string()), id.span.into()),
             Expression::StaticMemberExpression(member) => match dotted_path(&member.object) {
                 Some(object) => (
-                    Callee::Member { object, property: member.property.name.to_string() },
+                    Callee::Member {
+                        object,
+                        property: member.property.name.to_string(),
+                    },
                     member.property.span.into(),
                 ),
                 None => (Callee::Other, member.property.span.into()),
             },
             other => (Callee::Other, other.span().into()),
         };
-        let after_callee = it.type_arguments.as_ref().map_or(it.callee.span().end, |t| t.span.end);
+        let after_callee = it
+            .type_arguments
+            .as_ref()
+            .map_or(it.callee.span().end, |t| t.span.end);
         let args_start = self.text[after_callee as usize..it.span.end as usize]
             .find('(')
             .map_or(after_callee, |i| after_callee + i as u32 + 1);
         let first_argument = it.arguments.first().map(|arg| {
-            let summary = arg.as_expression().map_or(ArgumentFact::Other, summarize_argument);
+            let summary = arg
+                .as_expression()
+                .map_or(ArgumentFact::Other, summarize_argument);
             (summary, TextRange::from(arg.span()))
         });
         let callee_for_fact = callee.clone();
@@ -741,10 +817,12 @@ impl<'a> Visit<'a> for Collector<'_> {
         for arg in &it.arguments {
             match arg.as_expression().map(|e| e.get_inner_expression()) {
                 Some(Expression::ArrowFunctionExpression(f)) => {
-                    self.inline_callbacks.insert(f.span.start, callee_name.clone());
+                    self.inline_callbacks
+                        .insert(f.span.start, callee_name.clone());
                 }
                 Some(Expression::FunctionExpression(f)) => {
-                    self.inline_callbacks.insert(f.span.start, callee_name.clone());
+                    self.inline_callbacks
+                        .insert(f.span.start, callee_name.clone());
                 }
                 _ => {}
             }
@@ -766,7 +844,10 @@ impl<'a> Visit<'a> for Collector<'_> {
     }
 
     fn visit_class(&mut self, it: &Class<'a>) {
-        let name = it.id.as_ref().map_or_else(|| "<class>".to_string(), |id| id.name.to_string());
+        let name = it
+            .id
+            .as_ref()
+            .map_or_else(|| "<class>".to_string(), |id| id.name.to_string());
         self.containers.push(name);
         walk::walk_class(self, it);
         self.containers.pop();
@@ -841,7 +922,16 @@ impl<'a> Visit<'a> for Collector<'_> {
                 },
             );
             let range = TextRange::from(it.key.span());
-            self.push_function(it.span, range, false, &it.params, it.return_type.as_deref(), false, None, FunctionKind::Signature);
+            self.push_function(
+                it.span,
+                range,
+                false,
+                &it.params,
+                it.return_type.as_deref(),
+                false,
+                None,
+                FunctionKind::Signature,
+            );
         }
         walk::walk_ts_method_signature(self, it);
     }
@@ -860,7 +950,16 @@ impl<'a> Visit<'a> for Collector<'_> {
                 },
             );
             let range = TextRange::from(it.key.span());
-            self.push_function(function.span, range, false, &function.params, Some(&function.return_type), false, None, FunctionKind::Signature);
+            self.push_function(
+                function.span,
+                range,
+                false,
+                &function.params,
+                Some(&function.return_type),
+                false,
+                None,
+                FunctionKind::Signature,
+            );
         }
         walk::walk_ts_property_signature(self, it);
     }
@@ -869,7 +968,9 @@ impl<'a> Visit<'a> for Collector<'_> {
         let fallback = self.keyword_range(it.span);
         let own_name = it.id.as_ref().map(|id| (id.name.as_str(), id.span));
         let default_kind = match it.r#type {
-            FunctionType::FunctionDeclaration | FunctionType::TSDeclareFunction => FunctionKind::Declaration,
+            FunctionType::FunctionDeclaration | FunctionType::TSDeclareFunction => {
+                FunctionKind::Declaration
+            }
             _ => FunctionKind::Anonymous,
         };
         let index = self.push_function(
@@ -989,8 +1090,11 @@ const g = require("g");
 import h = require("./h");
 "#,
         );
-        let summary: Vec<(&str, ImportKind, bool)> =
-            f.imports.iter().map(|i| (i.specifier.as_str(), i.kind, i.type_only)).collect();
+        let summary: Vec<(&str, ImportKind, bool)> = f
+            .imports
+            .iter()
+            .map(|i| (i.specifier.as_str(), i.kind, i.type_only))
+            .collect();
         assert_eq!(
             summary,
             vec![
@@ -1003,23 +1107,63 @@ import h = require("./h");
                 ("./h", ImportKind::ImportEquals, false),
             ]
         );
-        assert_eq!(f.imports[1].names.iter().map(|n| n.imported.as_str()).collect::<Vec<_>>(), ["default", "*"]);
-        assert_eq!(&"import type { A } from \"./a.ts\";"[f.imports[0].range.start as usize..f.imports[0].range.end as usize], "\"./a.ts\"");
-        assert!(f.has_top_level_name("A") && f.has_top_level_name("C") && f.has_top_level_name("h"));
+        assert_eq!(
+            f.imports[1]
+                .names
+                .iter()
+                .map(|n| n.imported.as_str())
+                .collect::<Vec<_>>(),
+            ["default", "*"]
+        );
+        assert_eq!(
+            &"import type { A } from \"./a.ts\";"
+                [f.imports[0].range.start as usize..f.imports[0].range.end as usize],
+            "\"./a.ts\""
+        );
+        assert!(
+            f.has_top_level_name("A") && f.has_top_level_name("C") && f.has_top_level_name("h")
+        );
         assert_eq!(f.import_insert_offset, 0);
     }
 
     #[test]
     fn calls_record_callee_and_first_argument() {
-        let f = facts("async function a(ctx: C) { await this.repo.load(ctx.child(), 1); b(); c(createContext()); }");
+        let f = facts(
+            "async function a(ctx: C) { await this.repo.load(ctx.child(), 1); b(); c(createContext()); }",
+        );
         assert_eq!(f.calls.len(), 5);
         let load = &f.calls[0];
-        assert_eq!(load.callee, Callee::Member { object: "this.repo".into(), property: "load".into() });
-        assert_eq!(load.first_argument.as_ref().map(|a| a.0.clone()), Some(ArgumentFact::Derived { root: "ctx".into() }));
+        assert_eq!(
+            load.callee,
+            Callee::Member {
+                object: "this.repo".into(),
+                property: "load".into()
+            }
+        );
+        assert_eq!(
+            load.first_argument.as_ref().map(|a| a.0.clone()),
+            Some(ArgumentFact::Derived { root: "ctx".into() })
+        );
         assert_eq!(load.enclosing_function, Some(0));
-        let b = f.calls.iter().find(|c| c.callee == Callee::Name("b".into())).unwrap();
+        let b = f
+            .calls
+            .iter()
+            .find(|c| c.callee == Callee::Name("b".into()))
+            .unwrap();
         assert_eq!(b.first_argument, None);
-        assert_eq!(&f.calls.iter().find(|c| c.callee == Callee::Name("c".into())).unwrap().first_argument.as_ref().unwrap().0, &ArgumentFact::Call { callee: "createContext".into() });
+        assert_eq!(
+            &f.calls
+                .iter()
+                .find(|c| c.callee == Callee::Name("c".into()))
+                .unwrap()
+                .first_argument
+                .as_ref()
+                .unwrap()
+                .0,
+            &ArgumentFact::Call {
+                callee: "createContext".into()
+            }
+        );
     }
 
     #[test]

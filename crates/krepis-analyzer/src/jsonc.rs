@@ -9,7 +9,10 @@ use std::io::Read;
 pub fn to_json(text: &str) -> String {
     let mut stripped = String::with_capacity(text.len());
     // Reading from a byte slice cannot fail; a comment-stripping error would only come from I/O.
-    if json_comments::StripComments::new(text.as_bytes()).read_to_string(&mut stripped).is_err() {
+    if json_comments::StripComments::new(text.as_bytes())
+        .read_to_string(&mut stripped)
+        .is_err()
+    {
         stripped = text.to_owned();
     }
     blank_trailing_commas(&mut stripped);

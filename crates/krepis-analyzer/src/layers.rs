@@ -41,7 +41,10 @@ pub struct LayerMatch {
 
 impl LayerMatch {
     fn capture(&self, name: &str) -> Option<&str> {
-        self.captures.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.captures
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -51,7 +54,12 @@ pub enum EdgeViolation {
     /// The target's layer is not in the importer's `allow` list.
     NotAllowed { from: String, to: String },
     /// Same isolated layer, different captured folder.
-    Isolated { layer: String, capture: String, from: String, to: String },
+    Isolated {
+        layer: String,
+        capture: String,
+        from: String,
+        to: String,
+    },
 }
 
 const CAPTURE_MARK: &str = "KREPISCAPTURE";
@@ -61,9 +69,15 @@ impl LayerMap {
     pub fn new(configs: &[LayerConfig]) -> Result<Self, LayerError> {
         let mut layers: Vec<Layer> = Vec::with_capacity(configs.len());
         for config in configs {
-            let err = |message: String| LayerError { key: config.name.clone(), message };
+            let err = |message: String| LayerError {
+                key: config.name.clone(),
+                message,
+            };
             if config.name.is_empty() {
-                return Err(LayerError { key: "name".into(), message: "a layer name must not be empty".into() });
+                return Err(LayerError {
+                    key: "name".into(),
+                    message: "a layer name must not be empty".into(),
+                });
             }
             if layers.iter().any(|l| l.name == config.name) {
                 return Err(err(format!("layer `{}` is defined twice", config.name)));
@@ -129,7 +143,11 @@ impl LayerMap {
                         message: format!(
                             "layer `{}` allows unknown layer `{allowed}`; known layers: {}",
                             layer.name,
-                            layers.iter().map(|l| l.name.as_str()).collect::<Vec<_>>().join(", ")
+                            layers
+                                .iter()
+                                .map(|l| l.name.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         ),
                     });
                 }
@@ -153,7 +171,10 @@ impl LayerMap {
                 match pattern {
                     PathPattern::Glob(glob) => {
                         if glob.is_match(relative_path) {
-                            return Some(LayerMatch { layer: index, captures: Vec::new() });
+                            return Some(LayerMatch {
+                                layer: index,
+                                captures: Vec::new(),
+                            });
                         }
                     }
                     PathPattern::Capture(regex) => {
@@ -163,10 +184,16 @@ impl LayerMap {
                                 .flatten()
                                 .filter_map(|name| {
                                     let value = caps.name(name)?;
-                                    Some((name.to_string(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
+                                    Some((
+                                        name.to_string(),
+                                        String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                                    ))
                                 })
                                 .collect();
-                            return Some(LayerMatch { layer: index, captures });
+                            return Some(LayerMatch {
+                                layer: index,
+                                captures,
+                            });
                         }
                     }
                 }
@@ -177,7 +204,8 @@ impl LayerMap {
 
     /// Whether a file in `from` may import a file in `to`.
     pub fn check_edge(&self, from: &LayerMatch, to: &LayerMatch) -> Result<(), EdgeViolation> {
-        let (Some(from_layer), Some(to_layer)) = (self.layers.get(from.layer), self.layers.get(to.layer))
+        let (Some(from_layer), Some(to_layer)) =
+            (self.layers.get(from.layer), self.layers.get(to.layer))
         else {
             return Ok(());
         };
@@ -200,7 +228,10 @@ impl LayerMap {
         if from_layer.allow.iter().any(|a| a == &to_layer.name) {
             Ok(())
         } else {
-            Err(EdgeViolation::NotAllowed { from: from_layer.name.clone(), to: to_layer.name.clone() })
+            Err(EdgeViolation::NotAllowed {
+                from: from_layer.name.clone(),
+                to: to_layer.name.clone(),
+            })
         }
     }
 }
@@ -219,7 +250,9 @@ fn split_captures(pattern: &str) -> Result<(String, Vec<String>), String> {
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
             && !name.starts_with(|c: char| c.is_ascii_digit());
         if !valid {
-            return Err(format!("`<{name}>` in `{pattern}` is not a capture name (letters, digits, `_`)"));
+            return Err(format!(
+                "`<{name}>` in `{pattern}` is not a capture name (letters, digits, `_`)"
+            ));
         }
         if names.iter().any(|n| n == name) {
             return Err(format!("capture `<{name}>` appears twice in `{pattern}`"));
@@ -253,28 +286,51 @@ mod tests {
             layer("application", &["**/application/**"], &["domain"], None),
         ])
         .unwrap();
-        assert_eq!(map.classify("src/orders/domain/order.ts").map(|m| m.layer), Some(0));
+        assert_eq!(
+            map.classify("src/orders/domain/order.ts").map(|m| m.layer),
+            Some(0)
+        );
         assert_eq!(map.classify("domain/order.ts").map(|m| m.layer), Some(0));
-        assert_eq!(map.classify("src/application/domain/x.ts").map(|m| m.layer), Some(0));
+        assert_eq!(
+            map.classify("src/application/domain/x.ts").map(|m| m.layer),
+            Some(0)
+        );
         assert_eq!(map.classify("src/main.ts"), None);
-        let (d, a) = (map.classify("domain/a.ts").unwrap(), map.classify("application/b.ts").unwrap());
+        let (d, a) = (
+            map.classify("domain/a.ts").unwrap(),
+            map.classify("application/b.ts").unwrap(),
+        );
         assert!(map.check_edge(&a, &d).is_ok());
         assert_eq!(
             map.check_edge(&d, &a),
-            Err(EdgeViolation::NotAllowed { from: "domain".into(), to: "application".into() })
+            Err(EdgeViolation::NotAllowed {
+                from: "domain".into(),
+                to: "application".into()
+            })
         );
     }
 
     #[test]
     fn captures_isolate_sibling_features() {
-        let map = LayerMap::new(&[layer("features", &["src/features/<feature>/**"], &[], Some("feature"))])
-            .unwrap();
+        let map = LayerMap::new(&[layer(
+            "features",
+            &["src/features/<feature>/**"],
+            &[],
+            Some("feature"),
+        )])
+        .unwrap();
         let cart = map.classify("src/features/cart/ui/list.ts").unwrap();
         let cart2 = map.classify("src/features/cart/model.ts").unwrap();
         let users = map.classify("src/features/users/model.ts").unwrap();
-        assert_eq!(cart.captures, vec![("feature".to_string(), "cart".to_string())]);
+        assert_eq!(
+            cart.captures,
+            vec![("feature".to_string(), "cart".to_string())]
+        );
         assert!(map.check_edge(&cart, &cart2).is_ok());
-        assert!(matches!(map.check_edge(&cart, &users), Err(EdgeViolation::Isolated { .. })));
+        assert!(matches!(
+            map.check_edge(&cart, &users),
+            Err(EdgeViolation::Isolated { .. })
+        ));
         assert!(map.classify("src/features/readme.md").is_none());
     }
 
@@ -282,6 +338,12 @@ mod tests {
     fn bad_patterns_are_reported() {
         assert!(LayerMap::new(&[layer("a", &["src/<x/**"], &[], None)]).is_err());
         assert!(LayerMap::new(&[layer("a", &["src/**"], &[], Some("feature"))]).is_err());
-        assert!(LayerMap::new(&[layer("a", &["src/**"], &[], None), layer("a", &["b/**"], &[], None)]).is_err());
+        assert!(
+            LayerMap::new(&[
+                layer("a", &["src/**"], &[], None),
+                layer("a", &["b/**"], &[], None)
+            ])
+            .is_err()
+        );
     }
 }

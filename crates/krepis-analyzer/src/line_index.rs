@@ -44,7 +44,10 @@ impl LineIndex {
             }
             i += 1;
         }
-        Self { line_starts, len: bytes.len() as u32 }
+        Self {
+            line_starts,
+            len: bytes.len() as u32,
+        }
     }
 
     /// Number of lines (at least 1).
@@ -81,9 +84,15 @@ impl LineIndex {
         let start = self.line_starts[line] as usize;
         let column = match unit {
             ColumnUnit::Utf8 => (offset - start) as u32,
-            ColumnUnit::Utf16 => text[start..offset].chars().map(|c| c.len_utf16() as u32).sum(),
+            ColumnUnit::Utf16 => text[start..offset]
+                .chars()
+                .map(|c| c.len_utf16() as u32)
+                .sum(),
         };
-        Position { line: line as u32, column }
+        Position {
+            line: line as u32,
+            column,
+        }
     }
 
     /// The byte offset of a 0-based position; `None` when the line does not exist.
@@ -117,7 +126,13 @@ mod tests {
         let offset = text.find("async").unwrap() as u32;
         let pos = index.position(text, offset, ColumnUnit::Utf16);
         // The emoji is 4 bytes but 2 UTF-16 units.
-        assert_eq!(pos, Position { line: 0, column: 16 });
+        assert_eq!(
+            pos,
+            Position {
+                line: 0,
+                column: 16
+            }
+        );
         assert_eq!(index.position(text, offset, ColumnUnit::Utf8).column, 18);
         assert_eq!(index.offset(text, pos, ColumnUnit::Utf16), Some(offset));
     }
@@ -127,8 +142,14 @@ mod tests {
         let text = "a\r\nb\rc\nd";
         let index = LineIndex::new(text);
         assert_eq!(index.line_count(), 4);
-        assert_eq!(index.position(text, 3, ColumnUnit::Utf16), Position { line: 1, column: 0 });
-        assert_eq!(index.position(text, 5, ColumnUnit::Utf16), Position { line: 2, column: 0 });
+        assert_eq!(
+            index.position(text, 3, ColumnUnit::Utf16),
+            Position { line: 1, column: 0 }
+        );
+        assert_eq!(
+            index.position(text, 5, ColumnUnit::Utf16),
+            Position { line: 2, column: 0 }
+        );
         assert_eq!(index.line_range(text, 0), Some(0..1));
     }
 
@@ -136,8 +157,24 @@ mod tests {
     fn out_of_range_positions_are_clamped_or_refused() {
         let text = "abc\ndef";
         let index = LineIndex::new(text);
-        assert_eq!(index.offset(text, Position { line: 0, column: 99 }, ColumnUnit::Utf16), Some(3));
-        assert_eq!(index.offset(text, Position { line: 9, column: 0 }, ColumnUnit::Utf16), None);
-        assert_eq!(index.position(text, 999, ColumnUnit::Utf16), Position { line: 1, column: 3 });
+        assert_eq!(
+            index.offset(
+                text,
+                Position {
+                    line: 0,
+                    column: 99
+                },
+                ColumnUnit::Utf16
+            ),
+            Some(3)
+        );
+        assert_eq!(
+            index.offset(text, Position { line: 9, column: 0 }, ColumnUnit::Utf16),
+            None
+        );
+        assert_eq!(
+            index.position(text, 999, ColumnUnit::Utf16),
+            Position { line: 1, column: 3 }
+        );
     }
 }

@@ -48,10 +48,14 @@ impl ProjectSettings {
             return Ok(());
         }
         let krepis = dir.join("krepis.json");
-        let deno = ["deno.json", "deno.jsonc"].map(|n| dir.join(n)).into_iter().find(|p| p.is_file());
+        let deno = ["deno.json", "deno.jsonc"]
+            .map(|n| dir.join(n))
+            .into_iter()
+            .find(|p| p.is_file());
         if self.override_config.is_none() {
             if krepis.is_file() {
-                self.configs.insert(dir.to_path_buf(), Arc::new(Config::load_file(&krepis)?));
+                self.configs
+                    .insert(dir.to_path_buf(), Arc::new(Config::load_file(&krepis)?));
             } else if let Some(deno) = &deno
                 && let Some(config) = Config::load_deno_json(deno)?
             {

@@ -10,6 +10,9 @@ use std::sync::Arc;
 
 use crate::jsonc;
 
+/// `paths` entries: a pattern and its targets.
+type PathsMap = Vec<(String, Vec<String>)>;
+
 /// Where a specifier leads.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Resolution {
@@ -56,11 +59,17 @@ pub struct ResolveConfigError {
 }
 
 fn read_json(path: &Path) -> Result<serde_json::Value, ResolveConfigError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| ResolveConfigError { file: path.to_path_buf(), message: format!("cannot read: {e}") })?;
+    let text = std::fs::read_to_string(path).map_err(|e| ResolveConfigError {
+        file: path.to_path_buf(),
+        message: format!("cannot read: {e}"),
+    })?;
     serde_json::from_str(&jsonc::to_json(&text)).map_err(|e| ResolveConfigError {
         file: path.to_path_buf(),
-        message: format!("invalid JSON at line {} column {}: {e}", e.line(), e.column()),
+        message: format!(
+            "invalid JSON at line {} column {}: {e}",
+            e.line(),
+            e.column()
+        ),
     })
 }
 
@@ -116,19 +125,23 @@ impl TsPaths {
     pub fn from_tsconfig(path: &Path) -> Result<Option<TsPaths>, ResolveConfigError> {
         let mut current = path.to_path_buf();
         let mut base_url: Option<PathBuf> = None;
-        let mut paths: Option<(PathBuf, Vec<(String, Vec<String>)>)> = None;
+        let mut paths: Option<(PathBuf, PathsMap)> = None;
         // `extends` chains are short; the bound stops a chain that loops.
         for _ in 0..8 {
             let value = read_json(&current)?;
             let dir = current.parent().unwrap_or(Path::new(".")).to_path_buf();
             let options = value.get("compilerOptions");
             if base_url.is_none()
-                && let Some(url) = options.and_then(|o| o.get("baseUrl")).and_then(|v| v.as_str())
+                && let Some(url) = options
+                    .and_then(|o| o.get("baseUrl"))
+                    .and_then(|v| v.as_str())
             {
                 base_url = Some(normalize(&dir.join(url)));
             }
             if paths.is_none()
-                && let Some(map) = options.and_then(|o| o.get("paths")).and_then(|v| v.as_object())
+                && let Some(map) = options
+                    .and_then(|o| o.get("paths"))
+                    .and_then(|v| v.as_object())
             {
                 let entries = map
                     .iter()
@@ -159,13 +172,19 @@ impl TsPaths {
             return Ok(None);
         }
         let (paths_dir, paths) = paths.unwrap_or_default();
-        Ok(Some(TsPaths { paths_base: base_url.clone().unwrap_or(paths_dir), base_url, paths }))
+        Ok(Some(TsPaths {
+            paths_base: base_url.clone().unwrap_or(paths_dir),
+            base_url,
+            paths,
+        }))
     }
 }
 
 /// Whether a specifier names something outside the project by its form alone.
 fn is_external_scheme(specifier: &str) -> bool {
-    const SCHEMES: [&str; 8] = ["npm:", "jsr:", "node:", "http:", "https:", "data:", "blob:", "bun:"];
+    const SCHEMES: [&str; 8] = [
+        "npm:", "jsr:", "node:", "http:", "https:", "data:", "blob:", "bun:",
+    ];
     SCHEMES.iter().any(|s| specifier.starts_with(s))
 }
 
@@ -177,7 +196,11 @@ pub fn resolve(
     exists: &dyn Fn(&Path) -> bool,
 ) -> Resolution {
     let dir = importer.parent().unwrap_or(Path::new("."));
-    if specifier.starts_with("./") || specifier.starts_with("../") || specifier == "." || specifier == ".." {
+    if specifier.starts_with("./")
+        || specifier.starts_with("../")
+        || specifier == "."
+        || specifier == ".."
+    {
         return probe(&dir.join(specifier), exists);
     }
     if specifier.starts_with('/') {
@@ -199,7 +222,9 @@ pub fn resolve(
     }
     if let Some(ts) = &settings.ts_paths {
         for (pattern, targets) in &ts.paths {
-            let Some(captured) = match_paths_pattern(pattern, specifier) else { continue };
+            let Some(captured) = match_paths_pattern(pattern, specifier) else {
+                continue;
+            };
             for target in targets {
                 let target = target.replacen('*', captured, 1);
                 if let Resolution::File(path) = probe(&ts.paths_base.join(target), exists) {
@@ -222,7 +247,8 @@ fn match_paths_pattern<'s>(pattern: &str, specifier: &'s str) -> Option<&'s str>
         None => (pattern == specifier).then_some(""),
         Some((prefix, suffix)) => {
             let rest = specifier.strip_prefix(prefix)?;
-            rest.strip_suffix(suffix).filter(|_| rest.len() >= suffix.len())
+            rest.strip_suffix(suffix)
+                .filter(|_| rest.len() >= suffix.len())
         }
     }
 }
@@ -250,7 +276,10 @@ fn probe(path: &Path, exists: &dyn Fn(&Path) -> bool) -> Resolution {
             return Resolution::File(candidate);
         }
     }
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     for ext in EXTENSIONS {
         let candidate = path.with_file_name(format!("{file_name}.{ext}"));
         if exists(&candidate) {
@@ -294,7 +323,12 @@ mod tests {
 
     #[test]
     fn relative_specifiers_in_every_form() {
-        let set = files(&["/p/src/a.ts", "/p/src/b.tsx", "/p/src/lib/index.ts", "/p/src/c.mts"]);
+        let set = files(&[
+            "/p/src/a.ts",
+            "/p/src/b.tsx",
+            "/p/src/lib/index.ts",
+            "/p/src/c.mts",
+        ]);
         let exists = |p: &Path| set.contains(p);
         let none = ResolverSettings::default();
         let from = Path::new("/p/src/x/y.ts");
@@ -315,7 +349,11 @@ mod tests {
 
     #[test]
     fn import_maps_and_tsconfig_paths() {
-        let set = files(&["/p/src/domain/order.ts", "/p/src/shared/util/index.ts", "/p/lib/x.ts"]);
+        let set = files(&[
+            "/p/src/domain/order.ts",
+            "/p/src/shared/util/index.ts",
+            "/p/lib/x.ts",
+        ]);
         let exists = |p: &Path| set.contains(p);
         let settings = ResolverSettings {
             import_map: Some(Arc::new(ImportMap::from_imports(
@@ -330,9 +368,15 @@ mod tests {
         };
         let from = Path::new("/p/src/app.ts");
         let r = |s: &str| resolve(from, s, &settings, &exists);
-        assert_eq!(r("@domain/order.ts"), Resolution::File("/p/src/domain/order.ts".into()));
+        assert_eq!(
+            r("@domain/order.ts"),
+            Resolution::File("/p/src/domain/order.ts".into())
+        );
         assert_eq!(r("zod"), Resolution::External);
-        assert_eq!(r("~shared/util"), Resolution::File("/p/src/shared/util/index.ts".into()));
+        assert_eq!(
+            r("~shared/util"),
+            Resolution::File("/p/src/shared/util/index.ts".into())
+        );
         assert_eq!(r("lib/x"), Resolution::File("/p/lib/x.ts".into()));
     }
 }

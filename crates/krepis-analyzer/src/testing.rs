@@ -49,7 +49,12 @@ pub fn parse_expectations(text: &str) -> Vec<Expectation> {
         match annotation(line) {
             Some((start, end, rule)) => {
                 if let Some(line) = target {
-                    out.push(Expectation { line, start, end, rule });
+                    out.push(Expectation {
+                        line,
+                        start,
+                        end,
+                        rule,
+                    });
                 }
             }
             None => target = Some(i as u32),
@@ -73,7 +78,12 @@ pub fn actual_expectations(text: &str, diagnostics: &[Diagnostic]) -> Vec<Expect
             } else {
                 end.column.max(start.column + 1)
             };
-            Expectation { line: start.line, start: start.column, end: end_col, rule: d.rule.as_str().to_string() }
+            Expectation {
+                line: start.line,
+                start: start.column,
+                end: end_col,
+                rule: d.rule.as_str().to_string(),
+            }
         })
         .collect();
     out.sort();
@@ -85,7 +95,13 @@ fn render(text: &str, list: &[Expectation]) -> String {
     list.iter()
         .map(|e| {
             let code = lines.get(e.line as usize).copied().unwrap_or("");
-            format!("{}:{}..{} {}\n    {code}\n", e.line + 1, e.start, e.end, e.rule)
+            format!(
+                "{}:{}..{} {}\n    {code}\n",
+                e.line + 1,
+                e.start,
+                e.end,
+                e.rule
+            )
         })
         .collect()
 }
@@ -109,7 +125,10 @@ fn memory_workspace(files: &[(&str, &str)]) -> (Workspace, PathBuf) {
     let root = PathBuf::from("/project");
     let mut settings = ProjectSettings::new(&root, None);
     settings.insert_config(root.clone(), Config::default_for(&root));
-    let sources = files.iter().map(|(p, t)| (root.join(p), t.to_string())).collect();
+    let sources = files
+        .iter()
+        .map(|(p, t)| (root.join(p), t.to_string()))
+        .collect();
     (Workspace::from_memory(settings, sources), root)
 }
 
@@ -152,7 +171,15 @@ mod tests {
     fn annotations_must_match_exactly() {
         let text = "async function load() {}\n//             ^^^^ explicit-context\n";
         let expected = parse_expectations(text);
-        assert_eq!(expected, vec![Expectation { line: 0, start: 15, end: 19, rule: "explicit-context".into() }]);
+        assert_eq!(
+            expected,
+            vec![Expectation {
+                line: 0,
+                start: 15,
+                end: 19,
+                rule: "explicit-context".into()
+            }]
+        );
         let (workspace, _) = memory_workspace(&[("a.ts", text)]);
         let result = &workspace.check(&|| {})[0];
         assert!(compare(&result.path, text, &result.diagnostics).is_ok());
@@ -162,7 +189,10 @@ mod tests {
             "async function load() {}\n//              ^^^^ explicit-context\n",
             "async function load() {}\n//             ^^^^ explicit-context\n//   ^ layer-boundary\n",
         ] {
-            assert!(compare(Path::new("a.ts"), wrong, &result.diagnostics).is_err(), "{wrong}");
+            assert!(
+                compare(Path::new("a.ts"), wrong, &result.diagnostics).is_err(),
+                "{wrong}"
+            );
         }
     }
 }

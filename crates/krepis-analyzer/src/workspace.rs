@@ -24,7 +24,10 @@ pub enum LoadError {
     #[error("{}: no such file or folder", .0.display())]
     NotFound(PathBuf),
     #[error("{}: {source}", path.display())]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// A file that was seen but not checked, and why.
@@ -61,17 +64,26 @@ pub struct Workspace {
 }
 
 fn absolute(path: &Path, base: &Path) -> PathBuf {
-    let joined = if path.is_absolute() { path.to_path_buf() } else { base.join(path) };
+    let joined = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        base.join(path)
+    };
     crate::resolve::normalize(&joined)
 }
 
 /// Walks `root`, honouring `.gitignore` and always skipping `node_modules` and `.git`.
-fn walk(root: &Path, settings: &mut ProjectSettings, out: &mut BTreeSet<PathBuf>) -> Result<(), LoadError> {
+fn walk(
+    root: &Path,
+    settings: &mut ProjectSettings,
+    out: &mut BTreeSet<PathBuf>,
+) -> Result<(), LoadError> {
     let walker = ignore::WalkBuilder::new(root)
         .require_git(false)
         .filter_entry(|entry| {
             let name = entry.file_name();
-            !(entry.file_type().is_some_and(|t| t.is_dir()) && (name == "node_modules" || name == ".git"))
+            !(entry.file_type().is_some_and(|t| t.is_dir())
+                && (name == "node_modules" || name == ".git"))
         })
         .build();
     for entry in walker {
@@ -91,7 +103,11 @@ fn walk(root: &Path, settings: &mut ProjectSettings, out: &mut BTreeSet<PathBuf>
 fn read_source(path: &Path) -> Result<String, String> {
     let metadata = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
     if metadata.len() > MAX_FILE_BYTES {
-        return Err(format!("skipped: {} MB is larger than the {} MB limit", metadata.len() >> 20, MAX_FILE_BYTES >> 20));
+        return Err(format!(
+            "skipped: {} MB is larger than the {} MB limit",
+            metadata.len() >> 20,
+            MAX_FILE_BYTES >> 20
+        ));
     }
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
     if bytes.iter().take(8192).any(|&b| b == 0) {
@@ -108,28 +124,43 @@ fn read_source(path: &Path) -> Result<String, String> {
 impl Workspace {
     /// Finds and reads the modules under `paths` (files or folders), with their settings.
     pub fn load(paths: &[PathBuf], options: &LoadOptions) -> Result<Workspace, LoadError> {
-        let base = absolute(&options.base_dir, &std::env::current_dir().unwrap_or_default());
+        let base = absolute(
+            &options.base_dir,
+            &std::env::current_dir().unwrap_or_default(),
+        );
         let override_config = match &options.config_file {
             Some(file) => {
                 let file = absolute(file, &base);
-                Some(Arc::new(Config::load_file(&file).map_err(SettingsError::from)?))
+                Some(Arc::new(
+                    Config::load_file(&file).map_err(SettingsError::from)?,
+                ))
             }
             None => None,
         };
         let mut settings = ProjectSettings::new(&base, override_config);
-        let roots: Vec<PathBuf> = if paths.is_empty() { vec![base.clone()] } else { paths.iter().map(|p| absolute(p, &base)).collect() };
+        let roots: Vec<PathBuf> = if paths.is_empty() {
+            vec![base.clone()]
+        } else {
+            paths.iter().map(|p| absolute(p, &base)).collect()
+        };
         let mut requested = BTreeSet::new();
         let mut known = BTreeSet::new();
         for root in &roots {
             if !root.exists() {
                 return Err(LoadError::NotFound(root.clone()));
             }
-            let dir = if root.is_dir() { root.clone() } else { root.parent().map(Path::to_path_buf).unwrap_or_default() };
+            let dir = if root.is_dir() {
+                root.clone()
+            } else {
+                root.parent().map(Path::to_path_buf).unwrap_or_default()
+            };
             settings.scan_ancestors(&dir)?;
             walk(root, &mut settings, &mut requested)?;
             // The whole project under the governing config is known, so imports of files that
             // were not asked about still resolve and can be followed.
-            if let Some(project_dir) = settings.config_dir_for(&root.join("x")).map(Path::to_path_buf)
+            if let Some(project_dir) = settings
+                .config_dir_for(&root.join("x"))
+                .map(Path::to_path_buf)
                 && project_dir != *root
                 && root.starts_with(&project_dir)
             {
@@ -147,7 +178,12 @@ impl Workspace {
         let texts: Vec<(PathBuf, Result<String, String>, bool)> = requested
             .par_iter()
             .map(|p| (p.clone(), read_source(p), true))
-            .chain(known.par_iter().filter(|p| !requested.contains(p)).map(|p| (p.clone(), read_source(p), false)))
+            .chain(
+                known
+                    .par_iter()
+                    .filter(|p| !requested.contains(p))
+                    .map(|p| (p.clone(), read_source(p), false)),
+            )
             .collect();
         let mut db = AnalysisDatabase::default();
         let mut files = BTreeMap::new();
@@ -182,7 +218,11 @@ impl Workspace {
             checked.push(file);
         }
         Project::new(&db, Arc::new(files), Arc::new(settings), false);
-        Workspace { db, checked, notes: Vec::new() }
+        Workspace {
+            db,
+            checked,
+            notes: Vec::new(),
+        }
     }
 
     pub fn db(&self) -> &AnalysisDatabase {
@@ -206,7 +246,11 @@ impl Workspace {
                 .map_with(db, |db, &file| {
                     let diagnostics = file_diagnostics(db, file).clone();
                     progress();
-                    FileResult { path: file.path(db).clone(), text: file.text(db).clone(), diagnostics }
+                    FileResult {
+                        path: file.path(db).clone(),
+                        text: file.text(db).clone(),
+                        diagnostics,
+                    }
                 })
                 .collect::<Vec<_>>()
         };

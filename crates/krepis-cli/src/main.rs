@@ -88,7 +88,10 @@ fn explain(name: &str) -> ExitCode {
 fn check(args: CheckArgs) -> ExitCode {
     let started = Instant::now();
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    let options = LoadOptions { config_file: args.config.clone(), base_dir: cwd.clone() };
+    let options = LoadOptions {
+        config_file: args.config.clone(),
+        base_dir: cwd.clone(),
+    };
     let workspace = match Workspace::load(&args.paths, &options) {
         Ok(workspace) => workspace,
         Err(error) => {
@@ -109,7 +112,11 @@ fn check(args: CheckArgs) -> ExitCode {
         bar.finish_and_clear();
     }
     for note in &workspace.notes {
-        eprintln!("note: {}: {}", output::display_path(&note.path, &cwd), note.message);
+        eprintln!(
+            "note: {}: {}",
+            output::display_path(&note.path, &cwd),
+            note.message
+        );
     }
     let report = output::Report::new(&results, &cwd);
     let mut stdout = anstream::stdout();
@@ -126,7 +133,11 @@ fn check(args: CheckArgs) -> ExitCode {
         eprintln!("error: cannot write output: {error}");
         return ExitCode::from(2);
     }
-    if report.errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS }
+    if report.errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 /// A progress bar on a terminal for trees large enough to wait for; nothing when piped.
@@ -135,8 +146,10 @@ fn progress_bar(format: Format, total: usize) -> Option<indicatif::ProgressBar> 
         return None;
     }
     let bar = indicatif::ProgressBar::new(total as u64);
-    let style = indicatif::ProgressStyle::with_template("{spinner} checking {pos}/{len} files {wide_bar} {eta}")
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    let style = indicatif::ProgressStyle::with_template(
+        "{spinner} checking {pos}/{len} files {wide_bar} {eta}",
+    )
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
     bar.set_style(style);
     Some(bar)
 }

@@ -29,7 +29,12 @@ pub struct Location {
 fn locate(index: &LineIndex, text: &str, range: TextRange) -> Location {
     let start = index.position(text, range.start, ColumnUnit::Utf16);
     let end = index.position(text, range.end, ColumnUnit::Utf16);
-    Location { line: start.line + 1, column: start.column + 1, end_line: end.line + 1, end_column: end.column + 1 }
+    Location {
+        line: start.line + 1,
+        column: start.column + 1,
+        end_line: end.line + 1,
+        end_column: end.column + 1,
+    }
 }
 
 /// One file's results, with what output needs precomputed.
@@ -51,7 +56,13 @@ pub struct Report<'a> {
 
 impl<'a> Report<'a> {
     pub fn new(results: &'a [FileResult], cwd: &Path) -> Self {
-        let mut report = Report { files: Vec::new(), files_checked: results.len(), errors: 0, warnings: 0, fixable: 0 };
+        let mut report = Report {
+            files: Vec::new(),
+            files_checked: results.len(),
+            errors: 0,
+            warnings: 0,
+            fixable: 0,
+        };
         for result in results {
             for d in result.diagnostics.iter() {
                 match d.severity {
@@ -76,14 +87,20 @@ impl<'a> Report<'a> {
     }
 
     fn each(&self) -> impl Iterator<Item = (&FileReport<'a>, &Diagnostic, Location)> {
-        self.files
-            .iter()
-            .flat_map(|f| f.diagnostics.iter().map(move |d| (f, d, locate(&f.index, f.text, d.range))))
+        self.files.iter().flat_map(|f| {
+            f.diagnostics
+                .iter()
+                .map(move |d| (f, d, locate(&f.index, f.text, d.range)))
+        })
     }
 }
 
 fn plural(n: usize, word: &str) -> String {
-    if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") }
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
 }
 
 /// Code frames like rustc's, then a one-line summary.
@@ -108,18 +125,29 @@ pub fn write_text(out: &mut impl Write, report: &Report<'_>, elapsed: Duration) 
             .line_range(file.text, last_line)
             .map_or(file.text.len(), |r| r.end);
         let source = &file.text[start..end];
-        let span_start = (d.range.start as usize).saturating_sub(start).min(source.len());
-        let span_end = (d.range.end as usize).saturating_sub(start).clamp(span_start, source.len());
+        let span_start = (d.range.start as usize)
+            .saturating_sub(start)
+            .min(source.len());
+        let span_end = (d.range.end as usize)
+            .saturating_sub(start)
+            .clamp(span_start, source.len());
         let label = match &d.fix {
             Some(fix) => format!("fix: {}", fix.description),
             None => String::new(),
         };
-        let mut group = level.primary_title(d.message.as_str()).id(d.rule.as_str()).element(
-            Snippet::source(source)
-                .line_start(loc.line as usize)
-                .path(file.path.as_str())
-                .annotation(AnnotationKind::Primary.span(span_start..span_end).label(label)),
-        );
+        let mut group = level
+            .primary_title(d.message.as_str())
+            .id(d.rule.as_str())
+            .element(
+                Snippet::source(source)
+                    .line_start(loc.line as usize)
+                    .path(file.path.as_str())
+                    .annotation(
+                        AnnotationKind::Primary
+                            .span(span_start..span_end)
+                            .label(label),
+                    ),
+            );
         if let Some(note) = &d.note {
             group = group.element(Level::NOTE.message(note.as_str()));
         }
@@ -129,9 +157,17 @@ pub fn write_text(out: &mut impl Write, report: &Report<'_>, elapsed: Duration) 
     let problems = report.errors + report.warnings;
     let seconds = elapsed.as_secs_f64();
     if problems == 0 {
-        writeln!(out, "No problems in {} ({seconds:.2}s).", plural(report.files_checked, "file"))
+        writeln!(
+            out,
+            "No problems in {} ({seconds:.2}s).",
+            plural(report.files_checked, "file")
+        )
     } else {
-        let fixable = if report.fixable > 0 { format!(", {} fixable", report.fixable) } else { String::new() };
+        let fixable = if report.fixable > 0 {
+            format!(", {} fixable", report.fixable)
+        } else {
+            String::new()
+        };
         writeln!(
             out,
             "Found {} and {} in {} of {} checked{fixable} ({seconds:.2}s).",
@@ -188,7 +224,11 @@ pub fn write_sarif(out: &mut impl Write, report: &Report<'_>) -> io::Result<()> 
         .iter()
         .chain(std::iter::once(&RuleId::SyntaxError))
         .map(|r| {
-            let summary = r.docs().lines().find(|l| !l.trim().is_empty() && !l.starts_with('#')).unwrap_or("");
+            let summary = r
+                .docs()
+                .lines()
+                .find(|l| !l.trim().is_empty() && !l.starts_with('#'))
+                .unwrap_or("");
             json!({
                 "id": r.as_str(),
                 "shortDescription": { "text": summary },
@@ -234,7 +274,10 @@ pub fn write_sarif(out: &mut impl Write, report: &Report<'_>) -> io::Result<()> 
 }
 
 fn escape_github(value: &str, property: bool) -> String {
-    let mut s = value.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A");
+    let mut s = value
+        .replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A");
     if property {
         s = s.replace(':', "%3A").replace(',', "%2C");
     }

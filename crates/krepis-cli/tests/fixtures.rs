@@ -8,7 +8,10 @@ use krepis_analyzer::testing::compare;
 use krepis_analyzer::{LoadOptions, Workspace};
 
 fn fixtures_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures").canonicalize().expect("fixtures folder")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures")
+        .canonicalize()
+        .expect("fixtures folder")
 }
 
 const PROJECTS: [&str; 3] = ["shop", "features", "broken"];
@@ -18,7 +21,10 @@ fn annotations_match_diagnostics_in_every_fixture() {
     let mut failures = String::new();
     for name in PROJECTS {
         let root = fixtures_dir().join(name);
-        let options = LoadOptions { config_file: None, base_dir: root.clone() };
+        let options = LoadOptions {
+            config_file: None,
+            base_dir: root.clone(),
+        };
         let workspace = Workspace::load(&[], &options).expect("fixture loads");
         let results = workspace.check(&|| {});
         assert!(!results.is_empty(), "{name}: no files checked");
@@ -62,7 +68,10 @@ fn text_output_snapshots() {
     for name in PROJECTS {
         let (stdout, stderr, code) = krepis(&fixtures_dir().join(name), &["check"]);
         assert_eq!(code, 1, "{name}: {stderr}");
-        insta::assert_snapshot!(format!("text_{name}"), format!("{stderr}{}", without_timing(&stdout)));
+        insta::assert_snapshot!(
+            format!("text_{name}"),
+            format!("{stderr}{}", without_timing(&stdout))
+        );
     }
 }
 
@@ -82,7 +91,10 @@ fn sarif_and_github_snapshots() {
     let (github, _, code) = krepis(&shop, &["check", "--format", "github"]);
     assert_eq!(code, 1);
     insta::assert_snapshot!("github_shop", github);
-    let (sarif, _, _) = krepis(&shop, &["check", "--format", "sarif", "src/orders/application"]);
+    let (sarif, _, _) = krepis(
+        &shop,
+        &["check", "--format", "sarif", "src/orders/application"],
+    );
     let value: serde_json::Value = serde_json::from_str(&sarif).expect("valid SARIF JSON");
     assert_eq!(value["version"], "2.1.0");
     insta::assert_json_snapshot!("sarif_shop_application", value["runs"][0]["results"]);
@@ -95,10 +107,16 @@ fn exit_codes_follow_the_contract() {
     assert_eq!(krepis(&shop, &["check", "src/orders"]).2, 1);
     let (_, stderr, code) = krepis(&shop, &["check", "no/such/dir"]);
     assert_eq!(code, 2);
-    assert!(stderr.contains("no/such/dir: no such file or folder"), "{stderr}");
+    assert!(
+        stderr.contains("no/such/dir: no such file or folder"),
+        "{stderr}"
+    );
     let (_, stderr, code) = krepis(&fixtures_dir().join("bad-config"), &["check"]);
     assert_eq!(code, 2);
-    assert_eq!(stderr.trim(), "error: krepis.json:4: layer `domain` allows unknown layer `core`; known layers: domain");
+    assert_eq!(
+        stderr.trim(),
+        "error: krepis.json:4: layer `domain` allows unknown layer `core`; known layers: domain"
+    );
     let (_, stderr, code) = krepis(&shop, &["check", "--format", "xml"]);
     assert_eq!(code, 2, "{stderr}");
 }

@@ -21,7 +21,9 @@ pub struct Options {
 fn is_context_param(cx: &RuleContext<'_>, param: &ParamFact) -> bool {
     let context = &cx.config.context;
     match param.type_name.as_deref() {
-        Some(t) => t == context.type_name || t.rsplit('.').next() == Some(context.type_name.as_str()),
+        Some(t) => {
+            t == context.type_name || t.rsplit('.').next() == Some(context.type_name.as_str())
+        }
         None if cx.is_typescript && param.text.contains(':') => false,
         None => param
             .name
@@ -32,7 +34,10 @@ fn is_context_param(cx: &RuleContext<'_>, param: &ParamFact) -> bool {
 
 fn describe(function: &FunctionFact) -> String {
     let what = match function.kind {
-        FunctionKind::Method | FunctionKind::ClassField | FunctionKind::ObjectMember | FunctionKind::Signature => "method",
+        FunctionKind::Method
+        | FunctionKind::ClassField
+        | FunctionKind::ObjectMember
+        | FunctionKind::Signature => "method",
         FunctionKind::InlineCallback => {
             let prefix = if function.is_async { "async " } else { "" };
             return format!("{prefix}callback passed to `{}`", function.name);
@@ -69,7 +74,10 @@ pub fn check(cx: &mut RuleContext<'_>) {
         };
         let (message, fix) = match position {
             None => (
-                format!("{} must take `{wanted}` as its first parameter", describe(function)),
+                format!(
+                    "{} must take `{wanted}` as its first parameter",
+                    describe(function)
+                ),
                 insert_fix(cx, function, &wanted),
             ),
             Some(index) => (
@@ -84,7 +92,13 @@ pub fn check(cx: &mut RuleContext<'_>) {
         let note = Some(format!(
             "request state travels explicitly: every async function takes `{wanted}` first and passes it on"
         ));
-        cx.report(RuleId::ExplicitContext, function.name_range, message, note, fix);
+        cx.report(
+            RuleId::ExplicitContext,
+            function.name_range,
+            message,
+            note,
+            fix,
+        );
     }
 }
 
@@ -92,7 +106,11 @@ pub fn check(cx: &mut RuleContext<'_>) {
 fn insert_fix(cx: &RuleContext<'_>, function: &FunctionFact, wanted: &str) -> Option<Fix> {
     let context = &cx.config.context;
     // A parameter already named like the context would clash with the inserted one.
-    if function.params.iter().any(|p| p.name.as_deref() == Some(context.param.as_str())) {
+    if function
+        .params
+        .iter()
+        .any(|p| p.name.as_deref() == Some(context.param.as_str()))
+    {
         return None;
     }
     let mut edits = Vec::new();
@@ -102,18 +120,26 @@ fn insert_fix(cx: &RuleContext<'_>, function: &FunctionFact, wanted: &str) -> Op
     {
         edits.push(TextEdit::insert(
             cx.facts.import_insert_offset,
-            format!("import type {{ {} }} from \"{}\";\n", context.type_name, context.module),
+            format!(
+                "import type {{ {} }} from \"{}\";\n",
+                context.type_name, context.module
+            ),
         ));
     }
     match (function.params.first(), function.params_parenthesized) {
         (None, _) => edits.push(TextEdit::insert(function.params_range.start + 1, wanted)),
-        (Some(first), true) => edits.push(TextEdit::insert(first.range.start, format!("{wanted}, "))),
+        (Some(first), true) => {
+            edits.push(TextEdit::insert(first.range.start, format!("{wanted}, ")))
+        }
         (Some(first), false) => edits.push(TextEdit {
             range: first.range,
             text: format!("({wanted}, {})", first.text),
         }),
     }
-    Some(Fix { description: format!("Add `{wanted}`"), edits })
+    Some(Fix {
+        description: format!("Add `{wanted}`"),
+        edits,
+    })
 }
 
 /// Moves the existing context parameter at `index` to the front.
@@ -126,7 +152,10 @@ fn move_fix(cx: &RuleContext<'_>, function: &FunctionFact, index: usize) -> Opti
         description: format!("Move `{}` first", param.text),
         edits: vec![
             TextEdit::insert(first.range.start, format!("{}, ", param.text)),
-            TextEdit::delete(crate::diagnostic::TextRange::new(previous.range.end, param.range.end)),
+            TextEdit::delete(crate::diagnostic::TextRange::new(
+                previous.range.end,
+                param.range.end,
+            )),
         ],
     })
 }

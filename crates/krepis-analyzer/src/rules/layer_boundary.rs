@@ -10,12 +10,21 @@ pub fn check(cx: &mut RuleContext<'_>) {
     let Some(from) = cx.layer else { return };
     let layers = &cx.config.layers;
     for (import, resolution) in cx.facts.imports.iter().zip(cx.resolutions) {
-        let Resolution::File(target) = resolution else { continue };
-        let Some(relative) = cx.config.relative(target) else { continue };
-        let Some(to) = layers.classify(&relative) else { continue };
+        let Resolution::File(target) = resolution else {
+            continue;
+        };
+        let Some(relative) = cx.config.relative(target) else {
+            continue;
+        };
+        let Some(to) = layers.classify(&relative) else {
+            continue;
+        };
         let (message, note) = match layers.check_edge(from, &to) {
             Ok(()) => continue,
-            Err(EdgeViolation::NotAllowed { from: from_name, to: to_name }) => {
+            Err(EdgeViolation::NotAllowed {
+                from: from_name,
+                to: to_name,
+            }) => {
                 let allowed = &layers.layers()[from.layer].allow;
                 let allowed = if allowed.is_empty() {
                     format!("`{from_name}` may import only itself")
@@ -34,12 +43,25 @@ pub fn check(cx: &mut RuleContext<'_>) {
                     allowed,
                 )
             }
-            Err(EdgeViolation::Isolated { layer, capture, from: a, to: b }) => (
-                format!("`{a}` must not import `{b}`: layer `{layer}` keeps each `{capture}` apart (`{relative}`)"),
-                format!("move what both need into a layer they may both import"),
+            Err(EdgeViolation::Isolated {
+                layer,
+                capture,
+                from: a,
+                to: b,
+            }) => (
+                format!(
+                    "`{a}` must not import `{b}`: layer `{layer}` keeps each `{capture}` apart (`{relative}`)"
+                ),
+                "move what both need into a layer they may both import".to_string(),
             ),
         };
-        cx.report(RuleId::LayerBoundary, import.range, message, Some(note), None);
+        cx.report(
+            RuleId::LayerBoundary,
+            import.range,
+            message,
+            Some(note),
+            None,
+        );
     }
 }
 
@@ -50,7 +72,9 @@ mod tests {
     #[test]
     fn reports_imports_against_the_layer_order() {
         assert_project(&[
-            ("src/orders/domain/order.ts", r#"
+            (
+                "src/orders/domain/order.ts",
+                r#"
 import { Db } from "../infrastructure/db.ts";
 //                 ^^^^^^^^^^^^^^^^^^^^^^^^^ layer-boundary
 import type { Port } from "../application/port.ts";
@@ -58,17 +82,30 @@ import type { Port } from "../application/port.ts";
 import { money } from "./money.ts";
 export const x = () => import("../adapters/http.ts");
 //                            ^^^^^^^^^^^^^^^^^^^^^ layer-boundary
-"#),
+"#,
+            ),
             ("src/orders/domain/money.ts", "export const money = 1;\n"),
-            ("src/orders/application/port.ts", r#"
+            (
+                "src/orders/application/port.ts",
+                r#"
 import { money } from "../domain/money";
 export * from "../infrastructure/db.js";
 //            ^^^^^^^^^^^^^^^^^^^^^^^^^ layer-boundary
 export interface Port {}
-"#),
-            ("src/orders/infrastructure/db.ts", "import { money } from \"../domain/money.ts\";\nexport class Db {}\n"),
-            ("src/orders/adapters/http.ts", "import { Db } from \"../infrastructure/db.ts\";\nimport { money } from \"../domain/money.ts\";\n"),
-            ("src/main.ts", "import { Db } from \"./orders/infrastructure/db.ts\";\n"),
+"#,
+            ),
+            (
+                "src/orders/infrastructure/db.ts",
+                "import { money } from \"../domain/money.ts\";\nexport class Db {}\n",
+            ),
+            (
+                "src/orders/adapters/http.ts",
+                "import { Db } from \"../infrastructure/db.ts\";\nimport { money } from \"../domain/money.ts\";\n",
+            ),
+            (
+                "src/main.ts",
+                "import { Db } from \"./orders/infrastructure/db.ts\";\n",
+            ),
         ]);
     }
 }

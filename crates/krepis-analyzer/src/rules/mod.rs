@@ -77,13 +77,18 @@ impl RuleId {
                 include_str!("../../../../rules/command-query-separation.md")
             }
             RuleId::ImportCycle => include_str!("../../../../rules/import-cycle.md"),
-            RuleId::SyntaxError => "# syntax-error\n\nThe file does not parse as TypeScript or JavaScript. Other rules skip it until it does.\n",
+            RuleId::SyntaxError => {
+                "# syntax-error\n\nThe file does not parse as TypeScript or JavaScript. Other rules skip it until it does.\n"
+            }
         }
     }
 
     /// The link to the rule's page, for editors and SARIF.
     pub fn url(self) -> String {
-        format!("https://github.com/krepis/krepis/blob/main/rules/{}.md", self.as_str())
+        format!(
+            "https://github.com/krepis/krepis/blob/main/rules/{}.md",
+            self.as_str()
+        )
     }
 }
 
@@ -105,7 +110,9 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
         let mut prev = row[0];
         row[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
-            let next = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(row[j + 1] + 1);
+            let next = (prev + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(row[j + 1] + 1);
             prev = row[j + 1];
             row[j + 1] = next;
         }
@@ -204,7 +211,15 @@ impl<'a> RuleContext<'a> {
             .extension()
             .and_then(|e| e.to_str())
             .is_some_and(|e| matches!(e, "ts" | "tsx" | "mts" | "cts"));
-        Self { path, facts, config, resolutions, layer, is_typescript, diagnostics: Vec::new() }
+        Self {
+            path,
+            facts,
+            config,
+            resolutions,
+            layer,
+            is_typescript,
+            diagnostics: Vec::new(),
+        }
     }
 
     /// Whether `rule` is on for this file.
@@ -222,7 +237,14 @@ impl<'a> RuleContext<'a> {
         fix: Option<Fix>,
     ) {
         if let Some(severity) = self.config.rules.severity(rule) {
-            self.diagnostics.push(Diagnostic { rule, severity, range, message, note, fix });
+            self.diagnostics.push(Diagnostic {
+                rule,
+                severity,
+                range,
+                message,
+                note,
+                fix,
+            });
         }
     }
 

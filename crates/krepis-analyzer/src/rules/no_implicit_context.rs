@@ -14,8 +14,14 @@ pub struct Options {
     pub packages: Vec<String>,
 }
 
-const ASYNC_HOOKS_APIS: [&str; 4] = ["AsyncLocalStorage", "AsyncResource", "createHook", "executionAsyncResource"];
-const IMPLICIT_CONTEXT_PACKAGES: [&str; 3] = ["cls-hooked", "continuation-local-storage", "zone.js"];
+const ASYNC_HOOKS_APIS: [&str; 4] = [
+    "AsyncLocalStorage",
+    "AsyncResource",
+    "createHook",
+    "executionAsyncResource",
+];
+const IMPLICIT_CONTEXT_PACKAGES: [&str; 3] =
+    ["cls-hooked", "continuation-local-storage", "zone.js"];
 
 /// The package a specifier names: `npm:cls-hooked@4/x` → `cls-hooked`, `node:async_hooks` → `async_hooks`.
 fn package_name(specifier: &str) -> &str {
@@ -46,8 +52,13 @@ fn package_name(specifier: &str) -> &str {
 
 pub fn check(cx: &mut RuleContext<'_>) {
     let extra = cx.config.rules.no_implicit_context.packages.clone();
-    let param = format!("{}: {}", cx.config.context.param, cx.config.context.type_name);
-    let note = Some(format!("pass `{param}` explicitly instead of relying on ambient request state"));
+    let param = format!(
+        "{}: {}",
+        cx.config.context.param, cx.config.context.type_name
+    );
+    let note = Some(format!(
+        "pass `{param}` explicitly instead of relying on ambient request state"
+    ));
     for import in &cx.facts.imports {
         if import.type_only {
             continue;
@@ -59,7 +70,10 @@ pub fn check(cx: &mut RuleContext<'_>) {
                     cx.report(
                         RuleId::NoImplicitContext,
                         import.range,
-                        format!("`{}` gives access to implicit async context", import.specifier),
+                        format!(
+                            "`{}` gives access to implicit async context",
+                            import.specifier
+                        ),
                         note.clone(),
                         None,
                     );
@@ -80,9 +94,16 @@ pub fn check(cx: &mut RuleContext<'_>) {
                     }
                     _ => continue,
                 };
-                cx.report(RuleId::NoImplicitContext, name.range, message, note.clone(), None);
+                cx.report(
+                    RuleId::NoImplicitContext,
+                    name.range,
+                    message,
+                    note.clone(),
+                    None,
+                );
             }
-        } else if IMPLICIT_CONTEXT_PACKAGES.contains(&package) || extra.iter().any(|p| p == package) {
+        } else if IMPLICIT_CONTEXT_PACKAGES.contains(&package) || extra.iter().any(|p| p == package)
+        {
             cx.report(
                 RuleId::NoImplicitContext,
                 import.range,

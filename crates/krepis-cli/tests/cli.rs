@@ -1,0 +1,254 @@
+//! `krepis check` as a user runs it: on real files in a temporary folder.
+
+use std::path::Path;
+use std::process::Command;
+
+use krepis_analyzer::diagnostic::{TextEdit, TextRange, apply_edits};
+use krepis_analyzer::line_index::{ColumnUnit, LineIndex, Position};
+use serde_json::Value;
+
+fn krepis(dir: &Path, args: &[&str]) -> (String, String, i32) {
+    let output = Command::new(env!("CARGO_BIN_EXE_krepis"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run krepis");
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+        output.status.code().unwrap_or(-1),
+    )
+}
+
+fn check_json(dir: &Path) -> Value {
+    let (stdout, stderr, _) = krepis(dir, &["check", "--format", "json"]);
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}{stderr}"))
+}
+
+fn write(dir: &Path, path: &str, text: &str) {
+    let path = dir.join(path);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// Applies the first fix of each file from the JSON, as an editor or script would.
+fn apply_json_fixes(dir: &Path, report: &Value) -> usize {
+    let mut done = std::collections::HashSet::new();
+    for d in report["diagnostics"].as_array().unwrap() {
+        let file = d["file"].as_str().unwrap();
+        if d["fix"].is_null() || !done.insert(file.to_string()) {
+            continue;
+        }
+        let path = dir.join(file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let index = LineIndex::new(&text);
+        let offset = |line: &Value, column: &Value| {
+            let position = Position {
+                line: line.as_u64().unwrap() as u32 - 1,
+                column: column.as_u64().unwrap() as u32 - 1,
+            };
+            index.offset(&text, position, ColumnUnit::Utf16).unwrap()
+        };
+        let edits: Vec<TextEdit> = d["fix"]["edits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| TextEdit {
+                range: TextRange::new(
+                    offset(&e["line"], &e["column"]),
+                    offset(&e["end_line"], &e["end_column"]),
+                ),
+                text: e["text"].as_str().unwrap().to_string(),
+            })
+            .collect();
+        std::fs::write(&path, apply_edits(&text, &edits).0).unwrap();
+    }
+    done.len()
+}
+
+#[test]
+fn json_fixes_applied_by_a_client_clear_the_violations() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/shop"),
+        dir.path(),
+    );
+    let before = check_json(dir.path());
+    assert_eq!(before["summary"]["fixable"], 5);
+    for _ in 0..10 {
+        let report = check_json(dir.path());
+        if apply_json_fixes(dir.path(), &report) == 0 {
+            break;
+        }
+    }
+    let after = check_json(dir.path());
+    let rules: Vec<&str> = after["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        rules,
+        ["no-implicit-context", "layer-boundary"],
+        "{after:#}"
+    );
+    assert_eq!(after["summary"]["fixable"], 0);
+    let invoice =
+        std::fs::read_to_string(dir.path().join("src/billing/application/invoice.ts")).unwrap();
+    assert!(
+        invoice.contains("export async function tenantOfRequest(ctx: KrepisContext): Promise"),
+        "{invoice}"
+    );
+    let place =
+        std::fs::read_to_string(dir.path().join("src/orders/application/place_order.ts")).unwrap();
+    assert!(
+        place.contains("async retry(ctx: KrepisContext, orderId: string): Promise<void>"),
+        "{place}"
+    );
+}
+
+#[test]
+fn columns_count_utf16_code_units() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "src/a.ts",
+        "const s = \"한글😀\"; export async function load(id: string) {}\n",
+    );
+    let report = check_json(dir.path());
+    let d = &report["diagnostics"][0];
+    // `한글` is 2 units, the emoji 2: `load` starts at UTF-16 column 41 (1-based).
+    assert_eq!(
+        (
+            d["line"].as_u64(),
+            d["column"].as_u64(),
+            d["end_column"].as_u64()
+        ),
+        (Some(1), Some(41), Some(45))
+    );
+    assert_eq!(d["fix"]["edits"][1]["column"], 46);
+}
+
+#[test]
+fn config_is_found_upward_and_from_deno_json() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "deno.json",
+        r#"{ "imports": { "@core/": "./src/core/" }, "krepis": { "layers": [
+            { "name": "core", "paths": ["src/core/**"] },
+            { "name": "app", "paths": ["src/app/**"], "allow": ["core"] } ],
+            "rules": { "explicit-context": "off" } } }"#,
+    );
+    write(
+        dir.path(),
+        "src/core/a.ts",
+        "import { b } from \"../app/b.ts\";\nexport async function a() {}\n",
+    );
+    write(
+        dir.path(),
+        "src/app/b.ts",
+        "import \"@core/a.ts\";\nexport const b = 1;\n",
+    );
+    let (stdout, stderr, code) = krepis(
+        &dir.path().join("src/app"),
+        &["check", "--format", "json", "../core"],
+    );
+    assert_eq!(code, 1, "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let diagnostics = report["diagnostics"].as_array().unwrap();
+    assert_eq!(diagnostics.len(), 1, "{report:#}");
+    assert_eq!(diagnostics[0]["rule"], "layer-boundary");
+    assert_eq!(
+        diagnostics[0]["file"],
+        format!("{}/src/core/a.ts", dir.path().display())
+    );
+    // `--config` replaces discovery: here it turns explicit-context back on and layers off.
+    write(dir.path(), "other.json", "{ \"layers\": [] }");
+    let (stdout, _, _) = krepis(
+        dir.path(),
+        &["check", "--format", "json", "--config", "other.json"],
+    );
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let rules: Vec<&str> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["explicit-context"]);
+}
+
+#[test]
+fn broken_configs_name_file_line_and_expectation() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "src/a.ts", "export const a = 1;\n");
+    for (config, expected) in [
+        (
+            "{\n  \"layers\": [],\n  \"rule\": {}\n}",
+            "krepis.json:3: unknown field `rule`, expected one of",
+        ),
+        (
+            "{\n  \"rules\": { \"explicit-context\": \"loud\" }\n}",
+            "krepis.json:2: invalid value: string \"loud\", expected \"error\", \"warn\" or \"off\"",
+        ),
+        (
+            "{\n  \"ignore\": \"dist\"\n}",
+            "krepis.json:2: invalid type: string \"dist\", expected a sequence",
+        ),
+        (
+            "{ \"layers\": [ { \"name\": \"x\" } ] }",
+            "krepis.json:1: missing field `paths`",
+        ),
+        (
+            "{ \"rules\": { \"explicit-context\": [\"error\", { \"inline\": true }] } }",
+            "krepis.json:1: rule `explicit-context`: unknown field `inline`, expected `checkInlineCallbacks`",
+        ),
+        ("{ oops", "krepis.json:1: key must be a string"),
+        ("", "krepis.json:1: the file is empty"),
+    ] {
+        write(dir.path(), "krepis.json", config);
+        let (stdout, stderr, code) = krepis(dir.path(), &["check"]);
+        assert_eq!(code, 2, "{config}: {stdout}{stderr}");
+        assert!(
+            stderr.starts_with(&format!("error: {expected}")),
+            "{config}\n{stderr}"
+        );
+    }
+}
+
+#[test]
+fn gitignore_and_config_ignore_are_respected() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), ".gitignore", "dist/\n");
+    write(dir.path(), "krepis.json", "{ \"ignore\": [\"legacy/**\"] }");
+    for path in [
+        "dist/a.ts",
+        "legacy/b.ts",
+        "node_modules/pkg/c.ts",
+        "src/ok.ts",
+    ] {
+        write(
+            dir.path(),
+            path,
+            "export async function f(ctx: KrepisContext) {}\n",
+        );
+    }
+    let report = check_json(dir.path());
+    assert_eq!(report["files_checked"], 1);
+}
