@@ -10,7 +10,7 @@ use crate::facts::{self, ModuleFacts};
 use crate::layers::LayerMatch;
 use crate::project::ProjectSettings;
 use crate::resolve::{self, Resolution};
-use crate::rules::{self, RuleContext};
+use crate::rules::{self, CycleFinding, RuleContext, RuleId, import_cycle};
 
 /// The one database behind the CLI and the language server.
 #[salsa::db]
@@ -86,5 +86,106 @@ pub fn file_diagnostics(db: &dyn salsa::Database, file: SourceFile) -> Arc<Vec<D
     let resolutions = resolved_imports(db, file);
     let layer = file_layer(db, file);
     let cx = RuleContext::new(path, facts, config, resolutions, layer.as_ref());
-    Arc::new(rules::check_module(cx))
+    let cycles = import_cycles(db);
+    let mine: Vec<CycleFinding> = cycles
+        .iter()
+        .filter(|(f, _)| *f == file)
+        .map(|(_, c)| c.clone())
+        .collect();
+    Arc::new(rules::check_module(cx, &mine))
+}
+
+/// Every import cycle of the project, each as the module and import that report it.
+///
+/// One finding per strongly connected component: the shortest cycle through its first file (by
+/// path), reported on that file's import of the next module.
+#[salsa::tracked]
+pub fn import_cycles(db: &dyn salsa::Database) -> Arc<Vec<(SourceFile, CycleFinding)>> {
+    let project = Project::get(db);
+    let files: Vec<SourceFile> = project.files(db).values().copied().collect();
+    let position: std::collections::HashMap<&Path, usize> = files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.path(db).as_path(), i))
+        .collect();
+    let settings = project.settings(db);
+    // edges[i]: (target, index of the import in module i)
+    let mut edges: Vec<Vec<usize>> = vec![Vec::new(); files.len()];
+    let mut via: Vec<Vec<u32>> = vec![Vec::new(); files.len()];
+    for (i, &file) in files.iter().enumerate() {
+        let config = settings.config_for(file.path(db));
+        if config.rules.severity(RuleId::ImportCycle).is_none() {
+            continue;
+        }
+        let skip_types = config.rules.import_cycle.ignore_type_imports;
+        let facts = module_facts(db, file);
+        for (k, (import, resolution)) in facts
+            .imports
+            .iter()
+            .zip(resolved_imports(db, file).iter())
+            .enumerate()
+        {
+            let type_only = import.type_only
+                || (!import.names.is_empty() && import.names.iter().all(|n| n.type_only));
+            if skip_types && type_only {
+                continue;
+            }
+            if let Resolution::File(target) = resolution
+                && let Some(&j) = position.get(target.as_path())
+                && !edges[i].contains(&j)
+            {
+                edges[i].push(j);
+                via[i].push(k as u32);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for component in import_cycle::cyclic_components(&edges) {
+        let start = component[0];
+        let cycle = import_cycle::cycle_through(&edges, &component, start);
+        let next = cycle.get(1).copied().unwrap_or(start);
+        let Some(slot) = edges[start].iter().position(|&t| t == next) else {
+            continue;
+        };
+        let facts = module_facts(db, files[start]);
+        let import = &facts.imports[via[start][slot] as usize];
+        let names: Vec<String> = cycle
+            .iter()
+            .chain(std::iter::once(&start))
+            .map(|&i| {
+                display_name(
+                    files[i].path(db),
+                    settings.config_dir_for(files[start].path(db)),
+                )
+            })
+            .collect();
+        let message = if cycle.len() == 1 {
+            format!("`{}` imports itself", names[0])
+        } else {
+            format!("import cycle: {}", names.join(" → "))
+        };
+        let note = if component.len() > cycle.len() {
+            format!(
+                "{} modules take part in this tangle; break the cycle by moving what they share into a module they all import",
+                component.len()
+            )
+        } else {
+            "break the cycle by moving what the modules share into a module they all import"
+                .to_string()
+        };
+        out.push((
+            files[start],
+            CycleFinding {
+                range: import.range,
+                message,
+                note,
+            },
+        ));
+    }
+    Arc::new(out)
+}
+
+fn display_name(path: &Path, base: Option<&Path>) -> String {
+    let relative = base.and_then(|b| path.strip_prefix(b).ok()).unwrap_or(path);
+    crate::config::slash_path(relative)
 }

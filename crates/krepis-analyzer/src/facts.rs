@@ -27,7 +27,47 @@ pub struct ModuleFacts {
     /// Where a new import statement goes: the start of the first import, else of the first statement.
     pub import_insert_offset: u32,
     pub syntax_errors: Vec<SyntaxError>,
+    /// Uses of globals that matter to purity (`Date.now`, `fetch`, `Deno.readFile`…).
+    pub global_uses: Vec<GlobalUse>,
+    /// Every name bound anywhere in the module: a global by that name is shadowed.
+    pub bound_names: Vec<String>,
+    /// Typed fields of classes, constructor parameter properties included.
+    pub fields: Vec<FieldFact>,
 }
+
+/// A use of a global that can be ambient I/O, time or randomness.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct GlobalUse {
+    /// `Date.now`, `new Date()`, `fetch`, `Deno.readTextFile`…: the root, then one property.
+    pub path: String,
+    pub range: TextRange,
+}
+
+/// A class field with a declared type: `private readonly store: OrderStore`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FieldFact {
+    pub class: String,
+    pub name: String,
+    pub type_name: String,
+}
+
+/// Globals whose uses are recorded (the rest cannot break purity).
+const WATCHED_GLOBALS: [&str; 14] = [
+    "Deno",
+    "fetch",
+    "process",
+    "require",
+    "XMLHttpRequest",
+    "WebSocket",
+    "localStorage",
+    "Date",
+    "Math",
+    "crypto",
+    "performance",
+    "setTimeout",
+    "setInterval",
+    "setImmediate",
+];
 
 impl ModuleFacts {
     /// Whether `name` is bound at the module's top level.
@@ -281,6 +321,8 @@ struct Collector<'t> {
     inline_callbacks: HashMap<u32, String>,
     function_stack: Vec<u32>,
     containers: Vec<String>,
+    /// Identifier references already recorded as part of a longer global use.
+    consumed_refs: std::collections::HashSet<u32>,
 }
 
 impl<'t> Collector<'t> {
@@ -292,6 +334,7 @@ impl<'t> Collector<'t> {
             inline_callbacks: HashMap::new(),
             function_stack: Vec::new(),
             containers: Vec::new(),
+            consumed_refs: Default::default(),
         }
     }
 
@@ -301,7 +344,18 @@ impl<'t> Collector<'t> {
             .unwrap_or("")
     }
 
+    fn watch(&mut self, path: String, span: Span, root_start: u32) {
+        if self.consumed_refs.insert(root_start) {
+            self.facts.global_uses.push(GlobalUse {
+                path,
+                range: span.into(),
+            });
+        }
+    }
+
     fn finish(&mut self, program: &Program<'_>) {
+        self.facts.bound_names.sort();
+        self.facts.bound_names.dedup();
         let mut first_import = None;
         for statement in &program.body {
             let names = &mut self.facts.top_level_names;
@@ -771,6 +825,8 @@ impl<'a> Visit<'a> for Collector<'_> {
             && it.arguments.len() == 1
             && let Some(Expression::StringLiteral(source)) = it.arguments[0].as_expression()
         {
+            // Reported as an import; the bare `require` global is not a second finding.
+            self.consumed_refs.insert(id.span.start);
             self.add_import(source, ImportKind::Require, false, Vec::new());
         }
         let (callee, name_range) = match callee_inner {
@@ -883,6 +939,19 @@ impl<'a> Visit<'a> for Collector<'_> {
     }
 
     fn visit_property_definition(&mut self, it: &PropertyDefinition<'a>) {
+        if let (Some(name), Some(ty), Some(class)) = (
+            property_key_name(&it.key),
+            it.type_annotation
+                .as_ref()
+                .and_then(|t| type_name(&t.type_annotation)),
+            self.containers.last(),
+        ) {
+            self.facts.fields.push(FieldFact {
+                class: class.clone(),
+                name: name.clone(),
+                type_name: ty,
+            });
+        }
         if let (Some(value), Some(name)) = (&it.value, property_key_name(&it.key)) {
             let binding = Binding {
                 name,
@@ -1006,6 +1075,69 @@ impl<'a> Visit<'a> for Collector<'_> {
         self.function_stack.push(index);
         walk::walk_arrow_function_expression(self, it);
         self.function_stack.pop();
+    }
+
+    fn visit_ts_type_reference(&mut self, it: &TSTypeReference<'a>) {
+        // A type named `Date` or `WebSocket` is not a use of the global; only its arguments
+        // can hold function types worth recording.
+        if let Some(arguments) = &it.type_arguments {
+            self.visit_ts_type_parameter_instantiation(arguments);
+        }
+    }
+
+    fn visit_binding_identifier(&mut self, it: &BindingIdentifier<'a>) {
+        if WATCHED_GLOBALS.contains(&it.name.as_str()) {
+            self.facts.bound_names.push(it.name.to_string());
+        }
+    }
+
+    fn visit_new_expression(&mut self, it: &NewExpression<'a>) {
+        if let Expression::Identifier(id) = it.callee.get_inner_expression()
+            && id.name == "Date"
+            && it.arguments.is_empty()
+        {
+            self.watch("new Date()".into(), it.span, id.span.start);
+        }
+        walk::walk_new_expression(self, it);
+    }
+
+    fn visit_static_member_expression(&mut self, it: &StaticMemberExpression<'a>) {
+        if let Expression::Identifier(id) = it.object.get_inner_expression()
+            && WATCHED_GLOBALS.contains(&id.name.as_str())
+        {
+            self.watch(
+                format!("{}.{}", id.name, it.property.name),
+                it.span,
+                id.span.start,
+            );
+        }
+        walk::walk_static_member_expression(self, it);
+    }
+
+    fn visit_identifier_reference(&mut self, it: &IdentifierReference<'a>) {
+        if WATCHED_GLOBALS.contains(&it.name.as_str()) {
+            self.watch(it.name.to_string(), it.span, it.span.start);
+        }
+    }
+
+    fn visit_formal_parameter(&mut self, it: &FormalParameter<'a>) {
+        // `constructor(private readonly store: OrderStore)` declares a typed field.
+        if (it.accessibility.is_some() || it.readonly)
+            && let (Some(name), Some(ty)) = (
+                binding_name(&it.pattern),
+                it.type_annotation
+                    .as_ref()
+                    .and_then(|t| type_name(&t.type_annotation)),
+            )
+            && let Some(class) = self.containers.last()
+        {
+            self.facts.fields.push(FieldFact {
+                class: class.clone(),
+                name,
+                type_name: ty,
+            });
+        }
+        walk::walk_formal_parameter(self, it);
     }
 
     fn visit_return_statement(&mut self, it: &ReturnStatement<'a>) {

@@ -153,7 +153,7 @@ fn config_is_found_upward_and_from_deno_json() {
         r#"{ "imports": { "@core/": "./src/core/" }, "krepis": { "layers": [
             { "name": "core", "paths": ["src/core/**"] },
             { "name": "app", "paths": ["src/app/**"], "allow": ["core"] } ],
-            "rules": { "explicit-context": "off" } } }"#,
+            "rules": { "explicit-context": "off", "import-cycle": "off" } } }"#,
     );
     write(
         dir.path(),
@@ -179,7 +179,11 @@ fn config_is_found_upward_and_from_deno_json() {
         format!("{}/src/core/a.ts", dir.path().display())
     );
     // `--config` replaces discovery: here it turns explicit-context back on and layers off.
-    write(dir.path(), "other.json", "{ \"layers\": [] }");
+    write(
+        dir.path(),
+        "other.json",
+        "{ \"layers\": [], \"rules\": { \"import-cycle\": \"off\" } }",
+    );
     let (stdout, _, _) = krepis(
         dir.path(),
         &["check", "--format", "json", "--config", "other.json"],

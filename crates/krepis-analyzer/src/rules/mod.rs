@@ -9,9 +9,12 @@ use crate::facts::ModuleFacts;
 use crate::layers::LayerMatch;
 use crate::resolve::Resolution;
 
+pub mod command_query_separation;
 pub mod explicit_context;
+pub mod import_cycle;
 pub mod layer_boundary;
 pub mod no_implicit_context;
+pub mod pure_domain;
 
 /// A rule's fixed name, as it appears in config, output and docs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -126,6 +129,9 @@ pub struct RuleSettings {
     severities: [ConfiguredSeverity; 7],
     pub explicit_context: explicit_context::Options,
     pub no_implicit_context: no_implicit_context::Options,
+    pub pure_domain: pure_domain::Options,
+    pub command_query_separation: command_query_separation::Options,
+    pub import_cycle: import_cycle::Options,
 }
 
 impl Default for RuleSettings {
@@ -134,6 +140,9 @@ impl Default for RuleSettings {
             severities: RuleId::CONFIGURABLE.map(RuleId::default_severity),
             explicit_context: Default::default(),
             no_implicit_context: Default::default(),
+            pure_domain: Default::default(),
+            command_query_separation: Default::default(),
+            import_cycle: Default::default(),
         }
     }
 }
@@ -173,6 +182,11 @@ impl RuleSettings {
         match rule {
             RuleId::ExplicitContext => self.explicit_context = parse_options(options)?,
             RuleId::NoImplicitContext => self.no_implicit_context = parse_options(options)?,
+            RuleId::PureDomain => self.pure_domain = parse_options(options)?,
+            RuleId::CommandQuerySeparation => {
+                self.command_query_separation = parse_options(options)?
+            }
+            RuleId::ImportCycle => self.import_cycle = parse_options(options)?,
             _ => {
                 if let Some(options) = options
                     && options.as_object().is_some_and(|o| !o.is_empty())
@@ -259,7 +273,15 @@ impl<'a> RuleContext<'a> {
 
 /// Runs every rule on one file. Files with syntax errors get only those: the other rules would
 /// see a partial tree and report things that are not there.
-pub fn check_module(mut cx: RuleContext<'_>) -> Vec<Diagnostic> {
+/// An import cycle to report on one of this module's imports.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CycleFinding {
+    pub range: TextRange,
+    pub message: String,
+    pub note: String,
+}
+
+pub fn check_module(mut cx: RuleContext<'_>, cycles: &[CycleFinding]) -> Vec<Diagnostic> {
     if !cx.facts.syntax_errors.is_empty() {
         for error in &cx.facts.syntax_errors {
             cx.report(
@@ -280,6 +302,21 @@ pub fn check_module(mut cx: RuleContext<'_>) -> Vec<Diagnostic> {
     }
     if cx.enabled(RuleId::LayerBoundary) {
         layer_boundary::check(&mut cx);
+    }
+    if cx.enabled(RuleId::PureDomain) {
+        pure_domain::check(&mut cx);
+    }
+    if cx.enabled(RuleId::CommandQuerySeparation) {
+        command_query_separation::check(&mut cx);
+    }
+    for cycle in cycles {
+        cx.report(
+            RuleId::ImportCycle,
+            cycle.range,
+            cycle.message.clone(),
+            Some(cycle.note.clone()),
+            None,
+        );
     }
     cx.finish()
 }
