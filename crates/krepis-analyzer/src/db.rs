@@ -85,7 +85,8 @@ pub fn file_diagnostics(db: &dyn salsa::Database, file: SourceFile) -> Arc<Vec<D
     let facts = module_facts(db, file);
     let resolutions = resolved_imports(db, file);
     let layer = file_layer(db, file);
-    let cx = RuleContext::new(path, facts, config, resolutions, layer.as_ref());
+    let callees = crate::signatures::callee_index(db, file);
+    let cx = RuleContext::new(path, facts, config, resolutions, layer.as_ref(), callees);
     let cycles = import_cycles(db);
     let mine: Vec<CycleFinding> = cycles
         .iter()

@@ -14,6 +14,7 @@ pub mod line_index;
 pub mod project;
 pub mod resolve;
 pub mod rules;
+pub mod signatures;
 #[doc(hidden)]
 pub mod testing;
 pub mod workspace;

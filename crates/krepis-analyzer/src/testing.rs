@@ -151,11 +151,21 @@ pub fn assert_annotations(path: &str, text: &str) {
 
 /// Applies fixes in rounds until none is left; returns the final text.
 pub fn fix_all(path: &str, text: &str) -> String {
+    fix_project(&[], path, text)
+}
+
+/// Like [`fix_all`] for `path`, with `others` beside it (they are read, not fixed).
+pub fn fix_project(others: &[(&str, &str)], path: &str, text: &str) -> String {
     let mut text = text.to_string();
     for _ in 0..10 {
-        let (workspace, _) = memory_workspace(&[(path, &text)]);
+        let mut files = others.to_vec();
+        files.push((path, &text));
+        let (workspace, root) = memory_workspace(&files);
         let results = workspace.check(&|| {});
-        let Some(fix) = results[0].diagnostics.iter().find_map(|d| d.fix.clone()) else {
+        let Some(result) = results.iter().find(|r| r.path == root.join(path)) else {
+            return text;
+        };
+        let Some(fix) = result.diagnostics.iter().find_map(|d| d.fix.clone()) else {
             return text;
         };
         text = apply_edits(&text, &fix.edits).0;

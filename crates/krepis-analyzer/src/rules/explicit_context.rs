@@ -16,20 +16,8 @@ pub struct Options {
     pub check_inline_callbacks: bool,
 }
 
-/// Whether `param` is the context parameter: typed with the context type, or, where no type is
-/// written (JavaScript, or a callback typed by its context), named like it (`ctx` or `_ctx`).
 fn is_context_param(cx: &RuleContext<'_>, param: &ParamFact) -> bool {
-    let context = &cx.config.context;
-    match param.type_name.as_deref() {
-        Some(t) => {
-            t == context.type_name || t.rsplit('.').next() == Some(context.type_name.as_str())
-        }
-        None if cx.is_typescript && param.text.contains(':') => false,
-        None => param
-            .name
-            .as_deref()
-            .is_some_and(|n| n.strip_prefix('_').unwrap_or(n) == context.param),
-    }
+    crate::signatures::is_context_param(cx.config, cx.is_typescript, param)
 }
 
 fn describe(function: &FunctionFact) -> String {

@@ -8,8 +8,10 @@ use crate::diagnostic::{Diagnostic, Fix, Severity, TextRange};
 use crate::facts::ModuleFacts;
 use crate::layers::LayerMatch;
 use crate::resolve::Resolution;
+use crate::signatures::CalleeIndex;
 
 pub mod command_query_separation;
+pub mod context_propagation;
 pub mod explicit_context;
 pub mod import_cycle;
 pub mod layer_boundary;
@@ -210,6 +212,8 @@ pub struct RuleContext<'a> {
     pub layer: Option<&'a LayerMatch>,
     /// TypeScript (types can be written) rather than JavaScript.
     pub is_typescript: bool,
+    /// What the functions this module can call take.
+    pub callees: &'a CalleeIndex,
     diagnostics: Vec<Diagnostic>,
 }
 
@@ -220,12 +224,11 @@ impl<'a> RuleContext<'a> {
         config: &'a Config,
         resolutions: &'a [Resolution],
         layer: Option<&'a LayerMatch>,
+        callees: &'a CalleeIndex,
     ) -> Self {
-        let is_typescript = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| matches!(e, "ts" | "tsx" | "mts" | "cts"));
+        let is_typescript = crate::signatures::is_typescript_path(path);
         Self {
+            callees,
             path,
             facts,
             config,
@@ -296,6 +299,9 @@ pub fn check_module(mut cx: RuleContext<'_>, cycles: &[CycleFinding]) -> Vec<Dia
     }
     if cx.enabled(RuleId::ExplicitContext) {
         explicit_context::check(&mut cx);
+    }
+    if cx.enabled(RuleId::ContextPropagation) {
+        context_propagation::check(&mut cx);
     }
     if cx.enabled(RuleId::NoImplicitContext) {
         no_implicit_context::check(&mut cx);

@@ -1,0 +1,284 @@
+//! `context-propagation`: a function that has the context passes it on to every call that takes it.
+//!
+//! The user page is `rules/context-propagation.md`. What "takes the context first" means for a
+//! callee comes from [`crate::signatures::callee_index`]: same-module functions and methods,
+//! imports followed through re-exports, and methods of the declared type of `this.field` or of a
+//! parameter.
+
+use super::{RuleContext, RuleId};
+use crate::diagnostic::{Fix, TextEdit};
+use crate::facts::{ArgumentFact, CallFact, Callee, FunctionFact};
+use crate::signatures::{Signature, is_context_param};
+
+/// The nearest enclosing function (from `start` outward) whose first parameter is the context,
+/// with that parameter's name.
+fn context_holder<'f>(
+    cx: &'f RuleContext<'_>,
+    start: Option<u32>,
+) -> Option<(&'f FunctionFact, &'f str)> {
+    let mut at = start;
+    while let Some(index) = at {
+        let function = cx.facts.functions.get(index as usize)?;
+        if let Some(first) = function.params.first()
+            && is_context_param(cx.config, cx.is_typescript, first)
+        {
+            return Some((function, first.name.as_deref()?));
+        }
+        at = function.parent;
+    }
+    None
+}
+
+/// The class the call is made from (for `this.…`), through nested callbacks.
+fn enclosing_class<'f>(cx: &'f RuleContext<'_>, start: Option<u32>) -> Option<&'f str> {
+    let mut at = start;
+    while let Some(index) = at {
+        let function = cx.facts.functions.get(index as usize)?;
+        if let Some(container) = &function.container {
+            return Some(container);
+        }
+        at = function.parent;
+    }
+    None
+}
+
+/// The declared type of a parameter named `name` in an enclosing function.
+fn parameter_type<'f>(cx: &'f RuleContext<'_>, start: Option<u32>, name: &str) -> Option<&'f str> {
+    let mut at = start;
+    while let Some(index) = at {
+        let function = cx.facts.functions.get(index as usize)?;
+        if let Some(param) = function
+            .params
+            .iter()
+            .find(|p| p.name.as_deref() == Some(name))
+        {
+            return param.type_name.as_deref();
+        }
+        at = function.parent;
+    }
+    None
+}
+
+fn callee_signature(cx: &RuleContext<'_>, call: &CallFact) -> Option<Signature> {
+    let index = cx.callees;
+    let method_of =
+        |type_name: &str, method: &str| index.types.get(type_name)?.get(method).copied();
+    match &call.callee {
+        Callee::Name(name) => index.functions.get(name).copied(),
+        Callee::Member { object, property } => {
+            if object == "this" {
+                return method_of(enclosing_class(cx, call.enclosing_function)?, property);
+            }
+            if let Some(field) = object.strip_prefix("this.").filter(|f| !f.contains('.')) {
+                let class = enclosing_class(cx, call.enclosing_function)?;
+                let field = cx
+                    .facts
+                    .fields
+                    .iter()
+                    .find(|f| f.class == class && f.name == field)?;
+                return method_of(&field.type_name, property);
+            }
+            if object.contains('.') {
+                return None;
+            }
+            if let Some(namespace) = index.namespaces.get(object) {
+                return namespace.get(property).copied();
+            }
+            if let Some(type_name) = parameter_type(cx, call.enclosing_function, object) {
+                return method_of(type_name, property);
+            }
+            // `OrderService.load(…)`: a static method named on its class.
+            method_of(object, property)
+        }
+        Callee::Other => None,
+    }
+}
+
+/// Whether a value looks freshly made to serve as a context.
+fn is_fresh_context(argument: &ArgumentFact) -> bool {
+    match argument {
+        ArgumentFact::ObjectLiteral => true,
+        ArgumentFact::Call { callee } => {
+            let lower = callee.to_ascii_lowercase();
+            lower.contains("context") || lower == "ctx"
+        }
+        _ => false,
+    }
+}
+
+pub fn check(cx: &mut RuleContext<'_>) {
+    for call in &cx.facts.calls {
+        let Some((holder, context)) = context_holder(cx, call.enclosing_function) else {
+            continue;
+        };
+        let Some(signature) = callee_signature(cx, call) else {
+            continue;
+        };
+        if !signature.context_first {
+            continue;
+        }
+        let callee = match &call.callee {
+            Callee::Name(name) => name.clone(),
+            Callee::Member { property, .. } => property.clone(),
+            Callee::Other => continue,
+        };
+        let first = call.first_argument.as_ref();
+        let passes_context = first.is_some_and(|(argument, _)| match argument {
+            ArgumentFact::Identifier(name) | ArgumentFact::Derived { root: name } => {
+                name == context
+                    || holder.params.iter().any(|p| {
+                        p.name.as_deref() == Some(name.as_str())
+                            && is_context_param(cx.config, cx.is_typescript, p)
+                    })
+            }
+            _ => false,
+        });
+        if passes_context {
+            continue;
+        }
+        let note = Some(format!(
+            "`{callee}` takes the context first; pass `{context}` (or a context derived from it) so request state keeps flowing"
+        ));
+        match first {
+            Some((argument, range)) if is_fresh_context(argument) => {
+                let fix = Fix {
+                    description: format!("Pass `{context}` instead"),
+                    edits: vec![TextEdit {
+                        range: *range,
+                        text: context.to_string(),
+                    }],
+                };
+                cx.report(
+                    RuleId::ContextPropagation,
+                    call.name_range,
+                    format!("`{callee}` is given a fresh context instead of `{context}`"),
+                    note,
+                    Some(fix),
+                );
+            }
+            _ if call.argument_count < signature.params => {
+                let text = if call.argument_count == 0 {
+                    context.to_string()
+                } else {
+                    format!("{context}, ")
+                };
+                let fix = Fix {
+                    description: format!("Pass `{context}` first"),
+                    edits: vec![TextEdit::insert(call.args_start, text)],
+                };
+                cx.report(
+                    RuleId::ContextPropagation,
+                    call.name_range,
+                    format!("call to `{callee}` does not pass `{context}`"),
+                    note,
+                    Some(fix),
+                );
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::{assert_project, fix_project};
+
+    const PORTS: &str = r#"
+import type { KrepisContext } from "@krepis/core";
+export interface OrderStore {
+  load(ctx: KrepisContext, id: string): Promise<string>;
+  size(): number;
+}
+export async function audit(ctx: KrepisContext, what: string): Promise<void> {}
+export function format(id: string): string { return id; }
+"#;
+
+    #[test]
+    fn follows_same_file_imports_reexports_and_typed_receivers() {
+        assert_project(&[
+            ("src/app/ports.ts", PORTS),
+            (
+                "src/app/index.ts",
+                "export * from \"./ports.ts\";\nexport { audit as record } from \"./ports.ts\";\n",
+            ),
+            (
+                "src/app/service.ts",
+                r#"
+import type { KrepisContext } from "@krepis/core";
+import { record, type OrderStore } from "./index.ts";
+import * as ports from "./ports.ts";
+import { createContext } from "@krepis/core";
+
+async function local(ctx: KrepisContext, n: number) {}
+
+export class OrderService {
+  constructor(private readonly store: OrderStore) {}
+
+  async place(ctx: KrepisContext, id: string, other: OrderStore) {
+    await this.store.load(ctx, id);
+    await this.store.load(id);
+//                   ^^^^ context-propagation
+    await this.store.load(createContext(), id);
+//                   ^^^^ context-propagation
+    await other.load({ request_id: "x" } as KrepisContext, id);
+//              ^^^^ context-propagation
+    await this.store.load(ctx.child("place"), id);
+    this.store.size();
+    await record("placed");
+//        ^^^^^^ context-propagation
+    await ports.audit(ctx, "placed");
+    await ports.audit("placed");
+//              ^^^^^ context-propagation
+    ports.format(id);
+    await local(1);
+//        ^^^^^ context-propagation
+    await [id].map(async (x) => local(ctx, 2));
+    await this.again(id);
+//             ^^^^^ context-propagation
+  }
+
+  async again(ctx: KrepisContext, id: string) {}
+}
+
+export function notAsync(id: string) {
+  local(1);
+}
+"#,
+            ),
+        ]);
+    }
+
+    #[test]
+    fn methods_with_the_same_name_on_unrelated_types_are_left_alone() {
+        assert_project(&[
+            ("src/app/ports.ts", PORTS),
+            (
+                "src/app/cache.ts",
+                r#"
+import type { KrepisContext } from "@krepis/core";
+import type { OrderStore } from "./ports.ts";
+class Cache { load(id: string) { return id; } }
+export async function warm(ctx: KrepisContext, cache: Cache, load: (id: string) => void) {
+  cache.load("1");
+  load("2");
+  const audit = (x: string) => x;
+  audit("3");
+}
+"#,
+            ),
+        ]);
+    }
+
+    #[test]
+    fn the_fix_passes_the_context_across_files() {
+        let fixed = fix_project(
+            &[("src/app/ports.ts", PORTS)],
+            "src/app/use.ts",
+            "import type { KrepisContext } from \"@krepis/core\";\nimport { audit } from \"./ports.ts\";\nexport async function run(context: KrepisContext) {\n  await audit(\"a\");\n  await audit({});\n}\n",
+        );
+        assert_eq!(
+            fixed,
+            "import type { KrepisContext } from \"@krepis/core\";\nimport { audit } from \"./ports.ts\";\nexport async function run(context: KrepisContext) {\n  await audit(context, \"a\");\n  await audit(context);\n}\n"
+        );
+    }
+}

@@ -1,0 +1,214 @@
+//! Which functions and methods take the context first, across modules: the knowledge
+//! `context-propagation` needs to judge a call. Imports are followed through re-exports.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::db::{Project, SourceFile, module_facts, resolved_imports};
+use crate::facts::{FunctionFact, FunctionKind, ModuleFacts, ParamFact};
+use crate::resolve::Resolution;
+
+/// What a call site needs to know about its callee.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Signature {
+    pub context_first: bool,
+    /// Parameters before any rest parameter.
+    pub params: u32,
+}
+
+/// Methods of a class, interface or type alias, by name.
+pub type Methods = HashMap<String, Signature>;
+
+/// The signatures a module declares at its top level.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ModuleSignatures {
+    pub functions: HashMap<String, Signature>,
+    pub types: HashMap<String, Methods>,
+}
+
+/// Signatures visible in one module: its own and those it imports, by local name.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CalleeIndex {
+    pub functions: HashMap<String, Signature>,
+    pub types: HashMap<String, Methods>,
+    /// `import * as ns`: the exported functions of `ns`.
+    pub namespaces: HashMap<String, HashMap<String, Signature>>,
+}
+
+/// Whether `param` is the context parameter: typed with the context type, or, where no type is
+/// written (JavaScript, or a callback typed by where it is passed), named like it (`ctx`, `_ctx`).
+pub fn is_context_param(config: &Config, is_typescript: bool, param: &ParamFact) -> bool {
+    let context = &config.context;
+    match param.type_name.as_deref() {
+        Some(t) => {
+            t == context.type_name || t.rsplit('.').next() == Some(context.type_name.as_str())
+        }
+        None if is_typescript && param.text.contains(':') => false,
+        None => param
+            .name
+            .as_deref()
+            .is_some_and(|n| n.strip_prefix('_').unwrap_or(n) == context.param),
+    }
+}
+
+/// Whether a path names a TypeScript module.
+pub fn is_typescript_path(path: &std::path::Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| matches!(e, "ts" | "tsx" | "mts" | "cts"))
+}
+
+fn signature(config: &Config, is_typescript: bool, function: &FunctionFact) -> Signature {
+    Signature {
+        context_first: function
+            .params
+            .first()
+            .is_some_and(|p| is_context_param(config, is_typescript, p)),
+        params: function.params.iter().filter(|p| !p.is_rest).count() as u32,
+    }
+}
+
+fn collect(config: &Config, is_typescript: bool, facts: &ModuleFacts) -> ModuleSignatures {
+    let mut out = ModuleSignatures::default();
+    for function in &facts.functions {
+        let sig = signature(config, is_typescript, function);
+        match function.kind {
+            FunctionKind::Declaration | FunctionKind::Variable if function.parent.is_none() => {
+                out.functions.insert(function.name.clone(), sig);
+            }
+            FunctionKind::Method | FunctionKind::Signature | FunctionKind::ClassField => {
+                if let Some(container) = &function.container {
+                    out.types
+                        .entry(container.clone())
+                        .or_default()
+                        .insert(function.name.clone(), sig);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The top-level signatures of one module.
+#[salsa::tracked]
+pub fn module_signatures(db: &dyn salsa::Database, file: SourceFile) -> Arc<ModuleSignatures> {
+    let settings = Project::get(db).settings(db);
+    let path = file.path(db);
+    let config = settings.config_for(path);
+    Arc::new(collect(
+        config,
+        is_typescript_path(path),
+        &module_facts(db, file),
+    ))
+}
+
+/// What an exported name turns out to be.
+#[derive(Debug, Clone)]
+enum Exported {
+    Function(Signature),
+    Type(Methods),
+}
+
+fn project_file(db: &dyn salsa::Database, resolution: &Resolution) -> Option<SourceFile> {
+    let Resolution::File(path) = resolution else {
+        return None;
+    };
+    Project::get(db).files(db).get(path).copied()
+}
+
+/// Follows `name` exported by `file` to its declaration, through re-exports (bounded depth, so a
+/// re-export cycle ends).
+fn resolve_export(db: &dyn salsa::Database, mut file: SourceFile, name: &str) -> Option<Exported> {
+    let mut name = name.to_string();
+    for _ in 0..16 {
+        let facts = module_facts(db, file);
+        let resolutions = resolved_imports(db, file);
+        let export = facts.exports.iter().find(|e| e.exported == name);
+        let Some(export) = export else {
+            // `export * from "./x"`: the name may come from any of them.
+            for star in facts.exports.iter().filter(|e| e.exported == "*") {
+                let target = star
+                    .from_import
+                    .and_then(|i| resolutions.get(i as usize))
+                    .and_then(|r| project_file(db, r));
+                if let Some(target) = target
+                    && target != file
+                    && let Some(found) = resolve_export(db, target, &name)
+                {
+                    return Some(found);
+                }
+            }
+            return None;
+        };
+        match export.from_import {
+            None => {
+                let own = module_signatures(db, file);
+                if let Some(sig) = own.functions.get(&export.local) {
+                    return Some(Exported::Function(*sig));
+                }
+                if let Some(methods) = own.types.get(&export.local) {
+                    return Some(Exported::Type(methods.clone()));
+                }
+                // `export { load }` of an imported binding: follow the import.
+                let import = facts.imports.iter().enumerate().find_map(|(i, imp)| {
+                    imp.names
+                        .iter()
+                        .find(|n| n.local == export.local)
+                        .map(|n| (i, n.imported.clone()))
+                })?;
+                file = project_file(db, resolutions.get(import.0)?)?;
+                name = import.1;
+            }
+            Some(index) => {
+                file = project_file(db, resolutions.get(index as usize)?)?;
+                name = export.local.clone();
+            }
+        }
+    }
+    None
+}
+
+/// The callee signatures visible in `file`: its own declarations and what it imports.
+#[salsa::tracked]
+pub fn callee_index(db: &dyn salsa::Database, file: SourceFile) -> Arc<CalleeIndex> {
+    let own = module_signatures(db, file);
+    let mut index = CalleeIndex {
+        functions: own.functions.clone(),
+        types: own.types.clone(),
+        namespaces: HashMap::new(),
+    };
+    let facts = module_facts(db, file);
+    let resolutions = resolved_imports(db, file);
+    for (import, resolution) in facts.imports.iter().zip(resolutions.iter()) {
+        let Some(target) = project_file(db, resolution) else {
+            continue;
+        };
+        for name in &import.names {
+            if name.imported == "*" {
+                let target_facts = module_facts(db, target);
+                let mut exports = HashMap::new();
+                for export in &target_facts.exports {
+                    if let Some(Exported::Function(sig)) =
+                        resolve_export(db, target, &export.exported)
+                    {
+                        exports.insert(export.exported.clone(), sig);
+                    }
+                }
+                index.namespaces.insert(name.local.clone(), exports);
+                continue;
+            }
+            match resolve_export(db, target, &name.imported) {
+                Some(Exported::Function(sig)) => {
+                    index.functions.insert(name.local.clone(), sig);
+                }
+                Some(Exported::Type(methods)) => {
+                    index.types.insert(name.local.clone(), methods);
+                }
+                None => {}
+            }
+        }
+    }
+    Arc::new(index)
+}
