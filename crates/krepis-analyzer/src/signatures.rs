@@ -100,7 +100,7 @@ pub fn module_signatures(db: &dyn salsa::Database, file: SourceFile) -> Arc<Modu
     Arc::new(collect(
         config,
         is_typescript_path(path),
-        &module_facts(db, file),
+        module_facts(db, file),
     ))
 }
 
