@@ -59,7 +59,8 @@ pub fn is_typescript_path(path: &std::path::Path) -> bool {
         .is_some_and(|e| matches!(e, "ts" | "tsx" | "mts" | "cts"))
 }
 
-fn signature(config: &Config, is_typescript: bool, function: &FunctionFact) -> Signature {
+/// The signature of one function under `config`.
+pub fn signature(config: &Config, is_typescript: bool, function: &FunctionFact) -> Signature {
     Signature {
         context_first: function
             .params

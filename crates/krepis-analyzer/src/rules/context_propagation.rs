@@ -7,8 +7,8 @@
 
 use super::{RuleContext, RuleId};
 use crate::diagnostic::{Fix, TextEdit};
-use crate::facts::{ArgumentFact, CallFact, Callee, FunctionFact};
-use crate::signatures::{Signature, is_context_param};
+use crate::facts::{ArgumentFact, CallFact, Callee, FunctionFact, FunctionKind};
+use crate::signatures::{Signature, is_context_param, signature};
 
 /// The nearest enclosing function (from `start` outward) whose first parameter is the context,
 /// with that parameter's name.
@@ -64,7 +64,30 @@ fn callee_signature(cx: &RuleContext<'_>, call: &CallFact) -> Option<Signature> 
     let method_of =
         |type_name: &str, method: &str| index.types.get(type_name)?.get(method).copied();
     match &call.callee {
-        Callee::Name(name) => index.functions.get(name).copied(),
+        Callee::Name(name) => {
+            // Inner declarations and parameters shadow module-level names.
+            let mut at = call.enclosing_function;
+            while let Some(i) = at {
+                let function = cx.facts.functions.get(i as usize)?;
+                if function
+                    .params
+                    .iter()
+                    .any(|p| p.name.as_deref() == Some(name.as_str()))
+                {
+                    return None;
+                }
+                let inner = cx.facts.functions.iter().find(|f| {
+                    f.parent == Some(i)
+                        && f.name == *name
+                        && matches!(f.kind, FunctionKind::Declaration | FunctionKind::Variable)
+                });
+                if let Some(inner) = inner {
+                    return Some(signature(cx.config, cx.is_typescript, inner));
+                }
+                at = function.parent;
+            }
+            index.functions.get(name).copied()
+        }
         Callee::Member { object, property } => {
             if object == "this" {
                 return method_of(enclosing_class(cx, call.enclosing_function)?, property);
@@ -263,6 +286,14 @@ export async function warm(ctx: KrepisContext, cache: Cache, load: (id: string) 
   load("2");
   const audit = (x: string) => x;
   audit("3");
+}
+import { audit } from "./ports.ts";
+export async function shadowed(ctx: KrepisContext, audit: (what: string) => void) {
+  audit("4");
+}
+export async function inner(ctx: KrepisContext) {
+  function audit(what: string) {}
+  audit("5");
 }
 "#,
             ),
