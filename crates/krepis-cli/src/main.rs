@@ -1,5 +1,6 @@
 //! `krepis`: the command line over `krepis-analyzer`.
 
+mod graph;
 mod output;
 
 use std::io::{IsTerminal, Write};
@@ -23,6 +24,8 @@ struct Cli {
 enum Command {
     /// Check files and folders (default: the current folder) and report every violation.
     Check(CheckArgs),
+    /// Print the layer graph (or, with --modules, the module graph) as DOT or Mermaid.
+    Graph(GraphArgs),
     /// Print the documentation page of a rule.
     Explain {
         /// A rule name, like `explicit-context`.
@@ -45,6 +48,29 @@ struct CheckArgs {
     no_cache: bool,
 }
 
+#[derive(clap::Args)]
+struct GraphArgs {
+    /// Files or folders to draw.
+    paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+    format: GraphFormat,
+    /// Draw modules (grouped by layer) instead of layers.
+    #[arg(long)]
+    modules: bool,
+    /// Use this configuration file instead of looking for one.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum GraphFormat {
+    /// Graphviz DOT (`krepis graph | dot -Tsvg > layers.svg`).
+    Dot,
+    /// A Mermaid flowchart (renders in GitHub Markdown).
+    Mermaid,
+}
+
 /// How `check` prints its findings.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -62,6 +88,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check(args) => check(args),
+        Command::Graph(args) => graph(args),
         Command::Explain { rule } => explain(&rule),
     }
 }
@@ -83,6 +110,41 @@ fn explain(name: &str) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Loads a workspace, or prints why not (paths relative to `cwd`).
+fn load(
+    paths: &[PathBuf],
+    config: Option<PathBuf>,
+    cwd: &std::path::Path,
+) -> Result<Workspace, ExitCode> {
+    let options = LoadOptions {
+        config_file: config,
+        base_dir: cwd.to_path_buf(),
+    };
+    Workspace::load(paths, &options).map_err(|error| {
+        // Paths in the message are absolute; people read them relative to where they are.
+        let prefix = format!("{}{}", cwd.display(), std::path::MAIN_SEPARATOR);
+        eprintln!("error: {}", error.to_string().replace(&prefix, ""));
+        ExitCode::from(2)
+    })
+}
+
+fn graph(args: GraphArgs) -> ExitCode {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let workspace = match load(&args.paths, args.config, &cwd) {
+        Ok(workspace) => workspace,
+        Err(code) => return code,
+    };
+    let picture = workspace.graph();
+    let text = match (args.format, args.modules) {
+        (GraphFormat::Dot, false) => graph::layers_dot(&picture),
+        (GraphFormat::Dot, true) => graph::modules_dot(&picture),
+        (GraphFormat::Mermaid, false) => graph::layers_mermaid(&picture),
+        (GraphFormat::Mermaid, true) => graph::modules_mermaid(&picture),
+    };
+    print!("{text}");
+    ExitCode::SUCCESS
 }
 
 fn check(args: CheckArgs) -> ExitCode {
