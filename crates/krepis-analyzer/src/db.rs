@@ -1,7 +1,7 @@
 //! The Salsa database: inputs are file texts and the project settings; facts, resolutions, layers
 //! and diagnostics are queries over them, so an edit recomputes only what it can change.
 
-use std::collections::BTreeMap;
+use rustc_hash::FxHashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -35,7 +35,7 @@ pub struct SourceFile {
 #[salsa::input(singleton)]
 pub struct Project {
     #[returns(ref)]
-    pub files: Arc<BTreeMap<PathBuf, SourceFile>>,
+    pub files: Arc<FxHashMap<PathBuf, SourceFile>>,
     #[returns(ref)]
     pub settings: Arc<ProjectSettings>,
     /// Whether import targets may also be looked up on disk (not for in-memory projects).
@@ -103,7 +103,8 @@ pub fn file_diagnostics(db: &dyn salsa::Database, file: SourceFile) -> Arc<Vec<D
 #[salsa::tracked]
 pub fn import_cycles(db: &dyn salsa::Database) -> Arc<Vec<(SourceFile, CycleFinding)>> {
     let project = Project::get(db);
-    let files: Vec<SourceFile> = project.files(db).values().copied().collect();
+    let mut files: Vec<SourceFile> = project.files(db).values().copied().collect();
+    files.sort_by(|a, b| a.path(db).cmp(b.path(db)));
     let position: std::collections::HashMap<&Path, usize> = files
         .iter()
         .enumerate()

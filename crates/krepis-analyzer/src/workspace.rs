@@ -1,14 +1,16 @@
 //! A workspace: the files found under the paths a user asked for, loaded into the database, and
 //! checked in parallel. The CLI and the language server both go through here.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
+
+use rustc_hash::FxHashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rayon::prelude::*;
 
 use crate::config::Config;
-use crate::db::{AnalysisDatabase, Project, SourceFile, file_diagnostics};
+use crate::db::{AnalysisDatabase, Project, SourceFile, file_diagnostics, resolved_imports};
 use crate::diagnostic::Diagnostic;
 use crate::facts::is_checkable_path;
 use crate::project::{ProjectSettings, SettingsError};
@@ -110,7 +112,7 @@ fn read_source(path: &Path) -> Result<String, String> {
         ));
     }
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
-    if bytes.iter().take(8192).any(|&b| b == 0) {
+    if memchr::memchr(0, &bytes[..bytes.len().min(8192)]).is_some() {
         return Err("skipped: binary file".into());
     }
     let mut text = String::from_utf8(bytes).map_err(|_| "skipped: not UTF-8 text".to_string())?;
@@ -186,7 +188,7 @@ impl Workspace {
             )
             .collect();
         let mut db = AnalysisDatabase::default();
-        let mut files = BTreeMap::new();
+        let mut files = FxHashMap::default();
         let mut checked = Vec::new();
         let mut notes = Vec::new();
         for (path, text, is_requested) in texts {
@@ -210,7 +212,7 @@ impl Workspace {
     /// A workspace of in-memory files (tests, editors): no disk access at all.
     pub fn from_memory(settings: ProjectSettings, sources: Vec<(PathBuf, String)>) -> Workspace {
         let db = AnalysisDatabase::default();
-        let mut files = BTreeMap::new();
+        let mut files = FxHashMap::default();
         let mut checked = Vec::new();
         for (path, text) in sources {
             let file = SourceFile::new(&db, path.clone(), Arc::from(text));
@@ -240,7 +242,18 @@ impl Workspace {
         let pool = rayon::ThreadPoolBuilder::new().stack_size(64 << 20).build();
         let db = self.db.clone();
         let checked = &self.checked;
+        let all: Vec<SourceFile> = Project::get(&self.db)
+            .files(&self.db)
+            .values()
+            .copied()
+            .collect();
         let run = move || {
+            // Parse and resolve everything first, in parallel: the project-wide queries
+            // (import cycles, signatures across modules) then find every module's facts ready
+            // instead of computing them on one thread while the others wait.
+            all.par_iter().for_each_with(db.clone(), |db, &file| {
+                resolved_imports(db, file);
+            });
             checked
                 .par_iter()
                 .map_with(db, |db, &file| {
