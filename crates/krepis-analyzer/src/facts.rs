@@ -15,6 +15,9 @@ use oxc_syntax::scope::ScopeFlags;
 
 use crate::diagnostic::TextRange;
 
+/// A short string stored inline: most names fit, so facts need few allocations.
+pub type Name = compact_str::CompactString;
+
 /// Everything the rules need to know about one module.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ModuleFacts {
@@ -23,14 +26,14 @@ pub struct ModuleFacts {
     pub functions: Vec<FunctionFact>,
     pub calls: Vec<CallFact>,
     /// Names bound at the top level (imports, declarations), to know what a fix must import.
-    pub top_level_names: Vec<String>,
+    pub top_level_names: Vec<Name>,
     /// Where a new import statement goes: the start of the first import, else of the first statement.
     pub import_insert_offset: u32,
     pub syntax_errors: Vec<SyntaxError>,
     /// Uses of globals that matter to purity (`Date.now`, `fetch`, `Deno.readFile`…).
     pub global_uses: Vec<GlobalUse>,
     /// Every name bound anywhere in the module: a global by that name is shadowed.
-    pub bound_names: Vec<String>,
+    pub bound_names: Vec<Name>,
     /// Typed fields of classes, constructor parameter properties included.
     pub fields: Vec<FieldFact>,
 }
@@ -39,16 +42,16 @@ pub struct ModuleFacts {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct GlobalUse {
     /// `Date.now`, `new Date()`, `fetch`, `Deno.readTextFile`…: the root, then one property.
-    pub path: String,
+    pub path: Name,
     pub range: TextRange,
 }
 
 /// A class field with a declared type: `private readonly store: OrderStore`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct FieldFact {
-    pub class: String,
-    pub name: String,
-    pub type_name: String,
+    pub class: Name,
+    pub name: Name,
+    pub type_name: Name,
 }
 
 /// Globals whose uses are recorded (the rest cannot break purity).
@@ -101,8 +104,8 @@ pub enum ImportKind {
 /// One imported name: `imported` is `default`, `*` for a namespace, or the exported name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ImportedName {
-    pub imported: String,
-    pub local: String,
+    pub imported: Name,
+    pub local: Name,
     pub range: TextRange,
     pub type_only: bool,
 }
@@ -110,7 +113,7 @@ pub struct ImportedName {
 /// One module reference.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ImportFact {
-    pub specifier: String,
+    pub specifier: Name,
     /// The specifier's string literal, quotes included.
     pub range: TextRange,
     pub kind: ImportKind,
@@ -123,9 +126,9 @@ pub struct ImportFact {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ExportFact {
     /// The name other modules import (`default` for the default export, `*` for `export *`).
-    pub exported: String,
+    pub exported: Name,
     /// The local binding, or the name in the source module for a re-export.
-    pub local: String,
+    pub local: Name,
     /// For re-exports: the index into `imports` of the module it comes from.
     pub from_import: Option<u32>,
 }
@@ -157,25 +160,25 @@ pub enum FunctionKind {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ParamFact {
     /// The bound name for a plain identifier parameter.
-    pub name: Option<String>,
+    pub name: Option<Name>,
     /// The annotated type's name: `KrepisContext`, or `core.KrepisContext` for a qualified name.
-    pub type_name: Option<String>,
+    pub type_name: Option<Name>,
     pub range: TextRange,
     /// The parameter as written, to move it without reading the file again.
-    pub text: String,
+    pub text: Name,
     pub is_rest: bool,
 }
 
 /// One function, method or signature.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct FunctionFact {
-    pub name: String,
+    pub name: Name,
     /// What to underline: the name, or the keyword of an anonymous function.
     pub name_range: TextRange,
     pub kind: FunctionKind,
     pub is_async: bool,
     /// The declared return type, as written.
-    pub return_type: Option<String>,
+    pub return_type: Option<Name>,
     pub params: Vec<ParamFact>,
     /// The parameter list; includes the parentheses when there are some.
     pub params_range: TextRange,
@@ -183,7 +186,7 @@ pub struct FunctionFact {
     pub params_parenthesized: bool,
     pub range: TextRange,
     /// The class, interface or type alias the function belongs to.
-    pub container: Option<String>,
+    pub container: Option<Name>,
     /// The index of the enclosing function, if any.
     pub parent: Option<u32>,
     /// Whether the body has `return <value>;` (its own, not a nested function's).
@@ -204,14 +207,14 @@ impl FunctionFact {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ArgumentFact {
     /// A plain identifier.
-    Identifier(String),
+    Identifier(Name),
     /// `a.b.c`, `a.b()`, `a?.b` — rooted at the identifier `root`.
     Derived {
-        root: String,
+        root: Name,
     },
     /// A call to a plain function: `createContext(…)`.
     Call {
-        callee: String,
+        callee: Name,
     },
     ObjectLiteral,
     Other,
@@ -221,11 +224,11 @@ pub enum ArgumentFact {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Callee {
     /// `f(…)`.
-    Name(String),
+    Name(Name),
     /// `object.path.method(…)`; `object` is `this`, an identifier or a dotted path.
     Member {
-        object: String,
-        property: String,
+        object: Name,
+        property: Name,
     },
     Other,
 }
@@ -265,15 +268,36 @@ fn source_type_for(path: &Path) -> Option<SourceType> {
     Some(source_type)
 }
 
+thread_local! {
+    /// One arena per thread, reset between files: parsing allocates nothing new once warm.
+    static ARENA: std::cell::RefCell<Allocator> = std::cell::RefCell::new(Allocator::default());
+}
+
+/// An arena this large came from an unusual file; give it back rather than keep it.
+const ARENA_KEEP_BYTES: usize = 64 << 20;
+
 /// Parses `text` (named `path`, which decides TS/TSX/JS) into facts.
 pub fn extract(path: &Path, text: &str) -> ModuleFacts {
+    ARENA.with(|arena| match arena.try_borrow_mut() {
+        Ok(mut allocator) => {
+            allocator.reset();
+            let facts = extract_in(&allocator, path, text);
+            if allocator.capacity() > ARENA_KEEP_BYTES {
+                *allocator = Allocator::default();
+            }
+            facts
+        }
+        Err(_) => extract_in(&Allocator::default(), path, text),
+    })
+}
+
+fn extract_in(allocator: &Allocator, path: &Path, text: &str) -> ModuleFacts {
     let source_type = source_type_for(path).unwrap_or_else(SourceType::ts);
-    let allocator = Allocator::default();
     let options = ParseOptions {
         parse_regular_expression: false,
         ..ParseOptions::default()
     };
-    let ret = Parser::new(&allocator, text, source_type)
+    let ret = Parser::new(allocator, text, source_type)
         .with_options(options)
         .parse();
     let mut facts = ModuleFacts::default();
@@ -306,10 +330,10 @@ pub fn extract(path: &Path, text: &str) -> ModuleFacts {
 
 #[derive(Clone)]
 struct Binding {
-    name: String,
+    name: Name,
     range: TextRange,
     kind: FunctionKind,
-    container: Option<String>,
+    container: Option<Name>,
 }
 
 struct Collector<'t> {
@@ -318,9 +342,9 @@ struct Collector<'t> {
     /// Names for function nodes, keyed by the node's span start, set by the parent before the walk.
     bindings: HashMap<u32, Binding>,
     /// Callbacks passed straight to a call, with the callee's name.
-    inline_callbacks: HashMap<u32, String>,
+    inline_callbacks: HashMap<u32, Name>,
     function_stack: Vec<u32>,
-    containers: Vec<String>,
+    containers: Vec<Name>,
     /// Identifier references already recorded as part of a longer global use.
     consumed_refs: std::collections::HashSet<u32>,
 }
@@ -347,7 +371,7 @@ impl<'t> Collector<'t> {
     fn watch(&mut self, path: String, span: Span, root_start: u32) {
         if self.consumed_refs.insert(root_start) {
             self.facts.global_uses.push(GlobalUse {
-                path,
+                path: path.into(),
                 range: span.into(),
             });
         }
@@ -363,20 +387,22 @@ impl<'t> Collector<'t> {
                 Statement::ImportDeclaration(decl) => {
                     first_import.get_or_insert(decl.span.start);
                     for spec in decl.specifiers.iter().flatten() {
-                        names.push(spec.local().name.to_string());
+                        names.push(spec.local().name.as_str().into());
                     }
                 }
-                Statement::TSImportEqualsDeclaration(decl) => names.push(decl.id.name.to_string()),
+                Statement::TSImportEqualsDeclaration(decl) => {
+                    names.push(decl.id.name.as_str().into())
+                }
                 Statement::ExportDeclaration(export) => declared_names(&export.declaration, names),
                 Statement::ExportDefaultDeclaration(export) => match &export.declaration {
                     ExportDefaultDeclarationKind::FunctionDeclaration(f) => {
-                        names.extend(f.id.as_ref().map(|id| id.name.to_string()))
+                        names.extend(f.id.as_ref().map(|id| id.name.as_str().into()))
                     }
                     ExportDefaultDeclarationKind::ClassDeclaration(c) => {
-                        names.extend(c.id.as_ref().map(|id| id.name.to_string()))
+                        names.extend(c.id.as_ref().map(|id| id.name.as_str().into()))
                     }
                     ExportDefaultDeclarationKind::TSInterfaceDeclaration(i) => {
-                        names.push(i.id.name.to_string())
+                        names.push(i.id.name.as_str().into())
                     }
                     _ => {}
                 },
@@ -404,7 +430,7 @@ impl<'t> Collector<'t> {
         names: Vec<ImportedName>,
     ) -> u32 {
         self.facts.imports.push(ImportFact {
-            specifier: specifier.value.to_string(),
+            specifier: specifier.value.as_str().into(),
             range: specifier.span.into(),
             kind,
             type_only,
@@ -424,7 +450,7 @@ impl<'t> Collector<'t> {
                     .as_ref()
                     .and_then(|t| type_name(&t.type_annotation)),
                 range: p.span.into(),
-                text: self.slice(p.span).to_string(),
+                text: self.slice(p.span).into(),
                 is_rest: false,
             })
             .collect();
@@ -433,15 +459,15 @@ impl<'t> Collector<'t> {
                 name: binding_name(&rest.rest.argument),
                 type_name: None,
                 range: rest.span.into(),
-                text: self.slice(rest.span).to_string(),
+                text: self.slice(rest.span).into(),
                 is_rest: true,
             });
         }
         out
     }
 
-    fn return_type(&self, annotation: Option<&TSTypeAnnotation<'_>>) -> Option<String> {
-        annotation.map(|t| self.slice(t.type_annotation.span()).trim().to_string())
+    fn return_type(&self, annotation: Option<&TSTypeAnnotation<'_>>) -> Option<Name> {
+        annotation.map(|t| self.slice(t.type_annotation.span()).trim().into())
     }
 
     /// Records a function and returns its index; the caller walks the body and pops.
@@ -467,7 +493,7 @@ impl<'t> Collector<'t> {
                 });
             }
             own_name.map(|(name, range)| Binding {
-                name: name.to_string(),
+                name: name.into(),
                 range: range.into(),
                 kind: default_kind,
                 container: None,
@@ -522,7 +548,7 @@ impl<'t> Collector<'t> {
     }
 }
 
-fn declared_names(declaration: &Declaration<'_>, names: &mut Vec<String>) {
+fn declared_names(declaration: &Declaration<'_>, names: &mut Vec<Name>) {
     match declaration {
         Declaration::VariableDeclaration(decl) => {
             for d in &decl.declarations {
@@ -530,31 +556,35 @@ fn declared_names(declaration: &Declaration<'_>, names: &mut Vec<String>) {
             }
         }
         Declaration::FunctionDeclaration(f) => {
-            names.extend(f.id.as_ref().map(|id| id.name.to_string()))
+            names.extend(f.id.as_ref().map(|id| id.name.as_str().into()))
         }
         Declaration::ClassDeclaration(c) => {
-            names.extend(c.id.as_ref().map(|id| id.name.to_string()))
+            names.extend(c.id.as_ref().map(|id| id.name.as_str().into()))
         }
-        Declaration::TSTypeAliasDeclaration(t) => names.push(t.id.name.to_string()),
-        Declaration::TSInterfaceDeclaration(i) => names.push(i.id.name.to_string()),
-        Declaration::TSEnumDeclaration(e) => names.push(e.id.name.to_string()),
+        Declaration::TSTypeAliasDeclaration(t) => names.push(t.id.name.as_str().into()),
+        Declaration::TSInterfaceDeclaration(i) => names.push(i.id.name.as_str().into()),
+        Declaration::TSEnumDeclaration(e) => names.push(e.id.name.as_str().into()),
         _ => {}
     }
 }
 
-fn binding_name(pattern: &BindingPattern<'_>) -> Option<String> {
+fn binding_name(pattern: &BindingPattern<'_>) -> Option<Name> {
     match pattern {
-        BindingPattern::BindingIdentifier(id) => Some(id.name.to_string()),
+        BindingPattern::BindingIdentifier(id) => Some(id.name.as_str().into()),
         BindingPattern::AssignmentPattern(assign) => binding_name(&assign.left),
         _ => None,
     }
 }
 
-fn type_name(ty: &TSType<'_>) -> Option<String> {
-    fn name_of(name: &TSTypeName<'_>) -> Option<String> {
+fn type_name(ty: &TSType<'_>) -> Option<Name> {
+    fn name_of(name: &TSTypeName<'_>) -> Option<Name> {
         match name {
-            TSTypeName::IdentifierReference(id) => Some(id.name.to_string()),
-            TSTypeName::QualifiedName(q) => Some(format!("{}.{}", name_of(&q.left)?, q.right.name)),
+            TSTypeName::IdentifierReference(id) => Some(id.name.as_str().into()),
+            TSTypeName::QualifiedName(q) => Some(compact_str::format_compact!(
+                "{}.{}",
+                name_of(&q.left)?,
+                q.right.name
+            )),
             TSTypeName::ThisExpression(_) => None,
         }
     }
@@ -564,29 +594,29 @@ fn type_name(ty: &TSType<'_>) -> Option<String> {
     }
 }
 
-fn property_key_name(key: &PropertyKey<'_>) -> Option<String> {
+fn property_key_name(key: &PropertyKey<'_>) -> Option<Name> {
     match key {
-        PropertyKey::StaticIdentifier(id) => Some(id.name.to_string()),
-        PropertyKey::PrivateIdentifier(id) => Some(format!("#{}", id.name)),
-        PropertyKey::StringLiteral(s) => Some(s.value.to_string()),
+        PropertyKey::StaticIdentifier(id) => Some(id.name.as_str().into()),
+        PropertyKey::PrivateIdentifier(id) => Some(compact_str::format_compact!("#{}", id.name)),
+        PropertyKey::StringLiteral(s) => Some(s.value.as_str().into()),
         _ => None,
     }
 }
 
-fn module_export_name(name: &ModuleExportName<'_>) -> String {
+fn module_export_name(name: &ModuleExportName<'_>) -> Name {
     match name {
-        ModuleExportName::IdentifierName(id) => id.name.to_string(),
-        ModuleExportName::IdentifierReference(id) => id.name.to_string(),
-        ModuleExportName::StringLiteral(s) => s.value.to_string(),
+        ModuleExportName::IdentifierName(id) => id.name.as_str().into(),
+        ModuleExportName::IdentifierReference(id) => id.name.as_str().into(),
+        ModuleExportName::StringLiteral(s) => s.value.as_str().into(),
     }
 }
 
 /// `a`, `this`, `a.b.c` → the dotted path; anything else → `None`.
-fn dotted_path(expr: &Expression<'_>) -> Option<String> {
+fn dotted_path(expr: &Expression<'_>) -> Option<Name> {
     match expr.get_inner_expression() {
-        Expression::Identifier(id) => Some(id.name.to_string()),
+        Expression::Identifier(id) => Some(id.name.as_str().into()),
         Expression::ThisExpression(_) => Some("this".into()),
-        Expression::StaticMemberExpression(member) => Some(format!(
+        Expression::StaticMemberExpression(member) => Some(compact_str::format_compact!(
             "{}.{}",
             dotted_path(&member.object)?,
             member.property.name
@@ -620,12 +650,12 @@ fn root_identifier<'a>(expr: &'a Expression<'a>) -> Option<&'a str> {
 fn summarize_argument(expr: &Expression<'_>) -> ArgumentFact {
     let inner = expr.get_inner_expression();
     match inner {
-        Expression::Identifier(id) => ArgumentFact::Identifier(id.name.to_string()),
+        Expression::Identifier(id) => ArgumentFact::Identifier(id.name.as_str().into()),
         Expression::ObjectExpression(_) => ArgumentFact::ObjectLiteral,
         Expression::CallExpression(call) => {
             if let Expression::Identifier(id) = call.callee.get_inner_expression() {
                 return ArgumentFact::Call {
-                    callee: id.name.to_string(),
+                    callee: id.name.as_str().into(),
                 };
             }
             root_identifier(inner).map_or(ArgumentFact::Other, |r| ArgumentFact::Derived {
@@ -648,19 +678,19 @@ impl<'a> Visit<'a> for Collector<'_> {
             .map(|spec| match spec {
                 ImportDeclarationSpecifier::ImportSpecifier(s) => ImportedName {
                     imported: module_export_name(&s.imported),
-                    local: s.local.name.to_string(),
+                    local: s.local.name.as_str().into(),
                     range: s.span.into(),
                     type_only: type_only || s.import_kind.is_type(),
                 },
                 ImportDeclarationSpecifier::ImportDefaultSpecifier(s) => ImportedName {
                     imported: "default".into(),
-                    local: s.local.name.to_string(),
+                    local: s.local.name.as_str().into(),
                     range: s.span.into(),
                     type_only,
                 },
                 ImportDeclarationSpecifier::ImportNamespaceSpecifier(s) => ImportedName {
                     imported: "*".into(),
-                    local: s.local.name.to_string(),
+                    local: s.local.name.as_str().into(),
                     range: s.span.into(),
                     type_only,
                 },
@@ -749,7 +779,7 @@ impl<'a> Visit<'a> for Collector<'_> {
         };
         let local = match &it.declaration {
             ExportDefaultDeclarationKind::FunctionDeclaration(f) => match &f.id {
-                Some(id) => id.name.to_string(),
+                Some(id) => id.name.as_str().into(),
                 None => {
                     self.bindings.insert(f.span.start, binding);
                     "default".into()
@@ -757,11 +787,11 @@ impl<'a> Visit<'a> for Collector<'_> {
             },
             ExportDefaultDeclarationKind::ClassDeclaration(c) => {
                 c.id.as_ref()
-                    .map_or_else(|| "default".into(), |id| id.name.to_string())
+                    .map_or_else(|| "default".into(), |id| id.name.as_str().into())
             }
-            ExportDefaultDeclarationKind::TSInterfaceDeclaration(i) => i.id.name.to_string(),
+            ExportDefaultDeclarationKind::TSInterfaceDeclaration(i) => i.id.name.as_str().into(),
             other => match other.as_expression() {
-                Some(Expression::Identifier(id)) => id.name.to_string(),
+                Some(Expression::Identifier(id)) => id.name.as_str().into(),
                 Some(expr) => {
                     self.bind(expr, binding);
                     "default".into()
@@ -781,7 +811,7 @@ impl<'a> Visit<'a> for Collector<'_> {
         if let TSModuleReference::ExternalModuleReference(ext) = &it.module_reference {
             let names = vec![ImportedName {
                 imported: "*".into(),
-                local: it.id.name.to_string(),
+                local: it.id.name.as_str().into(),
                 range: it.id.span.into(),
                 type_only: it.import_kind.is_type(),
             }];
@@ -806,7 +836,7 @@ impl<'a> Visit<'a> for Collector<'_> {
                 .value
                 .cooked
                 .as_ref()
-                .map_or_else(|| quasi.value.raw.to_string(), |c| c.to_string());
+                .map_or_else(|| quasi.value.raw.as_str().into(), |c| c.as_str().into());
             self.facts.imports.push(ImportFact {
                 specifier,
                 range: t.span.into(),
@@ -830,12 +860,12 @@ impl<'a> Visit<'a> for Collector<'_> {
             self.add_import(source, ImportKind::Require, false, Vec::new());
         }
         let (callee, name_range) = match callee_inner {
-            Expression::Identifier(id) => (Callee::Name(id.name.to_string()), id.span.into()),
+            Expression::Identifier(id) => (Callee::Name(id.name.as_str().into()), id.span.into()),
             Expression::StaticMemberExpression(member) => match dotted_path(&member.object) {
                 Some(object) => (
                     Callee::Member {
                         object,
-                        property: member.property.name.to_string(),
+                        property: member.property.name.as_str().into(),
                     },
                     member.property.span.into(),
                 ),
@@ -889,7 +919,7 @@ impl<'a> Visit<'a> for Collector<'_> {
     fn visit_variable_declarator(&mut self, it: &VariableDeclarator<'a>) {
         if let (BindingPattern::BindingIdentifier(id), Some(init)) = (&it.id, &it.init) {
             let binding = Binding {
-                name: id.name.to_string(),
+                name: id.name.as_str().into(),
                 range: id.span.into(),
                 kind: FunctionKind::Variable,
                 container: None,
@@ -903,20 +933,20 @@ impl<'a> Visit<'a> for Collector<'_> {
         let name = it
             .id
             .as_ref()
-            .map_or_else(|| "<class>".to_string(), |id| id.name.to_string());
+            .map_or_else(|| "<class>".into(), |id| id.name.as_str().into());
         self.containers.push(name);
         walk::walk_class(self, it);
         self.containers.pop();
     }
 
     fn visit_ts_interface_declaration(&mut self, it: &TSInterfaceDeclaration<'a>) {
-        self.containers.push(it.id.name.to_string());
+        self.containers.push(it.id.name.as_str().into());
         walk::walk_ts_interface_declaration(self, it);
         self.containers.pop();
     }
 
     fn visit_ts_type_alias_declaration(&mut self, it: &TSTypeAliasDeclaration<'a>) {
-        self.containers.push(it.id.name.to_string());
+        self.containers.push(it.id.name.as_str().into());
         walk::walk_ts_type_alias_declaration(self, it);
         self.containers.pop();
     }
@@ -1087,7 +1117,7 @@ impl<'a> Visit<'a> for Collector<'_> {
 
     fn visit_binding_identifier(&mut self, it: &BindingIdentifier<'a>) {
         if WATCHED_GLOBALS.contains(&it.name.as_str()) {
-            self.facts.bound_names.push(it.name.to_string());
+            self.facts.bound_names.push(it.name.as_str().into());
         }
     }
 
@@ -1116,7 +1146,7 @@ impl<'a> Visit<'a> for Collector<'_> {
 
     fn visit_identifier_reference(&mut self, it: &IdentifierReference<'a>) {
         if WATCHED_GLOBALS.contains(&it.name.as_str()) {
-            self.watch(it.name.to_string(), it.span, it.span.start);
+            self.watch(it.name.as_str().into(), it.span, it.span.start);
         }
     }
 
@@ -1177,7 +1207,7 @@ x => x;
         let summary: Vec<(String, FunctionKind, bool, bool)> = f
             .functions
             .iter()
-            .map(|f| (f.name.clone(), f.kind, f.is_async, f.returns_promise()))
+            .map(|f| (f.name.to_string(), f.kind, f.is_async, f.returns_promise()))
             .collect();
         use FunctionKind::*;
         let expected: Vec<(String, FunctionKind, bool, bool)> = vec![
@@ -1198,7 +1228,7 @@ x => x;
             ("<anonymous>", Anonymous, false, false),
         ]
         .into_iter()
-        .map(|(n, k, a, p)| (n.to_string(), k, a, p))
+        .map(|(n, k, a, p)| (n.into(), k, a, p))
         .collect();
         assert_eq!(summary, expected);
         let load = &f.functions[0];

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::config::Config;
 use crate::db::{Project, SourceFile, module_facts, resolved_imports};
-use crate::facts::{FunctionFact, FunctionKind, ModuleFacts, ParamFact};
+use crate::facts::{FunctionFact, FunctionKind, ModuleFacts, Name, ParamFact};
 use crate::resolve::Resolution;
 
 /// What a call site needs to know about its callee.
@@ -18,22 +18,22 @@ pub struct Signature {
 }
 
 /// Methods of a class, interface or type alias, by name.
-pub type Methods = HashMap<String, Signature>;
+pub type Methods = HashMap<Name, Signature>;
 
 /// The signatures a module declares at its top level.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ModuleSignatures {
-    pub functions: HashMap<String, Signature>,
-    pub types: HashMap<String, Methods>,
+    pub functions: HashMap<Name, Signature>,
+    pub types: HashMap<Name, Arc<Methods>>,
 }
 
 /// Signatures visible in one module: its own and those it imports, by local name.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CalleeIndex {
-    pub functions: HashMap<String, Signature>,
-    pub types: HashMap<String, Methods>,
+    pub functions: HashMap<Name, Signature>,
+    pub types: HashMap<Name, Arc<Methods>>,
     /// `import * as ns`: the exported functions of `ns`.
-    pub namespaces: HashMap<String, HashMap<String, Signature>>,
+    pub namespaces: HashMap<Name, HashMap<Name, Signature>>,
 }
 
 /// Whether `param` is the context parameter: typed with the context type, or, where no type is
@@ -80,9 +80,7 @@ fn collect(config: &Config, is_typescript: bool, facts: &ModuleFacts) -> ModuleS
             }
             FunctionKind::Method | FunctionKind::Signature | FunctionKind::ClassField => {
                 if let Some(container) = &function.container {
-                    out.types
-                        .entry(container.clone())
-                        .or_default()
+                    Arc::make_mut(out.types.entry(container.clone()).or_default())
                         .insert(function.name.clone(), sig);
                 }
             }
@@ -109,7 +107,7 @@ pub fn module_signatures(db: &dyn salsa::Database, file: SourceFile) -> Arc<Modu
 #[derive(Debug, Clone)]
 enum Exported {
     Function(Signature),
-    Type(Methods),
+    Type(Arc<Methods>),
 }
 
 fn project_file(db: &dyn salsa::Database, resolution: &Resolution) -> Option<SourceFile> {
@@ -122,7 +120,7 @@ fn project_file(db: &dyn salsa::Database, resolution: &Resolution) -> Option<Sou
 /// Follows `name` exported by `file` to its declaration, through re-exports (bounded depth, so a
 /// re-export cycle ends).
 fn resolve_export(db: &dyn salsa::Database, mut file: SourceFile, name: &str) -> Option<Exported> {
-    let mut name = name.to_string();
+    let mut name = Name::from(name);
     for _ in 0..16 {
         let facts = module_facts(db, file);
         let resolutions = resolved_imports(db, file);

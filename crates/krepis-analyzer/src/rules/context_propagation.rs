@@ -86,7 +86,7 @@ fn callee_signature(cx: &RuleContext<'_>, call: &CallFact) -> Option<Signature> 
                 }
                 at = function.parent;
             }
-            index.functions.get(name).copied()
+            index.functions.get(name.as_str()).copied()
         }
         Callee::Member { object, property } => {
             if object == "this" {
@@ -104,8 +104,8 @@ fn callee_signature(cx: &RuleContext<'_>, call: &CallFact) -> Option<Signature> 
             if object.contains('.') {
                 return None;
             }
-            if let Some(namespace) = index.namespaces.get(object) {
-                return namespace.get(property).copied();
+            if let Some(namespace) = index.namespaces.get(object.as_str()) {
+                return namespace.get(property.as_str()).copied();
             }
             if let Some(type_name) = parameter_type(cx, call.enclosing_function, object) {
                 return method_of(type_name, property);
