@@ -49,7 +49,7 @@ CONTEXTS = [
     ("fulfillment", ["PickList", "PackJob", "Wave", "Tote", "Task", "Station", "Slot", "Dock"]),
     ("returns", ["ReturnRequest", "Inspection", "Exchange", "Rma", "Restock", "Claim", "ReturnLabel", "StoreCredit"]),
     ("loyalty", ["Member", "Tier", "Reward", "PointsLedger", "Redemption", "Badge", "Challenge", "Referral"]),
-    ("support", ["Ticket", "Conversation", "Macro", "Escalation", "Sla", "Agent", "Queue", "Feedback"]),
+    ("support", ["Ticket", "Conversation", "Macro", "Escalation", "Sla", "Responder", "Queue", "Feedback"]),
     ("analytics", ["Metric", "Dashboard", "Segment", "Cohort", "Funnel", "Experiment", "Report", "Alert"]),
     ("search", ["SearchIndex", "Synonym", "SavedQuery", "Facet", "Ranking", "Suggestion", "Boost", "Collection"]),
     ("procurement", ["PurchaseOrder", "Supplier", "Requisition", "Contract", "GoodsReceipt", "Rfq", "Bid", "Approval"]),
@@ -1991,20 +1991,21 @@ def render_port(f: FileGen, g: Agg):
 def fill_extra_port(f: FileGen, g: Agg):
     noun = f.rng.choice(["Quote", "Forecast", "Score", "Limit", "Snapshot", "Export"])
     t = f.unique(f"{g.name}{noun}Gateway")
+    value = f.unique(f"{g.name}{noun}")
     f.add(block('''
         export interface @T@ {
-          lookup(ctx: KrepisContext, id: @A@Id): Promise<@A@@N@ | undefined>;
-          lookupMany(ctx: KrepisContext, ids: readonly @A@Id[]): Promise<ReadonlyMap<@A@Id, @A@@N@>>;
+          lookup(ctx: KrepisContext, id: @A@Id): Promise<@W@ | undefined>;
+          lookupMany(ctx: KrepisContext, ids: readonly @A@Id[]): Promise<ReadonlyMap<@A@Id, @W@>>;
           refresh(ctx: KrepisContext, id: @A@Id, reason: string): Promise<void>;
         }
 
-        export interface @A@@N@ {
+        export interface @W@ {
           readonly id: @A@Id;
           readonly value: number;
           readonly computedAt: number;
           readonly source: "live" | "cached" | "estimated";
         }
-        ''', g.d(T=t, N=noun)))
+        ''', g.d(T=t, W=value)))
 
 
 def render_command(f: FileGen, g: Agg):

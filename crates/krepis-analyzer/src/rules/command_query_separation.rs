@@ -102,7 +102,7 @@ pub fn check(cx: &mut RuleContext<'_>) {
         None
     };
     let role_of = |function: &FunctionFact| -> Option<Role> {
-        if !options.handler_methods.iter().any(|m| m == &function.name)
+        if !options.handler_methods.iter().any(|m| m == function.name)
             || function.kind == FunctionKind::Signature
         {
             return None;

@@ -165,7 +165,7 @@ pub fn check(cx: &mut RuleContext<'_>) {
             || options
                 .allow_globals
                 .iter()
-                .any(|a| a == &global.path || a == root)
+                .any(|a| a == global.path || a == root)
         {
             continue;
         }
