@@ -22,6 +22,36 @@ pub struct AnalysisDatabase {
 #[salsa::db]
 impl salsa::Database for AnalysisDatabase {}
 
+/// The queries a database executed (not those it reused), for tests of incrementality.
+#[derive(Clone, Default)]
+pub struct ExecutionLog(Arc<std::sync::Mutex<Vec<String>>>);
+
+impl ExecutionLog {
+    /// Takes what was logged so far, like `file_diagnostics(Id(3))`.
+    pub fn take(&self) -> Vec<String> {
+        self.0
+            .lock()
+            .map(|mut v| std::mem::take(&mut *v))
+            .unwrap_or_default()
+    }
+}
+
+impl AnalysisDatabase {
+    /// A database that records every query it executes into `log`.
+    pub fn with_execution_log(log: ExecutionLog) -> Self {
+        let callback = move |event: salsa::Event| {
+            if let salsa::EventKind::WillExecute { database_key } = event.kind
+                && let Ok(mut entries) = log.0.lock()
+            {
+                entries.push(format!("{database_key:?}"));
+            }
+        };
+        Self {
+            storage: salsa::Storage::new(Some(Box::new(callback))),
+        }
+    }
+}
+
 /// One module's text. `None` for a file that is not text (binary, not UTF-8).
 #[salsa::input]
 pub struct SourceFile {

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rayon::prelude::*;
+use salsa::Setter;
 
 use crate::config::Config;
 use crate::db::{AnalysisDatabase, Project, SourceFile, file_diagnostics, resolved_imports};
@@ -211,7 +212,15 @@ impl Workspace {
 
     /// A workspace of in-memory files (tests, editors): no disk access at all.
     pub fn from_memory(settings: ProjectSettings, sources: Vec<(PathBuf, String)>) -> Workspace {
-        let db = AnalysisDatabase::default();
+        Self::from_memory_in(AnalysisDatabase::default(), settings, sources)
+    }
+
+    /// [`Workspace::from_memory`] on a given database (one with an execution log, say).
+    pub fn from_memory_in(
+        db: AnalysisDatabase,
+        settings: ProjectSettings,
+        sources: Vec<(PathBuf, String)>,
+    ) -> Workspace {
         let mut files = FxHashMap::default();
         let mut checked = Vec::new();
         for (path, text) in sources {
@@ -229,6 +238,43 @@ impl Workspace {
 
     pub fn db(&self) -> &AnalysisDatabase {
         &self.db
+    }
+
+    /// The module at `path`, if the workspace knows it.
+    pub fn file(&self, path: &Path) -> Option<SourceFile> {
+        Project::get(&self.db).files(&self.db).get(path).copied()
+    }
+
+    /// Replaces (or adds) the text of the module at `path`; only what depends on it recomputes.
+    pub fn set_text(&mut self, path: &Path, text: &str) -> SourceFile {
+        if let Some(file) = self.file(path) {
+            if **file.text(&self.db) != *text {
+                file.set_text(&mut self.db).to(Arc::from(text));
+            }
+            return file;
+        }
+        let file = SourceFile::new(&self.db, path.to_path_buf(), Arc::from(text));
+        let project = Project::get(&self.db);
+        let mut files = (**project.files(&self.db)).clone();
+        files.insert(path.to_path_buf(), file);
+        project.set_files(&mut self.db).to(Arc::new(files));
+        self.checked.push(file);
+        file
+    }
+
+    /// Forgets the module at `path` (deleted on disk).
+    pub fn remove(&mut self, path: &Path) {
+        let Some(file) = self.file(path) else { return };
+        let project = Project::get(&self.db);
+        let mut files = (**project.files(&self.db)).clone();
+        files.remove(path);
+        project.set_files(&mut self.db).to(Arc::new(files));
+        self.checked.retain(|f| *f != file);
+    }
+
+    /// The diagnostics of one module.
+    pub fn diagnostics(&self, file: SourceFile) -> Arc<Vec<Diagnostic>> {
+        file_diagnostics(&self.db, file).clone()
     }
 
     /// The files that are checked.

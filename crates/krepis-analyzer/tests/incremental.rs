@@ -1,0 +1,86 @@
+//! Edits recompute only what they can change, and cross-file results follow edits.
+
+use std::path::{Path, PathBuf};
+
+use krepis_analyzer::config::Config;
+use krepis_analyzer::db::{AnalysisDatabase, ExecutionLog};
+use krepis_analyzer::project::ProjectSettings;
+use krepis_analyzer::workspace::Workspace;
+
+fn workspace(files: &[(&str, &str)]) -> (Workspace, ExecutionLog) {
+    let root = PathBuf::from("/p");
+    let mut settings = ProjectSettings::new(&root, None);
+    settings.insert_config(root.clone(), Config::default_for(&root));
+    let log = ExecutionLog::default();
+    let db = AnalysisDatabase::with_execution_log(log.clone());
+    let sources = files
+        .iter()
+        .map(|(p, t)| (root.join(p), t.to_string()))
+        .collect();
+    (Workspace::from_memory_in(db, settings, sources), log)
+}
+
+fn rules_of(workspace: &Workspace, path: &str) -> Vec<&'static str> {
+    let file = workspace
+        .file(&Path::new("/p").join(path))
+        .expect("known file");
+    workspace
+        .diagnostics(file)
+        .iter()
+        .map(|d| d.rule.as_str())
+        .collect()
+}
+
+const PORT: &str = "import type { KrepisContext } from \"@krepis/core\";\nexport async function audit(ctx: KrepisContext, what: string) {}\n";
+const CALLER: &str = "import type { KrepisContext } from \"@krepis/core\";\nimport { audit } from \"./port.ts\";\nexport async function run(ctx: KrepisContext) {\n  const note = \"hello\";\n  await audit(\"x\");\n}\n";
+
+#[test]
+fn an_edit_that_keeps_the_facts_reruns_nothing_downstream() {
+    let (mut ws, log) = workspace(&[("src/port.ts", PORT), ("src/caller.ts", CALLER)]);
+    ws.check(&|| {});
+    log.take();
+    // Same length, same facts: only the text of a string literal changes.
+    ws.set_text(
+        Path::new("/p/src/caller.ts"),
+        &CALLER.replace("hello", "world"),
+    );
+    ws.check(&|| {});
+    let executed = log.take();
+    assert!(
+        executed.iter().any(|q| q.starts_with("module_facts")),
+        "{executed:?}"
+    );
+    let downstream: Vec<_> = executed
+        .iter()
+        .filter(|q| !q.starts_with("module_facts"))
+        .collect();
+    assert!(
+        downstream.is_empty(),
+        "recomputed after a no-op edit: {downstream:?}"
+    );
+}
+
+#[test]
+fn cross_file_diagnostics_follow_edits_of_the_callee() {
+    let (mut ws, log) = workspace(&[("src/port.ts", PORT), ("src/caller.ts", CALLER)]);
+    assert_eq!(rules_of(&ws, "src/caller.ts"), ["context-propagation"]);
+    // The callee stops taking the context: the caller's call is fine now.
+    ws.set_text(
+        Path::new("/p/src/port.ts"),
+        "export async function audit(what: string) {}\n",
+    );
+    assert_eq!(rules_of(&ws, "src/caller.ts"), Vec::<&str>::new());
+    assert_eq!(rules_of(&ws, "src/port.ts"), ["explicit-context"]);
+    log.take();
+    // Back again; and a new module that imports the caller recomputes only what it touches.
+    ws.set_text(Path::new("/p/src/port.ts"), PORT);
+    assert_eq!(rules_of(&ws, "src/caller.ts"), ["context-propagation"]);
+    ws.set_text(
+        Path::new("/p/src/domain/x.ts"),
+        "import \"../adapters/y.ts\";\n",
+    );
+    ws.set_text(Path::new("/p/src/adapters/y.ts"), "export const y = 1;\n");
+    assert_eq!(rules_of(&ws, "src/domain/x.ts"), ["layer-boundary"]);
+    ws.remove(Path::new("/p/src/adapters/y.ts"));
+    assert_eq!(rules_of(&ws, "src/domain/x.ts"), Vec::<&str>::new());
+}
