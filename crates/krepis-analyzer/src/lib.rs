@@ -8,6 +8,7 @@ pub mod config;
 pub mod db;
 pub mod diagnostic;
 pub mod facts;
+pub mod fix;
 pub mod graph;
 pub mod jsonc;
 pub mod layers;

@@ -144,6 +144,12 @@ pub fn assert_project(files: &[(&str, &str)]) {
     assert!(failures.is_empty(), "{failures}");
 }
 
+/// The diagnostics of one file checked alone with the default config.
+pub fn check_source(path: &str, text: &str) -> Vec<Diagnostic> {
+    let (workspace, _) = memory_workspace(&[(path, text)]);
+    workspace.check(&|| {}).remove(0).diagnostics.to_vec()
+}
+
 /// [`assert_project`] for a single file.
 pub fn assert_annotations(path: &str, text: &str) {
     assert_project(&[(path, text)]);

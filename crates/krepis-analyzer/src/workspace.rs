@@ -57,6 +57,104 @@ pub struct FileResult {
     pub diagnostics: Arc<Vec<Diagnostic>>,
 }
 
+/// A read-only view of the database at one revision, for answering requests on other threads.
+///
+/// Queries on a snapshot unwind with `salsa::Cancelled` when the workspace is edited; callers run
+/// them inside [`salsa::Cancelled::catch`] and drop stale answers.
+#[derive(Clone)]
+pub struct Snapshot {
+    db: AnalysisDatabase,
+}
+
+/// What hovering an import shows: the layers of both ends and the verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportInfo {
+    pub range: crate::diagnostic::TextRange,
+    pub specifier: String,
+    /// The file it resolves to, relative to the config's folder; `None` when external.
+    pub target: Option<String>,
+    pub from_layer: Option<String>,
+    pub to_layer: Option<String>,
+    /// `Err` with the reason when the layer rules forbid the import.
+    pub verdict: Result<(), String>,
+}
+
+impl Snapshot {
+    /// The module at `path`.
+    pub fn file(&self, path: &Path) -> Option<SourceFile> {
+        Project::get(&self.db).files(&self.db).get(path).copied()
+    }
+
+    /// Every known module.
+    pub fn files(&self) -> Vec<SourceFile> {
+        let mut files: Vec<SourceFile> = Project::get(&self.db)
+            .files(&self.db)
+            .values()
+            .copied()
+            .collect();
+        files.sort_by(|a, b| a.path(&self.db).cmp(b.path(&self.db)));
+        files
+    }
+
+    pub fn path(&self, file: SourceFile) -> PathBuf {
+        file.path(&self.db).clone()
+    }
+
+    pub fn text(&self, file: SourceFile) -> Arc<str> {
+        file.text(&self.db).clone()
+    }
+
+    pub fn diagnostics(&self, file: SourceFile) -> Arc<Vec<Diagnostic>> {
+        file_diagnostics(&self.db, file).clone()
+    }
+
+    /// The import whose specifier covers byte `offset`, with its layers.
+    pub fn import_at(&self, file: SourceFile, offset: u32) -> Option<ImportInfo> {
+        let db = &self.db;
+        let facts = crate::db::module_facts(db, file);
+        let position = facts
+            .imports
+            .iter()
+            .position(|i| i.range.contains(offset))?;
+        let import = &facts.imports[position];
+        let settings = Project::get(db).settings(db);
+        let config = settings.config_for(file.path(db));
+        let from = crate::db::file_layer(db, file);
+        let (target, to) = match &resolved_imports(db, file)[position] {
+            crate::resolve::Resolution::File(path) => {
+                let relative = config.relative(path);
+                let to = relative.as_deref().and_then(|r| config.layers.classify(r));
+                (
+                    Some(relative.unwrap_or_else(|| crate::config::slash_path(path))),
+                    to,
+                )
+            }
+            _ => (None, None),
+        };
+        let verdict = match (&from, &to) {
+            (Some(a), Some(b)) => config.layers.check_edge(a, b).map_err(|v| match v {
+                crate::layers::EdgeViolation::NotAllowed { from, to } => {
+                    format!("layer `{from}` must not import layer `{to}`")
+                }
+                crate::layers::EdgeViolation::Isolated { layer, capture, from, to } => {
+                    format!("`{from}` must not import `{to}`: layer `{layer}` keeps each `{capture}` apart")
+                }
+            }),
+            _ => Ok(()),
+        };
+        Some(ImportInfo {
+            range: import.range,
+            specifier: import.specifier.to_string(),
+            target,
+            from_layer: from
+                .as_ref()
+                .map(|m| config.layers.name(m.layer).to_string()),
+            to_layer: to.map(|m| config.layers.name(m.layer).to_string()),
+            verdict,
+        })
+    }
+}
+
 /// Loaded files and the database that analyses them.
 pub struct Workspace {
     db: AnalysisDatabase,
@@ -238,6 +336,13 @@ impl Workspace {
 
     pub fn db(&self) -> &AnalysisDatabase {
         &self.db
+    }
+
+    /// A read-only view for other threads (see [`Snapshot`]).
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            db: self.db.clone(),
+        }
     }
 
     /// The module at `path`, if the workspace knows it.

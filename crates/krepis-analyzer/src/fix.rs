@@ -1,0 +1,46 @@
+//! Combining fixes: the edits of many fixes, merged without conflicts.
+
+use crate::diagnostic::{Diagnostic, TextEdit};
+
+/// The edits of every fix that can be applied together, in diagnostic order.
+///
+/// A fix whose edits overlap an already chosen edit is left for a later round; an edit identical
+/// to a chosen one (two fixes adding the same import) is merged rather than repeated.
+pub fn merged_fix_edits(diagnostics: &[Diagnostic]) -> Vec<TextEdit> {
+    let mut chosen: Vec<TextEdit> = Vec::new();
+    for fix in diagnostics.iter().filter_map(|d| d.fix.as_ref()) {
+        let fresh: Vec<&TextEdit> = fix.edits.iter().filter(|e| !chosen.contains(e)).collect();
+        let conflicts = fresh.iter().any(|edit| {
+            chosen.iter().any(|c| {
+                let (a, b) = (edit.range, c.range);
+                // Two insertions at one point conflict too: their order would be a guess.
+                a.start < b.end && b.start < a.end || a.start == b.start
+            })
+        });
+        if !conflicts {
+            chosen.extend(fresh.into_iter().cloned());
+        }
+    }
+    chosen.sort_by_key(|e| (e.range.start, e.range.end));
+    chosen
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::diagnostic::apply_edits;
+    use crate::testing::check_source;
+
+    #[test]
+    fn one_round_fixes_many_functions_and_imports_once() {
+        let text = "export async function a(id: string) {}\nexport async function b() {}\nasync function c(x: number, ctx: KrepisContext) {}\n";
+        let diagnostics = check_source("src/a.ts", text);
+        assert_eq!(diagnostics.len(), 3);
+        let edits = super::merged_fix_edits(&diagnostics);
+        let (fixed, _) = apply_edits(text, &edits);
+        assert_eq!(
+            fixed,
+            "import type { KrepisContext } from \"@krepis/core\";\nexport async function a(ctx: KrepisContext, id: string) {}\nexport async function b(ctx: KrepisContext) {}\nasync function c(ctx: KrepisContext, x: number) {}\n"
+        );
+        assert!(check_source("src/a.ts", &fixed).is_empty());
+    }
+}
