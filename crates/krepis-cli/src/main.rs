@@ -30,6 +30,8 @@ enum Command {
     Check(CheckArgs),
     /// Print the layer graph (or, with --modules, the module graph) as DOT or Mermaid.
     Graph(GraphArgs),
+    /// Run the language server on stdin/stdout.
+    Lsp,
     /// Print the documentation page of a rule.
     Explain {
         /// A rule name, like `explicit-context`.
@@ -94,6 +96,13 @@ fn main() -> ExitCode {
         Command::Check(args) => check(args),
         Command::Graph(args) => graph(args),
         Command::Explain { rule } => explain(&rule),
+        Command::Lsp => match krepis_lsp::run_stdio() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("error: cannot start the language server: {error}");
+                ExitCode::from(2)
+            }
+        },
     }
 }
 

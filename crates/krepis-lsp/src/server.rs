@@ -1,0 +1,734 @@
+//! The protocol side: documents, requests and notifications, translated to the analysis.
+//!
+//! The server holds the one mutable [`Workspace`]; every answer is computed on a blocking thread
+//! from a [`Snapshot`], inside `salsa::Cancelled::catch`, so an edit cancels stale work and the
+//! stale answer is dropped.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use krepis_analyzer::diagnostic::Diagnostic;
+use krepis_analyzer::fix::merged_fix_edits;
+use krepis_analyzer::line_index::ColumnUnit;
+use krepis_analyzer::workspace::Snapshot;
+use krepis_analyzer::{LoadOptions, Workspace};
+use tower_lsp_server::jsonrpc::{Error, Result};
+use tower_lsp_server::ls_types::*;
+use tower_lsp_server::{Client, LanguageServer};
+
+use crate::convert::{self, Text};
+
+/// The code action kind of "fix everything in this file on save".
+pub const FIX_ALL_KIND: &str = "source.fixAll.krepis";
+
+/// Settings files whose change means the whole workspace is re-read.
+const SETTINGS_FILES: [&str; 4] = ["krepis.json", "deno.json", "deno.jsonc", "tsconfig.json"];
+
+#[derive(Debug, Clone)]
+struct Document {
+    text: String,
+    version: i32,
+}
+
+#[derive(Default)]
+struct State {
+    workspace: Option<Workspace>,
+}
+
+type Documents = Arc<Mutex<HashMap<PathBuf, Document>>>;
+
+/// The language server.
+pub struct Backend {
+    client: Client,
+    state: Arc<Mutex<State>>,
+    /// Open documents, updated in arrival order before anything else happens.
+    documents: Documents,
+    /// What was last pushed per file, to publish only what changed.
+    published: Mutex<HashMap<PathBuf, Arc<Vec<Diagnostic>>>>,
+    roots: Mutex<Vec<PathBuf>>,
+    unit: Mutex<ColumnUnit>,
+    /// The client pulls diagnostics (`textDocument/diagnostic`); then nothing is pushed.
+    pull: AtomicBool,
+    progress: AtomicBool,
+    watch_registration: AtomicBool,
+    /// Bumped by every change; a push computed for an older generation is dropped.
+    generation: Arc<AtomicU64>,
+    /// Becomes true once the first indexing is over; requests wait for it.
+    ready: tokio::sync::watch::Sender<bool>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the lock leaves plain data behind; keep serving.
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn path_of(uri: &Uri) -> Option<PathBuf> {
+    if uri.scheme().as_str() != "file" {
+        return None;
+    }
+    uri.to_file_path().map(|p| p.into_owned())
+}
+
+fn uri_of(path: &Path) -> Option<Uri> {
+    Uri::from_file_path(path)
+}
+
+fn is_settings_file(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| SETTINGS_FILES.contains(&n))
+}
+
+/// Runs `work` on a snapshot, on a blocking thread; `None` before the workspace is loaded, when
+/// the analysis was cancelled by a newer edit, or when it failed (logged; the server goes on).
+///
+/// The snapshot is taken and dropped on that thread: an edit waiting for snapshots to go away
+/// never waits for the thread that serves the protocol.
+async fn analyse<T: Send + 'static>(
+    client: &Client,
+    state: &Arc<Mutex<State>>,
+    work: impl FnOnce(&Snapshot) -> T + Send + 'static,
+) -> Option<T> {
+    let state = state.clone();
+    let outcome = tokio::task::spawn_blocking(move || {
+        let snapshot = lock(&state).workspace.as_ref().map(Workspace::snapshot)?;
+        // Only read, and dropped when cancelled: nothing half-updated is seen again.
+        salsa::Cancelled::catch(std::panic::AssertUnwindSafe(|| work(&snapshot))).ok()
+    })
+    .await;
+    match outcome {
+        Ok(value) => value,
+        Err(error) => {
+            client
+                .log_message(
+                    MessageType::ERROR,
+                    format!("krepis: analysis failed: {error}"),
+                )
+                .await;
+            None
+        }
+    }
+}
+
+impl Backend {
+    pub fn new(client: Client) -> Self {
+        Self {
+            client,
+            state: Arc::default(),
+            documents: Arc::default(),
+            published: Mutex::default(),
+            roots: Mutex::default(),
+            unit: Mutex::new(ColumnUnit::Utf16),
+            pull: AtomicBool::new(false),
+            progress: AtomicBool::new(false),
+            watch_registration: AtomicBool::new(false),
+            generation: Arc::default(),
+            ready: tokio::sync::watch::Sender::new(false),
+        }
+    }
+
+    /// Waits until the workspace has been indexed once.
+    async fn wait_ready(&self) {
+        let mut ready = self.ready.subscribe();
+        let _ = ready.wait_for(|ready| *ready).await;
+    }
+
+    /// A message the transport guard could not pass on: logged, otherwise ignored.
+    pub async fn malformed_message(&self, params: serde_json::Value) {
+        let reason = params
+            .get("reason")
+            .and_then(|r| r.as_str())
+            .unwrap_or("a malformed message");
+        self.client
+            .log_message(MessageType::WARNING, format!("krepis: ignored {reason}"))
+            .await;
+    }
+
+    fn unit(&self) -> ColumnUnit {
+        *self.unit.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Applies a mutation to the workspace on a blocking thread: an edit waits there for running
+    /// analyses to unwind, while the server goes on reading and writing messages.
+    async fn mutate(
+        &self,
+        change: impl FnOnce(&mut State, &HashMap<PathBuf, Document>) + Send + 'static,
+    ) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        let state = self.state.clone();
+        let documents = self.documents.clone();
+        let done = tokio::task::spawn_blocking(move || {
+            let mut state = lock(&state);
+            change(&mut state, &lock(&documents));
+        })
+        .await;
+        if let Err(error) = done {
+            self.client
+                .log_message(
+                    MessageType::ERROR,
+                    format!("krepis: update failed: {error}"),
+                )
+                .await;
+        }
+    }
+
+    /// Lays the current text of an open document (or the file on disk) over the workspace.
+    async fn sync_document(&self, path: PathBuf) {
+        self.mutate(move |state, documents| {
+            let Some(workspace) = &mut state.workspace else {
+                return;
+            };
+            match documents.get(&path) {
+                Some(document) => {
+                    workspace.set_text(&path, &document.text);
+                }
+                // Closed: the file on disk is the truth again (or it is gone).
+                None => match std::fs::read_to_string(&path) {
+                    Ok(text) => {
+                        workspace.set_text(&path, &text);
+                    }
+                    Err(_) => workspace.remove(&path),
+                },
+            }
+        })
+        .await;
+    }
+
+    /// (Re)reads the workspace from disk with progress, then lays the open documents over it.
+    async fn index(&self) {
+        let roots = self.roots.lock().map(|r| r.clone()).unwrap_or_default();
+        let token = NumberOrString::String("krepis/indexing".into());
+        let progress = if self.progress.load(Ordering::SeqCst)
+            && self
+                .client
+                .create_work_done_progress(token.clone())
+                .await
+                .is_ok()
+        {
+            Some(
+                self.client
+                    .progress(token, "Krepis")
+                    .with_message("indexing the workspace")
+                    .begin()
+                    .await,
+            )
+        } else {
+            None
+        };
+        let base = roots
+            .first()
+            .cloned()
+            .unwrap_or_else(|| std::env::current_dir().unwrap_or_default());
+        let options = LoadOptions {
+            config_file: None,
+            base_dir: base,
+        };
+        let loaded = tokio::task::spawn_blocking(move || Workspace::load(&roots, &options)).await;
+        let message = match loaded {
+            Ok(Ok(mut workspace)) => {
+                let count = workspace.checked_files().len();
+                self.mutate(move |state, documents| {
+                    for (path, document) in documents {
+                        workspace.set_text(path, &document.text);
+                    }
+                    state.workspace = Some(workspace);
+                })
+                .await;
+                format!("indexed {count} files")
+            }
+            Ok(Err(error)) => {
+                let message = format!("krepis: {error}");
+                self.client.show_message(MessageType::ERROR, &message).await;
+                self.client.log_message(MessageType::ERROR, &message).await;
+                message
+            }
+            Err(error) => format!("krepis: indexing failed: {error}"),
+        };
+        if let Some(progress) = progress {
+            progress.finish_with_message(message).await;
+        }
+        self.ready.send_replace(true);
+        // Warm every module once, so the first answers are fast.
+        let _ = analyse(&self.client, &self.state, |s| {
+            for file in s.files() {
+                s.diagnostics(file);
+            }
+        })
+        .await;
+        self.publish(None).await;
+    }
+
+    /// Pushes diagnostics (for clients that do not pull): `first` right away, then every other
+    /// file whose diagnostics changed.
+    async fn publish(&self, first: Option<PathBuf>) {
+        if self.pull.load(Ordering::SeqCst) {
+            let _ = self.client.workspace_diagnostic_refresh().await;
+            return;
+        }
+        let generation = self.generation.load(Ordering::SeqCst);
+        let unit = self.unit();
+        if let Some(path) = first {
+            let report = analyse(&self.client, &self.state, move |s| {
+                let file = s.file(&path)?;
+                Some((path, s.text(file), s.diagnostics(file)))
+            })
+            .await
+            .flatten();
+            if let Some((path, text, diagnostics)) = report {
+                self.push(path, &text, diagnostics, unit, generation).await;
+            }
+        }
+        let changed = {
+            let previous: HashMap<PathBuf, Arc<Vec<Diagnostic>>> = lock(&self.published).clone();
+            analyse(&self.client, &self.state, move |s| {
+                s.files()
+                    .into_iter()
+                    .filter_map(|file| {
+                        let path = s.path(file);
+                        let diagnostics = s.diagnostics(file);
+                        let same = previous.get(&path).is_some_and(|old| **old == *diagnostics);
+                        let nothing = diagnostics.is_empty() && !previous.contains_key(&path);
+                        (!same && !nothing).then(|| (path, s.text(file), diagnostics))
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .await
+        };
+        for (path, text, diagnostics) in changed.into_iter().flatten() {
+            self.push(path, &text, diagnostics, unit, generation).await;
+        }
+    }
+
+    async fn push(
+        &self,
+        path: PathBuf,
+        text: &str,
+        diagnostics: Arc<Vec<Diagnostic>>,
+        unit: ColumnUnit,
+        generation: u64,
+    ) {
+        if self.generation.load(Ordering::SeqCst) != generation {
+            return;
+        }
+        let Some(uri) = uri_of(&path) else { return };
+        let converter = Text::new(text, unit);
+        let items = diagnostics
+            .iter()
+            .map(|d| convert::diagnostic(&converter, d))
+            .collect();
+        let version = lock(&self.documents).get(&path).map(|d| d.version);
+        lock(&self.published).insert(path, diagnostics);
+        self.client.publish_diagnostics(uri, items, version).await;
+    }
+
+    /// The text and diagnostics of a document, from a fresh snapshot.
+    async fn file_report(&self, uri: &Uri) -> Option<(PathBuf, Arc<str>, Arc<Vec<Diagnostic>>)> {
+        let path = path_of(uri)?;
+        self.wait_ready().await;
+        analyse(&self.client, &self.state, move |s| {
+            let file = s.file(&path)?;
+            Some((path, s.text(file), s.diagnostics(file)))
+        })
+        .await
+        .flatten()
+    }
+
+    async fn register_watchers(&self) {
+        if !self.watch_registration.load(Ordering::SeqCst) {
+            return;
+        }
+        let pattern = |glob: &str| FileSystemWatcher {
+            glob_pattern: GlobPattern::String(glob.into()),
+            kind: None,
+        };
+        let options = DidChangeWatchedFilesRegistrationOptions {
+            watchers: vec![
+                pattern("**/*.{ts,tsx,mts,cts,js,jsx,mjs,cjs}"),
+                pattern("**/{krepis.json,deno.json,deno.jsonc,tsconfig.json}"),
+            ],
+        };
+        let registration = Registration {
+            id: "krepis-watched-files".into(),
+            method: "workspace/didChangeWatchedFiles".into(),
+            register_options: serde_json::to_value(options).ok(),
+        };
+        if let Err(error) = self.client.register_capability(vec![registration]).await {
+            self.client
+                .log_message(
+                    MessageType::WARNING,
+                    format!("krepis: cannot watch files: {error}"),
+                )
+                .await;
+        }
+    }
+}
+
+fn full_report(
+    items: Vec<tower_lsp_server::ls_types::Diagnostic>,
+) -> DocumentDiagnosticReportResult {
+    DocumentDiagnosticReportResult::Report(DocumentDiagnosticReport::Full(
+        RelatedFullDocumentDiagnosticReport {
+            related_documents: None,
+            full_document_diagnostic_report: FullDocumentDiagnosticReport {
+                result_id: None,
+                items,
+            },
+        },
+    ))
+}
+
+impl LanguageServer for Backend {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        let mut roots: Vec<PathBuf> = params
+            .workspace_folders
+            .iter()
+            .flatten()
+            .filter_map(|folder| path_of(&folder.uri))
+            .collect();
+        #[allow(deprecated)]
+        if roots.is_empty()
+            && let Some(root) = params.root_uri.as_ref().and_then(path_of)
+        {
+            roots.push(root);
+        }
+        if let Ok(mut slot) = self.roots.lock() {
+            *slot = roots;
+        }
+        let capabilities = &params.capabilities;
+        let utf8 = capabilities
+            .general
+            .as_ref()
+            .and_then(|g| g.position_encodings.as_ref())
+            .is_some_and(|encodings| encodings.contains(&PositionEncodingKind::UTF8));
+        if let Ok(mut unit) = self.unit.lock() {
+            *unit = if utf8 {
+                ColumnUnit::Utf8
+            } else {
+                ColumnUnit::Utf16
+            };
+        }
+        let pull = capabilities
+            .text_document
+            .as_ref()
+            .is_some_and(|t| t.diagnostic.is_some());
+        self.pull.store(pull, Ordering::SeqCst);
+        let progress = capabilities
+            .window
+            .as_ref()
+            .and_then(|w| w.work_done_progress)
+            .unwrap_or(false);
+        self.progress.store(progress, Ordering::SeqCst);
+        let watch = capabilities
+            .workspace
+            .as_ref()
+            .and_then(|w| w.did_change_watched_files.as_ref())
+            .and_then(|d| d.dynamic_registration)
+            .unwrap_or(false);
+        self.watch_registration.store(watch, Ordering::SeqCst);
+
+        let code_action_kinds = vec![
+            CodeActionKind::QUICKFIX,
+            CodeActionKind::SOURCE_FIX_ALL,
+            CodeActionKind::from(FIX_ALL_KIND.to_string()),
+        ];
+        Ok(InitializeResult {
+            server_info: Some(ServerInfo {
+                name: "krepis".into(),
+                version: Some(env!("CARGO_PKG_VERSION").into()),
+            }),
+            capabilities: ServerCapabilities {
+                position_encoding: Some(if utf8 {
+                    PositionEncodingKind::UTF8
+                } else {
+                    PositionEncodingKind::UTF16
+                }),
+                text_document_sync: Some(TextDocumentSyncCapability::Options(
+                    TextDocumentSyncOptions {
+                        open_close: Some(true),
+                        change: Some(TextDocumentSyncKind::INCREMENTAL),
+                        save: Some(TextDocumentSyncSaveOptions::Supported(true)),
+                        ..Default::default()
+                    },
+                )),
+                hover_provider: Some(HoverProviderCapability::Simple(true)),
+                code_action_provider: Some(CodeActionProviderCapability::Options(
+                    CodeActionOptions {
+                        code_action_kinds: Some(code_action_kinds),
+                        ..Default::default()
+                    },
+                )),
+                diagnostic_provider: Some(DiagnosticServerCapabilities::Options(
+                    DiagnosticOptions {
+                        identifier: Some("krepis".into()),
+                        inter_file_dependencies: true,
+                        workspace_diagnostics: true,
+                        ..Default::default()
+                    },
+                )),
+                ..Default::default()
+            },
+            offset_encoding: None,
+        })
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        self.register_watchers().await;
+        self.index().await;
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        Ok(())
+    }
+
+    async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        let Some(path) = path_of(&params.text_document.uri) else {
+            return;
+        };
+        let document = Document {
+            text: params.text_document.text,
+            version: params.text_document.version,
+        };
+        lock(&self.documents).insert(path.clone(), document);
+        self.sync_document(path.clone()).await;
+        self.publish(Some(path)).await;
+    }
+
+    async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        let Some(path) = path_of(&params.text_document.uri) else {
+            return;
+        };
+        let unit = self.unit();
+        {
+            let mut documents = lock(&self.documents);
+            let Some(document) = documents.get_mut(&path) else {
+                return;
+            };
+            for change in &params.content_changes {
+                convert::apply_change(&mut document.text, change, unit);
+            }
+            document.version = params.text_document.version;
+        }
+        self.sync_document(path.clone()).await;
+        self.publish(Some(path)).await;
+    }
+
+    async fn did_save(&self, _: DidSaveTextDocumentParams) {}
+
+    async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        let Some(path) = path_of(&params.text_document.uri) else {
+            return;
+        };
+        lock(&self.documents).remove(&path);
+        self.sync_document(path.clone()).await;
+        self.publish(Some(path)).await;
+    }
+
+    async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        let paths: Vec<(PathBuf, FileChangeType)> = params
+            .changes
+            .iter()
+            .filter_map(|c| Some((path_of(&c.uri)?, c.typ)))
+            .collect();
+        if paths.iter().any(|(p, _)| is_settings_file(p)) {
+            self.client
+                .log_message(MessageType::INFO, "krepis: settings changed; re-indexing")
+                .await;
+            self.index().await;
+            return;
+        }
+        self.mutate(move |state, documents| {
+            let Some(workspace) = &mut state.workspace else {
+                return;
+            };
+            for (path, kind) in paths {
+                if documents.contains_key(&path)
+                    || !krepis_analyzer::facts::is_checkable_path(&path)
+                {
+                    continue;
+                }
+                match (kind, std::fs::read_to_string(&path)) {
+                    (FileChangeType::DELETED, _) | (_, Err(_)) => workspace.remove(&path),
+                    (_, Ok(text)) => {
+                        workspace.set_text(&path, &text);
+                    }
+                }
+            }
+        })
+        .await;
+        self.publish(None).await;
+    }
+
+    async fn diagnostic(
+        &self,
+        params: DocumentDiagnosticParams,
+    ) -> Result<DocumentDiagnosticReportResult> {
+        let unit = self.unit();
+        let items = match self.file_report(&params.text_document.uri).await {
+            Some((_, text, diagnostics)) => {
+                let converter = Text::new(&text, unit);
+                diagnostics
+                    .iter()
+                    .map(|d| convert::diagnostic(&converter, d))
+                    .collect()
+            }
+            None => Vec::new(),
+        };
+        Ok(full_report(items))
+    }
+
+    async fn workspace_diagnostic(
+        &self,
+        _: WorkspaceDiagnosticParams,
+    ) -> Result<WorkspaceDiagnosticReportResult> {
+        self.wait_ready().await;
+        let unit = self.unit();
+        let versions: HashMap<PathBuf, i32> = lock(&self.documents)
+            .iter()
+            .map(|(p, d)| (p.clone(), d.version))
+            .collect();
+        let items = analyse(&self.client, &self.state, move |s| {
+            s.files()
+                .into_iter()
+                .filter_map(|file| {
+                    let path = s.path(file);
+                    let text = s.text(file);
+                    let converter = Text::new(&text, unit);
+                    let items = s
+                        .diagnostics(file)
+                        .iter()
+                        .map(|d| convert::diagnostic(&converter, d))
+                        .collect();
+                    Some(WorkspaceDocumentDiagnosticReport::Full(
+                        WorkspaceFullDocumentDiagnosticReport {
+                            version: versions.get(&path).map(|v| i64::from(*v)),
+                            uri: uri_of(&path)?,
+                            full_document_diagnostic_report: FullDocumentDiagnosticReport {
+                                result_id: None,
+                                items,
+                            },
+                        },
+                    ))
+                })
+                .collect()
+        })
+        .await
+        .ok_or_else(Error::request_cancelled)?;
+        Ok(WorkspaceDiagnosticReportResult::Report(
+            WorkspaceDiagnosticReport { items },
+        ))
+    }
+
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        let uri = params.text_document.uri.clone();
+        let Some((_, text, diagnostics)) = self.file_report(&uri).await else {
+            return Ok(None);
+        };
+        let converter = Text::new(&text, self.unit());
+        let wanted = converter.text_range(params.range);
+        let only = params.context.only.clone().unwrap_or_default();
+        let allows = |kind: &CodeActionKind| {
+            only.is_empty()
+                || only.iter().any(|o| {
+                    kind.as_str() == o.as_str()
+                        || kind.as_str().starts_with(&format!("{}.", o.as_str()))
+                })
+        };
+        let workspace_edit = |edits: Vec<TextEdit>| WorkspaceEdit {
+            changes: Some(HashMap::from([(uri.clone(), edits)])),
+            ..Default::default()
+        };
+        let mut actions = Vec::new();
+        if allows(&CodeActionKind::QUICKFIX) {
+            for d in diagnostics.iter() {
+                let Some(fix) = &d.fix else { continue };
+                let touches = d.range.start <= wanted.end && wanted.start <= d.range.end;
+                if !touches {
+                    continue;
+                }
+                actions.push(CodeActionOrCommand::CodeAction(CodeAction {
+                    title: fix.description.clone(),
+                    kind: Some(CodeActionKind::QUICKFIX),
+                    diagnostics: Some(vec![convert::diagnostic(&converter, d)]),
+                    edit: Some(workspace_edit(
+                        fix.edits.iter().map(|e| converter.edit(e)).collect(),
+                    )),
+                    is_preferred: Some(true),
+                    ..Default::default()
+                }));
+            }
+        }
+        let all = merged_fix_edits(&diagnostics);
+        if !all.is_empty() {
+            let edits: Vec<TextEdit> = all.iter().map(|e| converter.edit(e)).collect();
+            let fix_all_kind = CodeActionKind::from(FIX_ALL_KIND.to_string());
+            if allows(&fix_all_kind) {
+                actions.push(CodeActionOrCommand::CodeAction(CodeAction {
+                    title: "Fix all Krepis problems in this file".into(),
+                    kind: Some(fix_all_kind),
+                    edit: Some(workspace_edit(edits.clone())),
+                    ..Default::default()
+                }));
+            }
+            if only.is_empty()
+                || allows(&CodeActionKind::QUICKFIX)
+                    && diagnostics.iter().filter(|d| d.fix.is_some()).count() > 1
+            {
+                actions.push(CodeActionOrCommand::CodeAction(CodeAction {
+                    title: "Fix all Krepis problems in this file".into(),
+                    kind: Some(CodeActionKind::QUICKFIX),
+                    edit: Some(workspace_edit(edits)),
+                    ..Default::default()
+                }));
+            }
+        }
+        Ok(Some(actions))
+    }
+
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        let position = params.text_document_position_params;
+        let Some(path) = path_of(&position.text_document.uri) else {
+            return Ok(None);
+        };
+        self.wait_ready().await;
+        let unit = self.unit();
+        let hover = analyse(&self.client, &self.state, move |s| {
+            let file = s.file(&path)?;
+            let text = s.text(file);
+            let converter = Text::new(&text, unit);
+            let offset = converter.offset(position.position);
+            let info = s.import_at(file, offset)?;
+            let layer = |l: &Option<String>| {
+                l.as_deref()
+                    .map_or("no layer".to_string(), |l| format!("layer `{l}`"))
+            };
+            let verdict = match &info.verdict {
+                Ok(()) => "allowed".to_string(),
+                Err(reason) => format!("**not allowed**: {reason}"),
+            };
+            let target = info
+                .target
+                .as_deref()
+                .map_or("an external module".to_string(), |t| format!("`{t}`"));
+            let value = format!(
+                "**krepis** · {} → {}: {verdict}\n\n`{}` resolves to {target}",
+                layer(&info.from_layer),
+                layer(&info.to_layer),
+                info.specifier
+            );
+            Some(Hover {
+                contents: HoverContents::Markup(MarkupContent {
+                    kind: MarkupKind::Markdown,
+                    value,
+                }),
+                range: Some(converter.range(info.range)),
+            })
+        })
+        .await
+        .flatten();
+        Ok(hover)
+    }
+}
