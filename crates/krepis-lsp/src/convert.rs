@@ -120,10 +120,10 @@ mod tests {
             range_length: None,
             text: new.to_string(),
         };
-        // After the emoji: UTF-16 column 13 is byte 15.
-        apply_change(&mut text, &change(0, 13, 13, "!"), ColumnUnit::Utf16);
+        // After the closing quote: UTF-16 column 14 is byte 16 (the emoji is 2 units, 4 bytes).
+        apply_change(&mut text, &change(0, 14, 14, "!"), ColumnUnit::Utf16);
         assert_eq!(text, "const a = \"😀\"!;\nlet b = 1;\n");
-        apply_change(&mut text, &change(0, 15, 16, ""), ColumnUnit::Utf8);
+        apply_change(&mut text, &change(0, 16, 17, ""), ColumnUnit::Utf8);
         assert_eq!(text, "const a = \"😀\";\nlet b = 1;\n");
         // Out-of-range positions clamp instead of failing.
         apply_change(&mut text, &change(99, 0, 5, "x"), ColumnUnit::Utf16);
