@@ -53,7 +53,7 @@ impl AnalysisDatabase {
 }
 
 /// One module's text. `None` for a file that is not text (binary, not UTF-8).
-#[salsa::input]
+#[salsa::input(debug)]
 pub struct SourceFile {
     #[returns(ref)]
     pub path: PathBuf,
@@ -126,6 +126,49 @@ pub fn file_diagnostics(db: &dyn salsa::Database, file: SourceFile) -> Arc<Vec<D
     Arc::new(rules::check_module(cx, &mine))
 }
 
+/// Every module, in path order: the order project-wide results are reported in.
+#[salsa::tracked]
+pub fn sorted_files(db: &dyn salsa::Database) -> Arc<Vec<SourceFile>> {
+    let mut files: Vec<SourceFile> = Project::get(db).files(db).values().copied().collect();
+    files.sort_by(|a, b| a.path(db).cmp(b.path(db)));
+    Arc::new(files)
+}
+
+/// One import from a module to another module of the project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ImportEdge {
+    pub target: SourceFile,
+    /// Index into the importer's `ModuleFacts::imports`.
+    pub import: u32,
+    pub type_only: bool,
+}
+
+/// The imports of a module that lead to project modules. Spans are left out on purpose: an edit
+/// that only moves code leaves the edges equal, and the project-wide graph is not rebuilt.
+#[salsa::tracked]
+pub fn import_edges(db: &dyn salsa::Database, file: SourceFile) -> Arc<Vec<ImportEdge>> {
+    let files = Project::get(db).files(db);
+    let facts = module_facts(db, file);
+    let resolutions = resolved_imports(db, file);
+    let mut edges: Vec<ImportEdge> = Vec::new();
+    for (k, (import, resolution)) in facts.imports.iter().zip(resolutions.iter()).enumerate() {
+        let Resolution::File(path) = resolution else {
+            continue;
+        };
+        let Some(&target) = files.get(path) else {
+            continue;
+        };
+        let type_only = import.type_only
+            || (!import.names.is_empty() && import.names.iter().all(|n| n.type_only));
+        edges.push(ImportEdge {
+            target,
+            import: k as u32,
+            type_only,
+        });
+    }
+    Arc::new(edges)
+}
+
 /// Every import cycle of the project, each as the module and import that report it.
 ///
 /// One finding per strongly connected component: the shortest cycle through its first file (by
@@ -133,15 +176,11 @@ pub fn file_diagnostics(db: &dyn salsa::Database, file: SourceFile) -> Arc<Vec<D
 #[salsa::tracked]
 pub fn import_cycles(db: &dyn salsa::Database) -> Arc<Vec<(SourceFile, CycleFinding)>> {
     let project = Project::get(db);
-    let mut files: Vec<SourceFile> = project.files(db).values().copied().collect();
-    files.sort_by(|a, b| a.path(db).cmp(b.path(db)));
-    let position: std::collections::HashMap<&Path, usize> = files
-        .iter()
-        .enumerate()
-        .map(|(i, f)| (f.path(db).as_path(), i))
-        .collect();
+    let files = sorted_files(db);
+    let position: std::collections::HashMap<SourceFile, usize> =
+        files.iter().enumerate().map(|(i, f)| (*f, i)).collect();
     let settings = project.settings(db);
-    // edges[i]: (target, index of the import in module i)
+    // edges[i]: modules that module i imports; via[i]: the import behind each of them.
     let mut edges: Vec<Vec<usize>> = vec![Vec::new(); files.len()];
     let mut via: Vec<Vec<u32>> = vec![Vec::new(); files.len()];
     for (i, &file) in files.iter().enumerate() {
@@ -150,24 +189,15 @@ pub fn import_cycles(db: &dyn salsa::Database) -> Arc<Vec<(SourceFile, CycleFind
             continue;
         }
         let skip_types = config.rules.import_cycle.ignore_type_imports;
-        let facts = module_facts(db, file);
-        for (k, (import, resolution)) in facts
-            .imports
-            .iter()
-            .zip(resolved_imports(db, file).iter())
-            .enumerate()
-        {
-            let type_only = import.type_only
-                || (!import.names.is_empty() && import.names.iter().all(|n| n.type_only));
-            if skip_types && type_only {
+        for edge in import_edges(db, file).iter() {
+            if skip_types && edge.type_only {
                 continue;
             }
-            if let Resolution::File(target) = resolution
-                && let Some(&j) = position.get(target.as_path())
+            if let Some(&j) = position.get(&edge.target)
                 && !edges[i].contains(&j)
             {
                 edges[i].push(j);
-                via[i].push(k as u32);
+                via[i].push(edge.import);
             }
         }
     }
@@ -179,17 +209,11 @@ pub fn import_cycles(db: &dyn salsa::Database) -> Arc<Vec<(SourceFile, CycleFind
         let Some(slot) = edges[start].iter().position(|&t| t == next) else {
             continue;
         };
-        let facts = module_facts(db, files[start]);
-        let import = &facts.imports[via[start][slot] as usize];
+        let base = settings.config_dir_for(files[start].path(db));
         let names: Vec<String> = cycle
             .iter()
             .chain(std::iter::once(&start))
-            .map(|&i| {
-                display_name(
-                    files[i].path(db),
-                    settings.config_dir_for(files[start].path(db)),
-                )
-            })
+            .map(|&i| display_name(files[i].path(db), base))
             .collect();
         let message = if cycle.len() == 1 {
             format!("`{}` imports itself", names[0])
@@ -208,7 +232,7 @@ pub fn import_cycles(db: &dyn salsa::Database) -> Arc<Vec<(SourceFile, CycleFind
         out.push((
             files[start],
             CycleFinding {
-                range: import.range,
+                import: via[start][slot],
                 message,
                 note,
             },

@@ -85,15 +85,9 @@ impl Snapshot {
         Project::get(&self.db).files(&self.db).get(path).copied()
     }
 
-    /// Every known module.
+    /// Every known module, in path order.
     pub fn files(&self) -> Vec<SourceFile> {
-        let mut files: Vec<SourceFile> = Project::get(&self.db)
-            .files(&self.db)
-            .values()
-            .copied()
-            .collect();
-        files.sort_by(|a, b| a.path(&self.db).cmp(b.path(&self.db)));
-        files
+        crate::db::sorted_files(&self.db).to_vec()
     }
 
     pub fn path(&self, file: SourceFile) -> PathBuf {

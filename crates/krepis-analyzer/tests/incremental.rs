@@ -84,3 +84,24 @@ fn cross_file_diagnostics_follow_edits_of_the_callee() {
     ws.remove(Path::new("/p/src/adapters/y.ts"));
     assert_eq!(rules_of(&ws, "src/domain/x.ts"), Vec::<&str>::new());
 }
+
+#[test]
+fn a_text_edit_does_not_rebuild_project_wide_lists() {
+    let (mut ws, log) = workspace(&[("src/port.ts", PORT), ("src/caller.ts", CALLER)]);
+    ws.check(&|| {});
+    ws.snapshot().files();
+    log.take();
+    ws.set_text(
+        Path::new("/p/src/caller.ts"),
+        &format!("// moved\n{CALLER}"),
+    );
+    ws.check(&|| {});
+    ws.snapshot().files();
+    let executed = log.take();
+    assert!(
+        !executed
+            .iter()
+            .any(|q| q.starts_with("sorted_files") || q.starts_with("import_cycles")),
+        "{executed:?}"
+    );
+}

@@ -248,17 +248,17 @@ impl Backend {
             }
             Err(error) => format!("krepis: indexing failed: {error}"),
         };
-        if let Some(progress) = progress {
-            progress.finish_with_message(message).await;
-        }
         self.ready.send_replace(true);
-        // Warm every module once, so the first answers are fast.
+        // Check every module once (the work of indexing), so the first answers are fast.
         let _ = analyse(&self.client, &self.state, |s| {
             for file in s.files() {
                 s.diagnostics(file);
             }
         })
         .await;
+        if let Some(progress) = progress {
+            progress.finish_with_message(message).await;
+        }
         self.publish(None).await;
     }
 

@@ -279,7 +279,8 @@ impl<'a> RuleContext<'a> {
 /// An import cycle to report on one of this module's imports.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct CycleFinding {
-    pub range: TextRange,
+    /// Index into the module's `ModuleFacts::imports`.
+    pub import: u32,
     pub message: String,
     pub note: String,
 }
@@ -316,13 +317,16 @@ pub fn check_module(mut cx: RuleContext<'_>, cycles: &[CycleFinding]) -> Vec<Dia
         command_query_separation::check(&mut cx);
     }
     for cycle in cycles {
-        cx.report(
-            RuleId::ImportCycle,
-            cycle.range,
-            cycle.message.clone(),
-            Some(cycle.note.clone()),
-            None,
-        );
+        if let Some(import) = cx.facts.imports.get(cycle.import as usize) {
+            let note = Some(cycle.note.clone());
+            cx.report(
+                RuleId::ImportCycle,
+                import.range,
+                cycle.message.clone(),
+                note,
+                None,
+            );
+        }
     }
     cx.finish()
 }
