@@ -3,7 +3,8 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::lsp_client::{LspClient, apply_lsp_edits, fixture_copy, uri};
+use support::fixtures::fixture_copy;
+use support::lsp_client::{LspClient, apply_lsp_edits, uri};
 
 fn push_capabilities() -> Value {
     json!({ "window": { "workDoneProgress": true },
