@@ -268,6 +268,91 @@ fn source_type_for(path: &Path) -> Option<SourceType> {
     Some(source_type)
 }
 
+/// Stack size for threads that analyse code: parsing recurses as deep as the code nests.
+pub const ANALYSIS_STACK_BYTES: usize = 256 << 20;
+
+/// Deeper nesting than this is not parsed: no hand-written module comes near it, and a parser
+/// recursing through a hostile file must not exhaust the stack.
+pub const MAX_NESTING: u32 = 1_000;
+
+/// Looks for nesting the parser would recurse through too deeply: brackets and template
+/// substitutions, and chains of arrows (`x => y => z …`). Strings and comments are skipped.
+/// Returns the offset where the limit is passed, with what nests.
+pub fn excessive_nesting(text: &str) -> Option<(u32, &'static str)> {
+    let bytes = text.as_bytes();
+    // Open brackets, with `b'$'` for a template substitution and `b'`'` for a template literal.
+    let mut stack: Vec<u8> = Vec::new();
+    let mut arrows = 0u32;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let in_template = stack.last() == Some(&b'`');
+        if in_template {
+            match b {
+                b'\\' => i += 1,
+                b'`' => {
+                    stack.pop();
+                }
+                b'$' if bytes.get(i + 1) == Some(&b'{') => {
+                    stack.push(b'$');
+                    i += 1;
+                }
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        match b {
+            b'"' | b'\'' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b && bytes[i] != b'\n' {
+                    if bytes[i] == b'\\' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i + 1 < bytes.len() && !(bytes[i] == b'*' && bytes[i + 1] == b'/') {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'`' | b'(' | b'[' | b'{' => {
+                stack.push(b);
+                if stack.len() as u32 > MAX_NESTING {
+                    return Some((i as u32, "brackets or template literals"));
+                }
+            }
+            // `)` does not end an arrow chain: `x => (y) => (z) => …` still nests.
+            b')' => {
+                stack.pop();
+            }
+            b']' | b'}' => {
+                stack.pop();
+                arrows = 0;
+            }
+            b';' | b',' => arrows = 0,
+            b'=' if bytes.get(i + 1) == Some(&b'>') => {
+                arrows += 1;
+                if arrows > MAX_NESTING {
+                    return Some((i as u32, "arrow functions"));
+                }
+                i += 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
 thread_local! {
     /// One arena per thread, reset between files: parsing allocates nothing new once warm.
     static ARENA: std::cell::RefCell<Allocator> = std::cell::RefCell::new(Allocator::default());
@@ -292,6 +377,16 @@ pub fn extract(path: &Path, text: &str) -> ModuleFacts {
 }
 
 fn extract_in(allocator: &Allocator, path: &Path, text: &str) -> ModuleFacts {
+    if let Some((offset, what)) = excessive_nesting(text) {
+        let message = format!(
+            "{what} nest more than {MAX_NESTING} levels deep here; Krepis does not analyse this file"
+        );
+        let range = TextRange::new(offset, offset + 1);
+        return ModuleFacts {
+            syntax_errors: vec![SyntaxError { message, range }],
+            ..ModuleFacts::default()
+        };
+    }
     let source_type = source_type_for(path).unwrap_or_else(SourceType::ts);
     let options = ParseOptions {
         parse_regular_expression: false,
@@ -1326,6 +1421,40 @@ import h = require("./h");
                 callee: "createContext".into()
             }
         );
+    }
+
+    #[test]
+    fn absurd_nesting_is_refused_before_parsing() {
+        let deep = format!("const x = {}1{};", "(".repeat(100_000), ")".repeat(100_000));
+        let f = facts(&deep);
+        assert_eq!(f.syntax_errors.len(), 1);
+        assert!(
+            f.syntax_errors[0].message.contains("more than 1000 levels"),
+            "{}",
+            f.syntax_errors[0].message
+        );
+        let templates = format!("const t = {}1{};", "`${".repeat(5_000), "}`".repeat(5_000));
+        assert_eq!(facts(&templates).syntax_errors.len(), 1);
+        let arrows = format!("const f = {}1;", "x => ".repeat(50_000));
+        assert!(
+            facts(&arrows).syntax_errors[0]
+                .message
+                .starts_with("arrow functions")
+        );
+        let parenthesised = format!("const f = {}1;", "(x) => ".repeat(50_000));
+        assert!(
+            facts(&parenthesised).syntax_errors[0]
+                .message
+                .starts_with("arrow functions")
+        );
+        // Brackets inside strings and comments, and many sibling arrows, are fine.
+        let fine = format!(
+            "const s = \"{}\"; // {}\nconst h = {{ {} }};",
+            "(".repeat(5_000),
+            "[".repeat(5_000),
+            "a: () => 1, ".repeat(3_000)
+        );
+        assert!(facts(&fine).syntax_errors.is_empty());
     }
 
     #[test]

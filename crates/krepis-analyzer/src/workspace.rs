@@ -384,7 +384,9 @@ impl Workspace {
     /// Checks every requested file in parallel; `progress` is called once per file done.
     pub fn check(&self, progress: &(dyn Fn() + Sync)) -> Vec<FileResult> {
         // Deeply nested code recurses deeply in the parser: give the workers room.
-        let pool = rayon::ThreadPoolBuilder::new().stack_size(64 << 20).build();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .stack_size(crate::facts::ANALYSIS_STACK_BYTES)
+            .build();
         let db = self.db.clone();
         let checked = &self.checked;
         let all: Vec<SourceFile> = Project::get(&self.db)

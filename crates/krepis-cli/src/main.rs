@@ -92,6 +92,24 @@ pub enum Format {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Commands analyse code, and parsing recurses as deep as the code nests: run on a thread
+    // with the analysis stack rather than the main thread's few megabytes.
+    let worker = std::thread::Builder::new()
+        .name("krepis".into())
+        .stack_size(krepis_analyzer::facts::ANALYSIS_STACK_BYTES)
+        .spawn(move || run(cli));
+    match worker.map(|handle| handle.join()) {
+        Ok(Ok(code)) => code,
+        _ => {
+            eprintln!(
+                "error: krepis failed unexpectedly; please report this with the command you ran"
+            );
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Check(args) => check(args),
         Command::Graph(args) => graph(args),

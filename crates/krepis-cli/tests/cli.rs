@@ -256,3 +256,44 @@ fn gitignore_and_config_ignore_are_respected() {
     let report = check_json(dir.path());
     assert_eq!(report["files_checked"], 1);
 }
+
+#[test]
+fn absurdly_nested_files_get_a_diagnostic_not_a_stack_overflow() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "src/parens.ts",
+        &format!(
+            "const x = {}1{};\n",
+            "(".repeat(100_000),
+            ")".repeat(100_000)
+        ),
+    );
+    write(
+        dir.path(),
+        "src/arrows.ts",
+        &format!("export const f = {}1;\n", "(x) => ".repeat(100_000)),
+    );
+    write(
+        dir.path(),
+        "src/fine.ts",
+        "export async function ok(id: string) {}\n",
+    );
+    let report = check_json(dir.path());
+    let rules: Vec<(&str, &str)> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["file"].as_str().unwrap(), d["rule"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            ("src/arrows.ts", "syntax-error"),
+            ("src/fine.ts", "explicit-context"),
+            ("src/parens.ts", "syntax-error")
+        ]
+    );
+    let (_, _, code) = krepis(dir.path(), &["graph", "--modules"]);
+    assert_eq!(code, 0);
+}

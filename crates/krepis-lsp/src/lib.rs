@@ -14,8 +14,11 @@ use tower_lsp_server::{LspService, Server};
 
 /// Serves the protocol on stdin/stdout until the client says `exit`.
 pub fn run_stdio() -> std::io::Result<()> {
+    // Parsing recurses as deep as the code nests: analysis threads get a large stack (address
+    // space only; untouched pages cost nothing), and `facts` refuses absurd nesting outright.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        .thread_stack_size(krepis_analyzer::facts::ANALYSIS_STACK_BYTES)
         .enable_all()
         .build()?;
     runtime.block_on(async {
