@@ -8,6 +8,36 @@ const VIOLATION: &str = "#d62728";
 const CYCLE: &str = "#ff7f0e";
 const ALLOWED: &str = "#2c7a4b";
 
+/// How a format writes the module picture's nodes: a layer group's opening and closing lines,
+/// and one module's line.
+struct NodeSyntax {
+    open: fn(usize, &str) -> String,
+    close: &'static str,
+    node: fn(usize, &str, &str) -> String,
+}
+
+/// Modules grouped by layer (in layer order), then the modules outside every layer.
+fn write_modules(out: &mut String, graph: &ProjectGraph, syntax: &NodeSyntax) {
+    for (c, layer) in graph.layers.iter().enumerate() {
+        let members: Vec<usize> = (0..graph.modules.len())
+            .filter(|&i| graph.modules[i].layer.as_deref() == Some(layer))
+            .collect();
+        if members.is_empty() {
+            continue;
+        }
+        out.push_str(&(syntax.open)(c, layer));
+        for i in members {
+            out.push_str(&(syntax.node)(i, &graph.modules[i].name, "    "));
+        }
+        out.push_str(syntax.close);
+    }
+    for (i, module) in graph.modules.iter().enumerate() {
+        if module.layer.is_none() {
+            out.push_str(&(syntax.node)(i, &module.name, "  "));
+        }
+    }
+}
+
 fn quote(text: &str) -> String {
     format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
 }
@@ -44,28 +74,17 @@ pub fn modules_dot(graph: &ProjectGraph) -> String {
     let mut out = String::from(
         "digraph krepis {\n  rankdir=LR;\n  node [shape=box, style=\"rounded\", fontname=\"Helvetica\", fontsize=10];\n",
     );
-    for (c, layer) in graph.layers.iter().enumerate() {
-        let members: Vec<usize> = (0..graph.modules.len())
-            .filter(|&i| graph.modules[i].layer.as_deref() == Some(layer))
-            .collect();
-        if members.is_empty() {
-            continue;
-        }
-        let _ = writeln!(
-            out,
-            "  subgraph cluster_{c} {{\n    label={};\n    style=\"rounded,filled\";\n    fillcolor=\"#f4f7fc\";",
-            quote(layer)
-        );
-        for i in members {
-            let _ = writeln!(out, "    m{i} [label={}];", quote(&graph.modules[i].name));
-        }
-        out.push_str("  }\n");
-    }
-    for (i, module) in graph.modules.iter().enumerate() {
-        if module.layer.is_none() {
-            let _ = writeln!(out, "  m{i} [label={}];", quote(&module.name));
-        }
-    }
+    let syntax = NodeSyntax {
+        open: |c, layer| {
+            format!(
+                "  subgraph cluster_{c} {{\n    label={};\n    style=\"rounded,filled\";\n    fillcolor=\"#f4f7fc\";\n",
+                quote(layer)
+            )
+        },
+        close: "  }\n",
+        node: |i, name, indent| format!("{indent}m{i} [label={}];\n", quote(name)),
+    };
+    write_modules(&mut out, graph, &syntax);
     for edge in &graph.edges {
         let attributes = if edge.violation {
             format!(" [color=\"{VIOLATION}\", penwidth=2]")
@@ -118,24 +137,12 @@ pub fn layers_mermaid(graph: &ProjectGraph) -> String {
 /// The module picture as a Mermaid flowchart with a subgraph per layer.
 pub fn modules_mermaid(graph: &ProjectGraph) -> String {
     let mut out = String::from("flowchart LR\n");
-    for (c, layer) in graph.layers.iter().enumerate() {
-        let members: Vec<usize> = (0..graph.modules.len())
-            .filter(|&i| graph.modules[i].layer.as_deref() == Some(layer))
-            .collect();
-        if members.is_empty() {
-            continue;
-        }
-        let _ = writeln!(out, "  subgraph layer{c}[{}]", mermaid_label(layer));
-        for i in members {
-            let _ = writeln!(out, "    m{i}[{}]", mermaid_label(&graph.modules[i].name));
-        }
-        out.push_str("  end\n");
-    }
-    for (i, module) in graph.modules.iter().enumerate() {
-        if module.layer.is_none() {
-            let _ = writeln!(out, "  m{i}[{}]", mermaid_label(&module.name));
-        }
-    }
+    let syntax = NodeSyntax {
+        open: |c, layer| format!("  subgraph layer{c}[{}]\n", mermaid_label(layer)),
+        close: "  end\n",
+        node: |i, name, indent| format!("{indent}m{i}[{}]\n", mermaid_label(name)),
+    };
+    write_modules(&mut out, graph, &syntax);
     let mut styles = String::new();
     for (k, edge) in graph.edges.iter().enumerate() {
         let _ = writeln!(out, "  m{} --> m{}", edge.from, edge.to);

@@ -1,25 +1,13 @@
 //! `krepis check` as a user runs it: on real files in a temporary folder.
 
+mod support;
+
 use std::path::Path;
-use std::process::Command;
 
 use krepis_analyzer::diagnostic::{TextEdit, TextRange, apply_edits};
 use krepis_analyzer::line_index::{ColumnUnit, LineIndex, Position};
 use serde_json::Value;
-
-fn krepis(dir: &Path, args: &[&str]) -> (String, String, i32) {
-    let output = Command::new(env!("CARGO_BIN_EXE_krepis"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run krepis");
-    (
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-        output.status.code().unwrap_or(-1),
-    )
-}
+use support::run::krepis;
 
 fn check_json(dir: &Path) -> Value {
     let (stdout, stderr, _) = krepis(dir, &["check", "--format", "json"]);
@@ -30,19 +18,6 @@ fn write(dir: &Path, path: &str, text: &str) {
     let path = dir.join(path);
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, text).unwrap();
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 /// Applies the first fix of each file from the JSON, as an editor or script would.
@@ -82,11 +57,7 @@ fn apply_json_fixes(dir: &Path, report: &Value) -> usize {
 
 #[test]
 fn json_fixes_applied_by_a_client_clear_the_violations() {
-    let dir = tempfile::tempdir().unwrap();
-    copy_tree(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/shop"),
-        dir.path(),
-    );
+    let dir = support::fixtures::fixture_copy("shop");
     let before = check_json(dir.path());
     assert_eq!(before["summary"]["fixable"], 5);
     for _ in 0..10 {

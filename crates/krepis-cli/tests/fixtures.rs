@@ -1,11 +1,13 @@
 //! The fixture projects under `fixtures/`: every file's inline `// ^^^ rule` annotations must be
 //! exactly what `krepis check` reports, and the rendered outputs are snapshotted.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use krepis_analyzer::testing::compare;
 use krepis_analyzer::{LoadOptions, Workspace};
+use support::run::krepis;
 
 fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -52,21 +54,6 @@ fn expected_exit(name: &str) -> i32 {
     } else {
         1
     }
-}
-
-/// Runs the real binary in `dir`; returns stdout, stderr and the exit code.
-fn krepis(dir: &Path, args: &[&str]) -> (String, String, i32) {
-    let output = Command::new(env!("CARGO_BIN_EXE_krepis"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run krepis");
-    (
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-        output.status.code().unwrap_or(-1),
-    )
 }
 
 /// The timing at the end of the text summary changes from run to run.
