@@ -7,7 +7,20 @@ use crate::diagnostic::{Diagnostic, TextEdit};
 /// A fix whose edits overlap an already chosen edit is left for a later round; an edit identical
 /// to a chosen one (two fixes adding the same import) is merged rather than repeated.
 pub fn merged_fix_edits(diagnostics: &[Diagnostic]) -> Vec<TextEdit> {
+    merge_fixes(diagnostics).edits
+}
+
+/// Fixes merged for one round: the edits, and how many fixes they carry.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MergedFixes {
+    pub edits: Vec<TextEdit>,
+    pub fixes: usize,
+}
+
+/// See [`merged_fix_edits`]; also counts the fixes that made it in.
+pub fn merge_fixes(diagnostics: &[Diagnostic]) -> MergedFixes {
     let mut chosen: Vec<TextEdit> = Vec::new();
+    let mut fixes = 0;
     for fix in diagnostics.iter().filter_map(|d| d.fix.as_ref()) {
         let fresh: Vec<&TextEdit> = fix.edits.iter().filter(|e| !chosen.contains(e)).collect();
         let conflicts = fresh.iter().any(|edit| {
@@ -19,10 +32,14 @@ pub fn merged_fix_edits(diagnostics: &[Diagnostic]) -> Vec<TextEdit> {
         });
         if !conflicts {
             chosen.extend(fresh.into_iter().cloned());
+            fixes += 1;
         }
     }
     chosen.sort_by_key(|e| (e.range.start, e.range.end));
-    chosen
+    MergedFixes {
+        edits: chosen,
+        fixes,
+    }
 }
 
 #[cfg(test)]

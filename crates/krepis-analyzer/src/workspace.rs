@@ -209,9 +209,10 @@ fn read_source(path: &Path) -> Result<String, String> {
         return Err("skipped: binary file".into());
     }
     let mut text = String::from_utf8(bytes).map_err(|_| "skipped: not UTF-8 text".to_string())?;
-    // A byte-order mark is not part of the code; keep offsets relative to what follows it.
+    // A byte-order mark is not part of the code, and editors do not count it in columns;
+    // writers put it back (see `krepis fix`).
     if text.starts_with('\u{feff}') {
-        text.replace_range(..3, "   ");
+        text.drain(..3);
     }
     Ok(text)
 }

@@ -4,6 +4,7 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod fix;
 mod graph;
 mod output;
 
@@ -28,6 +29,28 @@ struct Cli {
 enum Command {
     /// Check files and folders (default: the current folder) and report every violation.
     Check(CheckArgs),
+    /// Apply every available fix, through the journal (`krepis undo` restores).
+    Fix {
+        /// Files or folders to fix.
+        paths: Vec<PathBuf>,
+        /// Print the changes as a unified diff and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Use this configuration file for every file instead of looking for one.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// Roll back the last journaled change (or the one given); run again to redo.
+    Undo {
+        /// The transaction to undo (see --list); default: the last one.
+        id: Option<u64>,
+        /// Show the history of journaled changes.
+        #[arg(long)]
+        list: bool,
+        /// Undo even when files changed since.
+        #[arg(long)]
+        force: bool,
+    },
     /// Print the layer graph (or, with --modules, the module graph) as DOT or Mermaid.
     Graph(GraphArgs),
     /// Run the language server on stdin/stdout.
@@ -112,6 +135,16 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Check(args) => check(args),
+        Command::Fix {
+            paths,
+            dry_run,
+            config,
+        } => fix::fix(fix::FixOptions {
+            paths,
+            config,
+            dry_run,
+        }),
+        Command::Undo { id, list, force } => fix::undo(fix::UndoOptions { id, list, force }),
         Command::Graph(args) => graph(args),
         Command::Explain { rule } => explain(&rule),
         Command::Lsp => match krepis_lsp::run_stdio() {

@@ -99,6 +99,7 @@ pub struct Journal {
     db: sled::Db,
     transactions: sled::Tree,
     originals: sled::Tree,
+    meta: sled::Tree,
 }
 
 fn hash(bytes: &[u8]) -> u64 {
@@ -126,6 +127,10 @@ fn crash_point(step: &str) {
     }
 }
 
+/// Names of the writer's temporary files, so leftovers of a killed write can be recognised.
+const TEMP_PREFIX: &str = ".krepis-";
+const TEMP_SUFFIX: &str = ".tmp";
+
 fn original_key(id: u64, index: usize) -> [u8; 12] {
     let mut key = [0u8; 12];
     key[..8].copy_from_slice(&id.to_be_bytes());
@@ -142,8 +147,8 @@ fn replace_file(path: &Path, bytes: &[u8]) -> Result<(), JournalError> {
     };
     let permissions = std::fs::metadata(path).ok().map(|m| m.permissions());
     let mut temp = tempfile::Builder::new()
-        .prefix(".krepis-")
-        .suffix(".tmp")
+        .prefix(TEMP_PREFIX)
+        .suffix(TEMP_SUFFIX)
         .tempfile_in(dir)
         .map_err(io(path))?;
     temp.write_all(bytes).map_err(io(path))?;
@@ -156,6 +161,27 @@ fn replace_file(path: &Path, bytes: &[u8]) -> Result<(), JournalError> {
         source: e.error,
     })?;
     sync_dir(dir)
+}
+
+/// A transaction stopped while writing may have left a writer's temporary file (never a
+/// replaced original) beside its files; this removes them.
+fn remove_temporary_files(tx: &Transaction) -> Result<(), JournalError> {
+    let mut dirs: Vec<&Path> = tx.files.iter().filter_map(|f| f.path.parent()).collect();
+    dirs.sort();
+    dirs.dedup();
+    for dir in dirs {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX) {
+                std::fs::remove_file(entry.path()).map_err(io(dir))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn sync_dir(dir: &Path) -> Result<(), JournalError> {
@@ -183,11 +209,26 @@ impl Journal {
             })?;
         let transactions = db.open_tree("transactions")?;
         let originals = db.open_tree("originals")?;
+        let meta = db.open_tree("meta")?;
         Ok(Journal {
             db,
             transactions,
             originals,
+            meta,
         })
+    }
+
+    /// The next transaction number: 1, 2, 3… (what people type after `krepis undo`).
+    fn next_id(&self) -> Result<u64, JournalError> {
+        let next = self.meta.update_and_fetch("last_id", |old| {
+            let last = old
+                .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                .map_or(0, u64::from_be_bytes);
+            Some((last + 1).to_be_bytes().to_vec())
+        })?;
+        next.and_then(|b| <[u8; 8]>::try_from(b.as_ref()).ok())
+            .map(u64::from_be_bytes)
+            .ok_or_else(|| JournalError::Corrupt("transaction counter".into()))
     }
 
     fn put(&self, tx: &Transaction) -> Result<(), JournalError> {
@@ -251,7 +292,7 @@ impl Journal {
             }
             originals.push(read_optional(&change.path)?);
         }
-        let id = self.db.generate_id()?;
+        let id = self.next_id()?;
         let files = changes
             .iter()
             .zip(&originals)
@@ -362,6 +403,9 @@ impl Journal {
                 files: changed,
             });
         }
+        if target.state == TxState::Pending {
+            remove_temporary_files(&target)?;
+        }
         let undo = self.apply_inner(command, &changes, Some(target.id))?;
         let mut target = target;
         target.state = TxState::Undone { by: undo.id };
@@ -399,6 +443,7 @@ mod tests {
         assert!(!b.exists());
         let undo = journal.undo(None, false, "krepis undo").unwrap();
         assert_eq!(undo.undoes, Some(tx.id));
+        assert_eq!((tx.id, undo.id), (1, 2));
         assert_eq!(std::fs::read(&a).unwrap(), b"old a\r\n\xef\xbb\xbf");
         assert_eq!(std::fs::read(&b).unwrap(), b"old b");
         assert!(
@@ -432,7 +477,7 @@ mod tests {
         std::fs::write(&a, "edited by hand").unwrap();
         let err = journal.undo(None, false, "undo").unwrap_err();
         assert!(
-            matches!(&err, JournalError::ChangedSince { files, .. } if files == &[a.clone()]),
+            matches!(&err, JournalError::ChangedSince { files, .. } if files == std::slice::from_ref(&a)),
             "{err}"
         );
         assert_eq!(std::fs::read_to_string(&a).unwrap(), "edited by hand");
