@@ -5,6 +5,7 @@ use rustc_hash::FxHashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::cache::Cache;
 use crate::diagnostic::Diagnostic;
 use crate::facts::{self, ModuleFacts};
 use crate::layers::LayerMatch;
@@ -17,10 +18,25 @@ use crate::rules::{self, CycleFinding, RuleContext, RuleId, import_cycle};
 #[derive(Clone, Default)]
 pub struct AnalysisDatabase {
     storage: salsa::Storage<Self>,
+    /// Facts persisted across runs, keyed by content (see [`crate::cache`]).
+    cache: Option<Arc<Cache>>,
 }
 
 #[salsa::db]
 impl salsa::Database for AnalysisDatabase {}
+
+/// The database as queries see it: Salsa's, plus the persistent facts cache when there is one.
+#[salsa::db]
+pub trait Db: salsa::Database {
+    fn facts_cache(&self) -> Option<&Cache>;
+}
+
+#[salsa::db]
+impl Db for AnalysisDatabase {
+    fn facts_cache(&self) -> Option<&Cache> {
+        self.cache.as_deref()
+    }
+}
 
 /// The queries a database executed (not those it reused), for tests of incrementality.
 #[derive(Clone, Default)]
@@ -48,11 +64,20 @@ impl AnalysisDatabase {
         };
         Self {
             storage: salsa::Storage::new(Some(Box::new(callback))),
+            cache: None,
+        }
+    }
+
+    /// A database that reads and writes module facts through `cache`.
+    pub fn with_cache(cache: Arc<Cache>) -> Self {
+        Self {
+            storage: salsa::Storage::default(),
+            cache: Some(cache),
         }
     }
 }
 
-/// One module's text. `None` for a file that is not text (binary, not UTF-8).
+/// One module's path and text.
 #[salsa::input(debug)]
 pub struct SourceFile {
     #[returns(ref)]
@@ -75,13 +100,29 @@ pub struct Project {
 /// The facts of one module: parsed once, owned, compared for equality so unchanged facts stop
 /// recomputation here.
 #[salsa::tracked]
-pub fn module_facts(db: &dyn salsa::Database, file: SourceFile) -> Arc<ModuleFacts> {
-    Arc::new(facts::extract(file.path(db), file.text(db)))
+pub fn module_facts(db: &dyn Db, file: SourceFile) -> Arc<ModuleFacts> {
+    let (path, text) = (file.path(db), file.text(db));
+    let Some(cache) = db.facts_cache() else {
+        return Arc::new(facts::extract(path, text));
+    };
+    // Facts depend on the text and on how it is parsed (TS, TSX, JS…), never on config.
+    let content = crate::config::xxhash(text.as_bytes());
+    let kind = crate::config::xxhash(
+        path.extension()
+            .map(|e| e.as_encoded_bytes())
+            .unwrap_or_default(),
+    );
+    if let Some(facts) = cache.facts(content, kind) {
+        return Arc::new(facts);
+    }
+    let facts = facts::extract(path, text);
+    cache.store_facts(content, kind, &facts);
+    Arc::new(facts)
 }
 
 /// Where each import of a module leads, in the order of `ModuleFacts::imports`.
 #[salsa::tracked]
-pub fn resolved_imports(db: &dyn salsa::Database, file: SourceFile) -> Arc<Vec<Resolution>> {
+pub fn resolved_imports(db: &dyn Db, file: SourceFile) -> Arc<Vec<Resolution>> {
     let project = Project::get(db);
     let files = project.files(db);
     let settings = project.settings(db).resolver_for(file.path(db));
@@ -100,7 +141,7 @@ pub fn resolved_imports(db: &dyn salsa::Database, file: SourceFile) -> Arc<Vec<R
 
 /// The layer that owns a module, by the configuration that governs it.
 #[salsa::tracked]
-pub fn file_layer(db: &dyn salsa::Database, file: SourceFile) -> Option<LayerMatch> {
+pub fn file_layer(db: &dyn Db, file: SourceFile) -> Option<LayerMatch> {
     let settings = Project::get(db).settings(db);
     let config = settings.config_for(file.path(db));
     config.layers.classify(&config.relative(file.path(db))?)
@@ -108,7 +149,7 @@ pub fn file_layer(db: &dyn salsa::Database, file: SourceFile) -> Option<LayerMat
 
 /// Every diagnostic of one module, sorted by position.
 #[salsa::tracked]
-pub fn file_diagnostics(db: &dyn salsa::Database, file: SourceFile) -> Arc<Vec<Diagnostic>> {
+pub fn file_diagnostics(db: &dyn Db, file: SourceFile) -> Arc<Vec<Diagnostic>> {
     let settings = Project::get(db).settings(db);
     let path = file.path(db);
     let config = settings.config_for(path);
@@ -128,7 +169,7 @@ pub fn file_diagnostics(db: &dyn salsa::Database, file: SourceFile) -> Arc<Vec<D
 
 /// Every module, in path order: the order project-wide results are reported in.
 #[salsa::tracked]
-pub fn sorted_files(db: &dyn salsa::Database) -> Arc<Vec<SourceFile>> {
+pub fn sorted_files(db: &dyn Db) -> Arc<Vec<SourceFile>> {
     let mut files: Vec<SourceFile> = Project::get(db).files(db).values().copied().collect();
     files.sort_by(|a, b| a.path(db).cmp(b.path(db)));
     Arc::new(files)
@@ -146,7 +187,7 @@ pub struct ImportEdge {
 /// The imports of a module that lead to project modules. Spans are left out on purpose: an edit
 /// that only moves code leaves the edges equal, and the project-wide graph is not rebuilt.
 #[salsa::tracked]
-pub fn import_edges(db: &dyn salsa::Database, file: SourceFile) -> Arc<Vec<ImportEdge>> {
+pub fn import_edges(db: &dyn Db, file: SourceFile) -> Arc<Vec<ImportEdge>> {
     let files = Project::get(db).files(db);
     let facts = module_facts(db, file);
     let resolutions = resolved_imports(db, file);
@@ -174,7 +215,7 @@ pub fn import_edges(db: &dyn salsa::Database, file: SourceFile) -> Arc<Vec<Impor
 /// One finding per strongly connected component: the shortest cycle through its first file (by
 /// path), reported on that file's import of the next module.
 #[salsa::tracked]
-pub fn import_cycles(db: &dyn salsa::Database) -> Arc<Vec<(SourceFile, CycleFinding)>> {
+pub fn import_cycles(db: &dyn Db) -> Arc<Vec<(SourceFile, CycleFinding)>> {
     let project = Project::get(db);
     let files = sorted_files(db);
     let position: std::collections::HashMap<SourceFile, usize> =

@@ -5,7 +5,9 @@ use std::fmt;
 use crate::rules::RuleId;
 
 /// How serious a diagnostic is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Severity {
     Error,
     Warning,
@@ -30,7 +32,19 @@ impl fmt::Display for Severity {
 }
 
 /// A half-open byte range `start..end` in one file's text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct TextRange {
     pub start: u32,
     pub end: u32,
@@ -64,7 +78,7 @@ impl From<oxc_span::Span> for TextRange {
 }
 
 /// Replace `range` of the diagnostic's file with `text`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct TextEdit {
     pub range: TextRange,
     pub text: String,
@@ -87,7 +101,7 @@ impl TextEdit {
 }
 
 /// A fix: edits to the diagnostic's file that resolve it, applied together.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Fix {
     pub description: String,
     /// Non-overlapping edits, sorted by position.
@@ -95,7 +109,7 @@ pub struct Fix {
 }
 
 /// One finding in one file.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Diagnostic {
     pub rule: RuleId,
     pub severity: Severity,

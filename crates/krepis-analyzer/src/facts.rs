@@ -19,7 +19,7 @@ use crate::diagnostic::TextRange;
 pub type Name = compact_str::CompactString;
 
 /// Everything the rules need to know about one module.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ModuleFacts {
     pub imports: Vec<ImportFact>,
     pub exports: Vec<ExportFact>,
@@ -39,7 +39,7 @@ pub struct ModuleFacts {
 }
 
 /// A use of a global that can be ambient I/O, time or randomness.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct GlobalUse {
     /// `Date.now`, `new Date()`, `fetch`, `Deno.readTextFile`…: the root, then one property.
     pub path: Name,
@@ -47,7 +47,7 @@ pub struct GlobalUse {
 }
 
 /// A class field with a declared type: `private readonly store: OrderStore`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct FieldFact {
     pub class: Name,
     pub name: Name,
@@ -80,14 +80,14 @@ impl ModuleFacts {
 }
 
 /// A parse error, with the span oxc points at.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct SyntaxError {
     pub message: String,
     pub range: TextRange,
 }
 
 /// How a module names another.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ImportKind {
     /// `import … from "x"` or `import "x"`.
     Static,
@@ -102,7 +102,7 @@ pub enum ImportKind {
 }
 
 /// One imported name: `imported` is `default`, `*` for a namespace, or the exported name.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct ImportedName {
     pub imported: Name,
     pub local: Name,
@@ -111,7 +111,7 @@ pub struct ImportedName {
 }
 
 /// One module reference.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct ImportFact {
     pub specifier: Name,
     /// The specifier's string literal, quotes included.
@@ -123,7 +123,7 @@ pub struct ImportFact {
 }
 
 /// One exported name and what it refers to.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct ExportFact {
     /// The name other modules import (`default` for the default export, `*` for `export *`).
     pub exported: Name,
@@ -134,7 +134,7 @@ pub struct ExportFact {
 }
 
 /// How a function came to be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum FunctionKind {
     /// `function f() {}` (also overload signatures and `declare function`).
     Declaration,
@@ -157,7 +157,7 @@ pub enum FunctionKind {
 }
 
 /// One parameter.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct ParamFact {
     /// The bound name for a plain identifier parameter.
     pub name: Option<Name>,
@@ -170,7 +170,7 @@ pub struct ParamFact {
 }
 
 /// One function, method or signature.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct FunctionFact {
     pub name: Name,
     /// What to underline: the name, or the keyword of an anonymous function.
@@ -204,7 +204,7 @@ impl FunctionFact {
 }
 
 /// The first argument of a call, summarised.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ArgumentFact {
     /// A plain identifier.
     Identifier(Name),
@@ -221,7 +221,7 @@ pub enum ArgumentFact {
 }
 
 /// The callee of a call.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Callee {
     /// `f(…)`.
     Name(Name),
@@ -234,7 +234,7 @@ pub enum Callee {
 }
 
 /// One call expression.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct CallFact {
     pub callee: Callee,
     /// The callee name (or member property) to underline.

@@ -96,6 +96,36 @@ impl ProjectSettings {
         path.ancestors().skip(1).find_map(|dir| map.get(dir))
     }
 
+    /// A hash of the settings that decide results: every configuration's content and every
+    /// import map and `paths` table, in a stable order.
+    pub fn fingerprint(&self) -> u64 {
+        let mut parts: Vec<String> = Vec::new();
+        if let Some(config) = &self.override_config {
+            parts.push(format!(
+                "override {} {}",
+                config.dir.display(),
+                config.content_hash
+            ));
+        }
+        parts.push(format!("default {}", self.default_config.dir.display()));
+        for (dir, config) in &self.configs {
+            parts.push(format!("config {} {}", dir.display(), config.content_hash));
+        }
+        for (dir, map) in &self.import_maps {
+            parts.push(format!(
+                "imports {} {:?} {:?}",
+                dir.display(),
+                map.dir,
+                map.entries
+            ));
+        }
+        for (dir, paths) in &self.ts_paths {
+            parts.push(format!("paths {} {paths:?}", dir.display()));
+        }
+        parts.sort();
+        crate::config::xxhash(parts.join("\n").as_bytes())
+    }
+
     /// The configuration that governs `path`.
     pub fn config_for(&self, path: &Path) -> &Arc<Config> {
         if let Some(config) = &self.override_config {

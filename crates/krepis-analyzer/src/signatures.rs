@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::config::Config;
-use crate::db::{Project, SourceFile, module_facts, resolved_imports};
+use crate::db::{Db, Project, SourceFile, module_facts, resolved_imports};
 use crate::facts::{FunctionFact, FunctionKind, ModuleFacts, Name, ParamFact};
 use crate::resolve::Resolution;
 
@@ -92,7 +92,7 @@ fn collect(config: &Config, is_typescript: bool, facts: &ModuleFacts) -> ModuleS
 
 /// The top-level signatures of one module.
 #[salsa::tracked]
-pub fn module_signatures(db: &dyn salsa::Database, file: SourceFile) -> Arc<ModuleSignatures> {
+pub fn module_signatures(db: &dyn Db, file: SourceFile) -> Arc<ModuleSignatures> {
     let settings = Project::get(db).settings(db);
     let path = file.path(db);
     let config = settings.config_for(path);
@@ -110,7 +110,7 @@ enum Exported {
     Type(Arc<Methods>),
 }
 
-fn project_file(db: &dyn salsa::Database, resolution: &Resolution) -> Option<SourceFile> {
+fn project_file(db: &dyn Db, resolution: &Resolution) -> Option<SourceFile> {
     let Resolution::File(path) = resolution else {
         return None;
     };
@@ -119,7 +119,7 @@ fn project_file(db: &dyn salsa::Database, resolution: &Resolution) -> Option<Sou
 
 /// Follows `name` exported by `file` to its declaration, through re-exports (bounded depth, so a
 /// re-export cycle ends).
-fn resolve_export(db: &dyn salsa::Database, mut file: SourceFile, name: &str) -> Option<Exported> {
+fn resolve_export(db: &dyn Db, mut file: SourceFile, name: &str) -> Option<Exported> {
     let mut name = Name::from(name);
     for _ in 0..16 {
         let facts = module_facts(db, file);
@@ -171,7 +171,7 @@ fn resolve_export(db: &dyn salsa::Database, mut file: SourceFile, name: &str) ->
 
 /// The callee signatures visible in `file`: its own declarations and what it imports.
 #[salsa::tracked]
-pub fn callee_index(db: &dyn salsa::Database, file: SourceFile) -> Arc<CalleeIndex> {
+pub fn callee_index(db: &dyn Db, file: SourceFile) -> Arc<CalleeIndex> {
     let own = module_signatures(db, file);
     let mut index = CalleeIndex {
         functions: own.functions.clone(),

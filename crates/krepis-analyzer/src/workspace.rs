@@ -47,6 +47,8 @@ pub struct LoadOptions {
     pub config_file: Option<PathBuf>,
     /// The folder relative paths are taken from and the embedded default applies to.
     pub base_dir: PathBuf,
+    /// Module facts persisted across runs.
+    pub cache: Option<Arc<crate::cache::Cache>>,
 }
 
 /// The diagnostics of one checked file.
@@ -281,7 +283,10 @@ impl Workspace {
                     .map(|p| (p.clone(), read_source(p), false)),
             )
             .collect();
-        let mut db = AnalysisDatabase::default();
+        let mut db = match &options.cache {
+            Some(cache) => AnalysisDatabase::with_cache(cache.clone()),
+            None => AnalysisDatabase::default(),
+        };
         let mut files = FxHashMap::default();
         let mut checked = Vec::new();
         let mut notes = Vec::new();
@@ -370,6 +375,45 @@ impl Workspace {
         files.remove(path);
         project.set_files(&mut self.db).to(Arc::new(files));
         self.checked.retain(|f| *f != file);
+    }
+
+    /// A hash of everything a check of this workspace depends on: the Krepis version, every
+    /// module's path and content, which of them are checked, and the settings. Equal
+    /// fingerprints give equal results.
+    pub fn fingerprint(&self) -> u64 {
+        let db = &self.db;
+        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+        hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
+        for file in crate::db::sorted_files(db).iter() {
+            hasher.update(file.path(db).as_os_str().as_encoded_bytes());
+            hasher.update(&crate::config::xxhash(file.text(db).as_bytes()).to_le_bytes());
+        }
+        hasher.update(b"checked");
+        let mut checked: Vec<&PathBuf> = self.checked.iter().map(|f| f.path(db)).collect();
+        checked.sort();
+        for path in checked {
+            hasher.update(path.as_os_str().as_encoded_bytes());
+        }
+        hasher.update(&Project::get(db).settings(db).fingerprint().to_le_bytes());
+        hasher.digest()
+    }
+
+    /// Results for the checked files taken from an earlier run (see [`Workspace::fingerprint`]).
+    pub fn results_from(&self, cached: Vec<(PathBuf, Vec<Diagnostic>)>) -> Option<Vec<FileResult>> {
+        let mut by_path: std::collections::HashMap<PathBuf, Vec<Diagnostic>> =
+            cached.into_iter().collect();
+        let mut results = Vec::with_capacity(self.checked.len());
+        for &file in &self.checked {
+            let path = file.path(&self.db).clone();
+            let diagnostics = by_path.remove(&path)?;
+            results.push(FileResult {
+                text: file.text(&self.db).clone(),
+                diagnostics: Arc::new(diagnostics),
+                path,
+            });
+        }
+        results.sort_by(|a, b| a.path.cmp(&b.path));
+        Some(results)
     }
 
     /// The diagnostics of one module.

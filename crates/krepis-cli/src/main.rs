@@ -11,9 +11,11 @@ mod output;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use krepis_analyzer::cache::Cache;
 use krepis_analyzer::rules::{RuleId, closest_rule};
 use krepis_analyzer::{LoadOptions, Workspace};
 
@@ -182,9 +184,19 @@ fn load(
     config: Option<PathBuf>,
     cwd: &std::path::Path,
 ) -> Result<Workspace, ExitCode> {
+    load_with_cache(paths, config, cwd, None)
+}
+
+fn load_with_cache(
+    paths: &[PathBuf],
+    config: Option<PathBuf>,
+    cwd: &std::path::Path,
+    cache: Option<Arc<Cache>>,
+) -> Result<Workspace, ExitCode> {
     let options = LoadOptions {
         config_file: config,
         base_dir: cwd.to_path_buf(),
+        cache,
     };
     Workspace::load(paths, &options).map_err(|error| {
         // Paths in the message are absolute; people read them relative to where they are.
@@ -214,28 +226,52 @@ fn graph(args: GraphArgs) -> ExitCode {
 fn check(args: CheckArgs) -> ExitCode {
     let started = Instant::now();
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    let options = LoadOptions {
-        config_file: args.config.clone(),
-        base_dir: cwd.clone(),
+    let cache = if args.no_cache {
+        None
+    } else {
+        let opened = Cache::open(&fix::project_root(&cwd));
+        if let Some(note) = opened.note {
+            eprintln!("note: {note}");
+        }
+        opened.cache.map(Arc::new)
     };
-    let workspace = match Workspace::load(&args.paths, &options) {
+    let workspace = match load_with_cache(&args.paths, args.config.clone(), &cwd, cache.clone()) {
         Ok(workspace) => workspace,
-        Err(error) => {
-            // Paths in the message are absolute; people read them relative to where they are.
-            let prefix = format!("{}{}", cwd.display(), std::path::MAIN_SEPARATOR);
-            eprintln!("error: {}", error.to_string().replace(&prefix, ""));
-            return ExitCode::from(2);
+        Err(code) => return code,
+    };
+    // An unchanged tree with unchanged settings gives the results of the last run.
+    let fingerprint = cache.as_ref().map(|_| workspace.fingerprint());
+    let reused = match (&cache, fingerprint) {
+        (Some(cache), Some(fingerprint)) => cache
+            .run(fingerprint)
+            .and_then(|run| workspace.results_from(run)),
+        _ => None,
+    };
+    let results = match reused {
+        Some(results) => results,
+        None => {
+            let total = workspace.checked_files().len();
+            let bar = progress_bar(args.format, total);
+            let results = workspace.check(&|| {
+                if let Some(bar) = &bar {
+                    bar.inc(1);
+                }
+            });
+            if let Some(bar) = bar {
+                bar.finish_and_clear();
+            }
+            if let (Some(cache), Some(fingerprint)) = (&cache, fingerprint) {
+                let run: Vec<_> = results
+                    .iter()
+                    .map(|r| (r.path.clone(), r.diagnostics.to_vec()))
+                    .collect();
+                cache.store_run(fingerprint, &run);
+            }
+            results
         }
     };
-    let total = workspace.checked_files().len();
-    let bar = progress_bar(args.format, total);
-    let results = workspace.check(&|| {
-        if let Some(bar) = &bar {
-            bar.inc(1);
-        }
-    });
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
+    if let Some(cache) = &cache {
+        cache.flush();
     }
     for note in &workspace.notes {
         eprintln!(

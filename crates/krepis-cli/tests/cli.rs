@@ -268,3 +268,53 @@ fn absurdly_nested_files_get_a_diagnostic_not_a_stack_overflow() {
     let (_, _, code) = krepis(dir.path(), &["graph", "--modules"]);
     assert_eq!(code, 0);
 }
+
+#[test]
+fn a_warm_cache_gives_the_same_results_and_follows_changes() {
+    let dir = support::fixtures::fixture_copy("propagation");
+    let cold = check_json(dir.path());
+    assert!(
+        dir.path().join(".krepis/cache").is_dir(),
+        "the first run writes the cache"
+    );
+    let warm = check_json(dir.path());
+    assert_eq!(warm, cold);
+    // A changed file, or a changed setting, is seen at once.
+    let ports = dir.path().join("src/orders/application/ports.ts");
+    let text = std::fs::read_to_string(&ports).unwrap();
+    std::fs::write(
+        &ports,
+        text.replace(
+            "publish(ctx: KrepisContext, topic: string",
+            "publish(topic: string",
+        ),
+    )
+    .unwrap();
+    let changed = check_json(dir.path());
+    assert_ne!(changed["diagnostics"], cold["diagnostics"]);
+    write(
+        dir.path(),
+        "krepis.json",
+        "{ \"rules\": { \"explicit-context\": \"off\", \"context-propagation\": \"off\" } }",
+    );
+    assert_eq!(check_json(dir.path())["diagnostics"], Value::Array(vec![]));
+    // A damaged cache is discarded with a note, never trusted.
+    std::fs::remove_file(dir.path().join("krepis.json")).unwrap();
+    let cache = dir.path().join(".krepis/cache");
+    for entry in std::fs::read_dir(&cache).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            std::fs::write(&path, b"garbage").unwrap();
+        }
+    }
+    let (stdout, stderr, code) = krepis(dir.path(), &["check", "--format", "json"]);
+    assert_eq!(code, 1, "{stderr}");
+    let recovered: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(recovered["diagnostics"], changed["diagnostics"]);
+    assert!(stderr.contains("note: the cache"), "{stderr}");
+    // --no-cache neither reads nor needs it.
+    std::fs::remove_dir_all(&cache).unwrap();
+    let (_, _, code) = krepis(dir.path(), &["check", "--no-cache"]);
+    assert_eq!(code, 1);
+    assert!(!cache.exists());
+}

@@ -34,6 +34,7 @@ fn annotations_match_diagnostics_in_every_fixture() {
         let options = LoadOptions {
             config_file: None,
             base_dir: root.clone(),
+            cache: None,
         };
         let workspace = Workspace::load(&[], &options).expect("fixture loads");
         let results = workspace.check(&|| {});
@@ -70,7 +71,7 @@ fn without_timing(text: &str) -> String {
 #[test]
 fn text_output_snapshots() {
     for name in PROJECTS {
-        let (stdout, stderr, code) = krepis(&fixtures_dir().join(name), &["check"]);
+        let (stdout, stderr, code) = krepis(&fixtures_dir().join(name), &["check", "--no-cache"]);
         assert_eq!(code, expected_exit(name), "{name}: {stderr}");
         insta::assert_snapshot!(
             format!("text_{name}"),
@@ -82,7 +83,10 @@ fn text_output_snapshots() {
 #[test]
 fn json_output_snapshots() {
     for name in PROJECTS {
-        let (stdout, _, code) = krepis(&fixtures_dir().join(name), &["check", "--format", "json"]);
+        let (stdout, _, code) = krepis(
+            &fixtures_dir().join(name),
+            &["check", "--no-cache", "--format", "json"],
+        );
         assert_eq!(code, expected_exit(name));
         let value: serde_json::Value = serde_json::from_str(&stdout).expect("valid JSON");
         insta::assert_json_snapshot!(format!("json_{name}"), value);
@@ -92,12 +96,18 @@ fn json_output_snapshots() {
 #[test]
 fn sarif_and_github_snapshots() {
     let shop = fixtures_dir().join("shop");
-    let (github, _, code) = krepis(&shop, &["check", "--format", "github"]);
+    let (github, _, code) = krepis(&shop, &["check", "--no-cache", "--format", "github"]);
     assert_eq!(code, 1);
     insta::assert_snapshot!("github_shop", github);
     let (sarif, _, _) = krepis(
         &shop,
-        &["check", "--format", "sarif", "src/orders/application"],
+        &[
+            "check",
+            "--no-cache",
+            "--format",
+            "sarif",
+            "src/orders/application",
+        ],
     );
     let value: serde_json::Value = serde_json::from_str(&sarif).expect("valid SARIF JSON");
     assert_eq!(value["version"], "2.1.0");
@@ -107,20 +117,23 @@ fn sarif_and_github_snapshots() {
 #[test]
 fn exit_codes_follow_the_contract() {
     let shop = fixtures_dir().join("shop");
-    assert_eq!(krepis(&shop, &["check", "src/shared", "src/main.ts"]).2, 0);
-    assert_eq!(krepis(&shop, &["check", "src/orders"]).2, 1);
-    let (_, stderr, code) = krepis(&shop, &["check", "no/such/dir"]);
+    assert_eq!(
+        krepis(&shop, &["check", "--no-cache", "src/shared", "src/main.ts"]).2,
+        0
+    );
+    assert_eq!(krepis(&shop, &["check", "--no-cache", "src/orders"]).2, 1);
+    let (_, stderr, code) = krepis(&shop, &["check", "--no-cache", "no/such/dir"]);
     assert_eq!(code, 2);
     assert!(
         stderr.contains("no/such/dir: no such file or folder"),
         "{stderr}"
     );
-    let (_, stderr, code) = krepis(&fixtures_dir().join("bad-config"), &["check"]);
+    let (_, stderr, code) = krepis(&fixtures_dir().join("bad-config"), &["check", "--no-cache"]);
     assert_eq!(code, 2);
     assert_eq!(
         stderr.trim(),
         "error: krepis.json:4: layer `domain` allows unknown layer `core`; known layers: domain"
     );
-    let (_, stderr, code) = krepis(&shop, &["check", "--format", "xml"]);
+    let (_, stderr, code) = krepis(&shop, &["check", "--no-cache", "--format", "xml"]);
     assert_eq!(code, 2, "{stderr}");
 }

@@ -226,6 +226,7 @@ impl Backend {
         let options = LoadOptions {
             config_file: None,
             base_dir: base,
+            cache: None,
         };
         let loaded = tokio::task::spawn_blocking(move || Workspace::load(&roots, &options)).await;
         let message = match loaded {

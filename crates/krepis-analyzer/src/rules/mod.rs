@@ -19,7 +19,9 @@ pub mod no_implicit_context;
 pub mod pure_domain;
 
 /// A rule's fixed name, as it appears in config, output and docs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum RuleId {
     ExplicitContext,
     ContextPropagation,
