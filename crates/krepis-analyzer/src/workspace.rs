@@ -1,9 +1,7 @@
 //! A workspace: the files found under the paths a user asked for, loaded into the database, and
 //! checked in parallel. The CLI and the language server both go through here.
 
-use std::collections::BTreeSet;
-
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -173,7 +171,7 @@ fn absolute(path: &Path, base: &Path) -> PathBuf {
 fn walk(
     root: &Path,
     settings: &mut ProjectSettings,
-    out: &mut BTreeSet<PathBuf>,
+    out: &mut FxHashSet<PathBuf>,
 ) -> Result<(), LoadError> {
     let walker = ignore::WalkBuilder::new(root)
         .require_git(false)
@@ -241,8 +239,8 @@ impl Workspace {
         } else {
             paths.iter().map(|p| absolute(p, &base)).collect()
         };
-        let mut requested = BTreeSet::new();
-        let mut known = BTreeSet::new();
+        let mut requested = FxHashSet::default();
+        let mut known = FxHashSet::default();
         for root in &roots {
             if !root.exists() {
                 return Err(LoadError::NotFound(root.clone()));
@@ -265,23 +263,22 @@ impl Workspace {
                 walk(&project_dir, &mut settings, &mut known)?;
             }
         }
-        let requested: Vec<PathBuf> = requested
+        // Known-only files are those not asked about; both lists in a stable (byte) order.
+        known.retain(|p| !requested.contains(p));
+        let mut requested: Vec<PathBuf> = requested
             .into_iter()
             .filter(|p| !settings.config_for(p).is_ignored(p))
             .collect();
-        let known: Vec<PathBuf> = known
+        let mut known: Vec<PathBuf> = known
             .into_iter()
             .filter(|p| !settings.config_for(p).is_ignored(p))
             .collect();
+        requested.sort_unstable_by(|a, b| a.as_os_str().cmp(b.as_os_str()));
+        known.sort_unstable_by(|a, b| a.as_os_str().cmp(b.as_os_str()));
         let texts: Vec<(PathBuf, Result<String, String>, bool)> = requested
             .par_iter()
             .map(|p| (p.clone(), read_source(p), true))
-            .chain(
-                known
-                    .par_iter()
-                    .filter(|p| !requested.contains(p))
-                    .map(|p| (p.clone(), read_source(p), false)),
-            )
+            .chain(known.par_iter().map(|p| (p.clone(), read_source(p), false)))
             .collect();
         let mut db = match &options.cache {
             Some(cache) => AnalysisDatabase::with_cache(cache.clone()),

@@ -281,14 +281,23 @@ fn check(args: CheckArgs) -> ExitCode {
         );
     }
     let report = output::Report::new(&results, &cwd);
-    let mut stdout = anstream::stdout();
-    let written = match args.format {
-        Format::Text => output::write_text(&mut stdout, &report, started.elapsed()),
-        Format::Json => output::write_json(&mut stdout, &report),
-        Format::Sarif => output::write_sarif(&mut stdout, &report),
-        Format::Github => output::write_github(&mut stdout, &report),
+    // Machine formats carry no colour: they go to stdout as they are, buffered.
+    let flushed = match args.format {
+        Format::Text => {
+            let mut stdout = anstream::stdout();
+            output::write_text(&mut stdout, &report, started.elapsed())
+                .and_then(|()| stdout.flush())
+        }
+        format => {
+            let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            let written = match format {
+                Format::Json => output::write_json(&mut stdout, &report),
+                Format::Sarif => output::write_sarif(&mut stdout, &report),
+                _ => output::write_github(&mut stdout, &report),
+            };
+            written.and_then(|()| stdout.flush())
+        }
     };
-    let flushed = written.and_then(|()| stdout.flush());
     if let Err(error) = flushed
         && error.kind() != std::io::ErrorKind::BrokenPipe
     {
