@@ -254,9 +254,12 @@ impl Workspace {
             walk(root, &mut settings, &mut requested)?;
             // The whole project under the governing config is known, so imports of files that
             // were not asked about still resolve and can be followed.
-            if let Some(project_dir) = settings
+            // Without a config, the folder the command runs in is the project.
+            let project_dir = settings
                 .config_dir_for(&root.join("x"))
                 .map(Path::to_path_buf)
+                .or_else(|| root.starts_with(&base).then(|| base.clone()));
+            if let Some(project_dir) = project_dir
                 && project_dir != *root
                 && root.starts_with(&project_dir)
             {

@@ -78,7 +78,9 @@ pub fn fix(options: FixOptions) -> ExitCode {
     let started = Instant::now();
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let root = project_root(&cwd);
-    let journal = if options.dry_run {
+    // An existing journal is opened first, to refuse while a transaction is unfinished; a new
+    // one is only created when there is something to write.
+    let journal = if options.dry_run || !root.join(".krepis").join("journal").exists() {
         None
     } else {
         match open_journal(&root) {
@@ -195,8 +197,12 @@ pub fn fix(options: FixOptions) -> ExitCode {
                 new: Some(bytes),
             });
         }
-        let Some(journal) = &journal else {
-            return ExitCode::from(2);
+        let journal = match journal {
+            Some(journal) => journal,
+            None => match open_journal(&root) {
+                Ok(journal) => journal,
+                Err(code) => return code,
+            },
         };
         match journal.apply(&command_line(), &file_changes) {
             Ok(tx) => {

@@ -6,6 +6,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod fix;
 mod graph;
+mod init;
 mod output;
 
 use std::io::{IsTerminal, Write};
@@ -55,6 +56,11 @@ enum Command {
     },
     /// Print the layer graph (or, with --modules, the module graph) as DOT or Mermaid.
     Graph(GraphArgs),
+    /// Write a commented krepis.json for the layer folders found (never overwrites).
+    Init {
+        /// The project folder (default: the current folder).
+        dir: Option<PathBuf>,
+    },
     /// Run the language server on stdin/stdout.
     Lsp,
     /// Print the documentation page of a rule.
@@ -148,6 +154,7 @@ fn run(cli: Cli) -> ExitCode {
         }),
         Command::Undo { id, list, force } => fix::undo(fix::UndoOptions { id, list, force }),
         Command::Graph(args) => graph(args),
+        Command::Init { dir } => init::init(&dir.unwrap_or_else(|| PathBuf::from("."))),
         Command::Explain { rule } => explain(&rule),
         Command::Lsp => match krepis_lsp::run_stdio() {
             Ok(()) => ExitCode::SUCCESS,
