@@ -3,8 +3,10 @@
 //! Today it holds the journal: every file that `krepis fix` (and later the server and the
 //! generators) writes goes through a transaction recorded durably before any file is touched, so
 //! a crash leaves each file wholly old or wholly new and `krepis undo` can always restore it.
-//! The sandboxed script engine and the C-ABI bridge join this crate later.
+//! `engine` runs JavaScript/TypeScript in a fresh sandboxed instance per execution, under a
+//! watchdog and heap and output caps (QuickJS embedded, behind the `Engine` trait).
 
+pub mod engine;
 pub mod journal;
 
 pub use journal::{FileChange, FileRecord, Journal, JournalError, Transaction, TxState};

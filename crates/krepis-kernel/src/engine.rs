@@ -1,0 +1,505 @@
+//! Sandboxed execution: one fresh JavaScript engine instance per call, with an explicit context,
+//! a wall-clock watchdog, a heap cap and an output cap.
+//!
+//! The engine sits behind [`Engine`]; this build embeds QuickJS (`rquickjs`, bundled C sources).
+//! A deno_core (V8) engine can implement the same trait behind a cargo feature where a V8 archive
+//! can be had, without touching any caller.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+/// The request context a script receives as its first argument.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecutionContext {
+    pub request_id: String,
+    pub tenant_id: String,
+    pub trace_id: String,
+    pub is_turbo_mode: bool,
+    /// The time `ctx.clock.now()` starts from (milliseconds since the epoch): scripts never read
+    /// the host clock, so a run can be replayed exactly.
+    pub clock_start_ms: u64,
+}
+
+impl ExecutionContext {
+    /// A context for `request_id`, with the other fields derived from it.
+    pub fn new(request_id: &str) -> Self {
+        Self {
+            request_id: request_id.to_string(),
+            tenant_id: "default".into(),
+            trace_id: format!("trace-{request_id}"),
+            is_turbo_mode: false,
+            clock_start_ms: 0,
+        }
+    }
+}
+
+/// Hard limits of one execution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub timeout_ms: u64,
+    pub max_heap_bytes: usize,
+    pub max_output_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            timeout_ms: 5_000,
+            max_heap_bytes: 64 << 20,
+            max_output_bytes: 1 << 20,
+        }
+    }
+}
+
+/// Resource use at the moment an execution ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceSnapshot {
+    pub heap_used_bytes: u64,
+    pub elapsed_ms: u64,
+    pub limit_ms: u64,
+}
+
+/// Why an execution failed: a stable code, a message, the script's stack where there is one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct KrepisError {
+    pub code: String,
+    pub message: String,
+    pub stack: Option<String>,
+    pub tenant_id: String,
+    pub snapshot: ResourceSnapshot,
+}
+
+/// Error codes (the public contract of `krepis run --format json` and the bridge).
+pub mod codes {
+    pub const EXECUTION_TIMEOUT: &str = "EXECUTION_TIMEOUT";
+    pub const HEAP_LIMIT: &str = "HEAP_LIMIT";
+    pub const SCRIPT_ERROR: &str = "SCRIPT_ERROR";
+    pub const OUTPUT_LIMIT: &str = "OUTPUT_LIMIT";
+    pub const ABI_MISMATCH: &str = "ABI_MISMATCH";
+    pub const INVALID_ARGUMENT: &str = "INVALID_ARGUMENT";
+    pub const INTERNAL: &str = "INTERNAL";
+}
+
+/// What an engine must offer: run a module's export with a context under limits.
+pub trait Engine: Send + Sync {
+    /// The engine's name, as the README and `krepis run --version` report it.
+    fn name(&self) -> &'static str;
+    /// Runs `export` of the JavaScript module `source` in a fresh, isolated instance.
+    fn execute(
+        &self,
+        ctx: &ExecutionContext,
+        source: &str,
+        export: &str,
+        limits: Limits,
+    ) -> Result<serde_json::Value, KrepisError>;
+}
+
+/// Strips TypeScript syntax (types, interfaces, `as` casts…) with oxc; JavaScript passes through.
+pub fn strip_types(path: &Path, source: &str) -> Result<String, String> {
+    use oxc_allocator::Allocator;
+    use oxc_parser::Parser;
+    use oxc_span::SourceType;
+    let allocator = Allocator::default();
+    let source_type = SourceType::from_path(path)
+        .unwrap_or_else(|_| SourceType::ts())
+        .with_module(true);
+    let parsed = Parser::new(&allocator, source, source_type).parse();
+    if let Some(error) = parsed.diagnostics.errors().next() {
+        return Err(format!("syntax error: {}", error.message));
+    }
+    let mut program = parsed.program;
+    let scoping = oxc_semantic::SemanticBuilder::new()
+        .build(&program)
+        .semantic
+        .into_scoping();
+    let options = oxc_transformer::TransformOptions::default();
+    let transformed = oxc_transformer::Transformer::new(&allocator, path, &options)
+        .build_with_scoping(scoping, &mut program);
+    if let Some(error) = transformed.diagnostics.errors().next() {
+        return Err(format!("cannot compile: {}", error.message));
+    }
+    Ok(oxc_codegen::Codegen::new().build(&program).code)
+}
+
+/// The embedded engine: QuickJS, one runtime per execution.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct QuickJs;
+
+/// Sets up the context object: the fields, plus a deterministic clock and random source.
+const PRELUDE: &str = r#"
+globalThis.__krepisMakeContext = (fields) => {
+  let now = fields.clock_start_ms;
+  // xorshift32 seeded from the request id: the same request draws the same numbers.
+  let seed = 2166136261;
+  for (const ch of fields.request_id) seed = Math.imul(seed ^ ch.charCodeAt(0), 16777619) >>> 0;
+  if (seed === 0) seed = 1;
+  const next = () => { seed ^= seed << 13; seed >>>= 0; seed ^= seed >>> 17; seed ^= seed << 5; seed >>>= 0; return seed / 4294967296; };
+  return Object.freeze({
+    request_id: fields.request_id,
+    tenant_id: fields.tenant_id,
+    trace_id: fields.trace_id,
+    is_turbo_mode: fields.is_turbo_mode,
+    clock: Object.freeze({ now: () => now++ }),
+    random: Object.freeze({ next }),
+  });
+};
+"#;
+
+impl Engine for QuickJs {
+    fn name(&self) -> &'static str {
+        "QuickJS (rquickjs)"
+    }
+
+    fn execute(
+        &self,
+        ctx: &ExecutionContext,
+        source: &str,
+        export: &str,
+        limits: Limits,
+    ) -> Result<serde_json::Value, KrepisError> {
+        use rquickjs::{
+            CatchResultExt, CaughtError, Context, Function, Module, Object, Promise, Runtime, Value,
+        };
+
+        let started = Instant::now();
+        let fail = |code: &str, message: String, stack: Option<String>, heap: u64| KrepisError {
+            code: code.to_string(),
+            message,
+            stack,
+            tenant_id: ctx.tenant_id.clone(),
+            snapshot: ResourceSnapshot {
+                heap_used_bytes: heap,
+                elapsed_ms: started.elapsed().as_millis() as u64,
+                limit_ms: limits.timeout_ms,
+            },
+        };
+        let runtime = Runtime::new().map_err(|e| fail(codes::INTERNAL, e.to_string(), None, 0))?;
+        runtime.set_memory_limit(limits.max_heap_bytes);
+        runtime.set_max_stack_size(1 << 20);
+        // The watchdog: a thread raises the flag when time is up; the engine polls it and unwinds
+        // the script from wherever it is, loops included.
+        let expired = Arc::new(AtomicBool::new(false));
+        let done = Arc::new((std::sync::Mutex::new(false), std::sync::Condvar::new()));
+        let watchdog = {
+            let (expired, done) = (expired.clone(), done.clone());
+            let limit = Duration::from_millis(limits.timeout_ms);
+            std::thread::spawn(move || {
+                let (lock, condvar) = &*done;
+                let guard = lock.lock().unwrap_or_else(|p| p.into_inner());
+                let (finished, _) = condvar
+                    .wait_timeout_while(guard, limit, |finished| !*finished)
+                    .unwrap_or_else(|p| p.into_inner());
+                if !*finished {
+                    expired.store(true, Ordering::SeqCst);
+                }
+            })
+        };
+        {
+            let expired = expired.clone();
+            runtime.set_interrupt_handler(Some(Box::new(move || expired.load(Ordering::SeqCst))));
+        }
+        let context =
+            Context::full(&runtime).map_err(|e| fail(codes::INTERNAL, e.to_string(), None, 0))?;
+        let outcome: Result<String, (String, String, Option<String>)> = context.with(|js| {
+            let script_error = |error: CaughtError<'_>| -> (String, String, Option<String>) {
+                match error {
+                    CaughtError::Exception(exception) => (
+                        codes::SCRIPT_ERROR.to_string(),
+                        exception
+                            .message()
+                            .unwrap_or_else(|| "the script threw".into()),
+                        exception.stack(),
+                    ),
+                    CaughtError::Value(value) => {
+                        let text = value
+                            .as_string()
+                            .and_then(|s| s.to_string().ok())
+                            .unwrap_or_else(|| format!("{value:?}"));
+                        (
+                            codes::SCRIPT_ERROR.to_string(),
+                            format!("the script threw {text}"),
+                            None,
+                        )
+                    }
+                    CaughtError::Error(error) => {
+                        (codes::SCRIPT_ERROR.to_string(), error.to_string(), None)
+                    }
+                }
+            };
+            js.eval::<(), _>(PRELUDE).catch(&js).map_err(script_error)?;
+            let (module, evaluated) = Module::declare(js.clone(), "main", source)
+                .catch(&js)
+                .map_err(script_error)?
+                .eval()
+                .catch(&js)
+                .map_err(script_error)?;
+            evaluated.finish::<()>().catch(&js).map_err(script_error)?;
+            let namespace: Object = module.namespace().catch(&js).map_err(script_error)?;
+            let function: Function = namespace.get(export).catch(&js).map_err(|_| {
+                (
+                    codes::INVALID_ARGUMENT.to_string(),
+                    format!("the module exports no function `{export}`"),
+                    None,
+                )
+            })?;
+            let fields = rquickjs_json(&js, &serde_json::to_string(ctx).unwrap_or_default())
+                .map_err(script_error)?;
+            let make: Function = js
+                .globals()
+                .get("__krepisMakeContext")
+                .catch(&js)
+                .map_err(script_error)?;
+            let context_object: Value = make.call((fields,)).catch(&js).map_err(script_error)?;
+            let result: Value = function
+                .call((context_object,))
+                .catch(&js)
+                .map_err(script_error)?;
+            // A promise is driven to completion here; the watchdog still applies.
+            let result: Value = match result.clone().into_promise() {
+                Some(promise) => {
+                    let promise: Promise = promise;
+                    promise.finish::<Value>().catch(&js).map_err(script_error)?
+                }
+                None => result,
+            };
+            let json = js.json_stringify(result).catch(&js).map_err(script_error)?;
+            Ok(json
+                .map(|s| s.to_string().unwrap_or_default())
+                .unwrap_or_else(|| "null".into()))
+        });
+        {
+            let (lock, condvar) = &*done;
+            *lock.lock().unwrap_or_else(|p| p.into_inner()) = true;
+            condvar.notify_all();
+        }
+        let _ = watchdog.join();
+        let heap = runtime.memory_usage().memory_used_size.max(0) as u64;
+        match outcome {
+            Ok(json) => {
+                if json.len() > limits.max_output_bytes {
+                    return Err(fail(
+                        codes::OUTPUT_LIMIT,
+                        format!(
+                            "the result is {} bytes, over the {}-byte limit",
+                            json.len(),
+                            limits.max_output_bytes
+                        ),
+                        None,
+                        heap,
+                    ));
+                }
+                serde_json::from_str(&json)
+                    .map_err(|e| fail(codes::INTERNAL, e.to_string(), None, heap))
+            }
+            Err((code, message, stack)) => {
+                if expired.load(Ordering::SeqCst) {
+                    return Err(fail(
+                        codes::EXECUTION_TIMEOUT,
+                        format!(
+                            "the script ran past its {} ms limit and was stopped",
+                            limits.timeout_ms
+                        ),
+                        stack,
+                        heap,
+                    ));
+                }
+                if message.contains("out of memory")
+                    || message.contains("memory")
+                        && heap as usize + (1 << 16) >= limits.max_heap_bytes
+                {
+                    return Err(fail(
+                        codes::HEAP_LIMIT,
+                        format!(
+                            "the script needed more than {} MB of heap and was stopped",
+                            limits.max_heap_bytes >> 20
+                        ),
+                        stack,
+                        heap,
+                    ));
+                }
+                Err(fail(&code, message, stack, heap))
+            }
+        }
+    }
+}
+
+/// Parses JSON into an engine value.
+fn rquickjs_json<'js>(
+    js: &rquickjs::Ctx<'js>,
+    json: &str,
+) -> Result<rquickjs::Value<'js>, rquickjs::CaughtError<'js>> {
+    use rquickjs::CatchResultExt;
+    js.json_parse(json.to_string()).catch(js)
+}
+
+/// Runs `export` of a TypeScript or JavaScript module in a fresh isolated engine.
+pub fn execute_isolated(
+    engine: &dyn Engine,
+    ctx: &ExecutionContext,
+    path: &Path,
+    source: &str,
+    export: &str,
+    limits: Limits,
+) -> Result<serde_json::Value, KrepisError> {
+    let javascript = strip_types(path, source).map_err(|message| KrepisError {
+        code: codes::SCRIPT_ERROR.into(),
+        message,
+        stack: None,
+        tenant_id: ctx.tenant_id.clone(),
+        snapshot: ResourceSnapshot {
+            heap_used_bytes: 0,
+            elapsed_ms: 0,
+            limit_ms: limits.timeout_ms,
+        },
+    })?;
+    // A panic inside the engine must not take the host down: it becomes an INTERNAL error.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        engine.execute(ctx, &javascript, export, limits)
+    }))
+    .unwrap_or_else(|_| {
+        Err(KrepisError {
+            code: codes::INTERNAL.into(),
+            message: "the engine failed unexpectedly".into(),
+            stack: None,
+            tenant_id: ctx.tenant_id.clone(),
+            snapshot: ResourceSnapshot {
+                heap_used_bytes: 0,
+                elapsed_ms: 0,
+                limit_ms: limits.timeout_ms,
+            },
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(source: &str, limits: Limits) -> Result<serde_json::Value, KrepisError> {
+        execute_isolated(
+            &QuickJs,
+            &ExecutionContext::new("req-1"),
+            Path::new("main.ts"),
+            source,
+            "main",
+            limits,
+        )
+    }
+
+    #[test]
+    fn runs_typescript_with_the_context_sync_and_async() {
+        let value = run(
+            "interface Ctx { request_id: string }\nexport function main(ctx: Ctx & any): { id: string; n: number } { return { id: ctx.request_id, n: 1 + 1 }; }",
+            Limits::default(),
+        )
+        .unwrap();
+        assert_eq!(value, serde_json::json!({ "id": "req-1", "n": 2 }));
+        let value = run(
+            "export async function main(ctx) { const a = await Promise.resolve(ctx.clock.now()); return [a, ctx.clock.now(), ctx.random.next() === ctx.random.next()]; }",
+            Limits::default(),
+        )
+        .unwrap();
+        assert_eq!(value, serde_json::json!([0, 1, false]));
+    }
+
+    #[test]
+    fn the_same_request_draws_the_same_random_numbers() {
+        let source = "export function main(ctx) { return [ctx.random.next(), ctx.random.next()]; }";
+        assert_eq!(
+            run(source, Limits::default()).unwrap(),
+            run(source, Limits::default()).unwrap()
+        );
+    }
+
+    #[test]
+    fn an_infinite_loop_is_stopped_by_the_watchdog() {
+        let started = Instant::now();
+        let limits = Limits {
+            timeout_ms: 200,
+            ..Limits::default()
+        };
+        let error = run("export function main() { for (;;) {} }", limits).unwrap_err();
+        assert_eq!(error.code, codes::EXECUTION_TIMEOUT);
+        assert_eq!(error.snapshot.limit_ms, 200);
+        assert!(
+            started.elapsed() < Duration::from_millis(200 + 100 + 200),
+            "{:?}",
+            started.elapsed()
+        );
+        let error = run(
+            "export async function main() { while (true) { await null; } }",
+            limits,
+        )
+        .unwrap_err();
+        assert_eq!(error.code, codes::EXECUTION_TIMEOUT);
+    }
+
+    #[test]
+    fn an_allocation_bomb_hits_the_heap_cap_and_the_host_survives() {
+        let limits = Limits {
+            max_heap_bytes: 16 << 20,
+            ..Limits::default()
+        };
+        let error = run(
+            "export function main() { const a = []; for (;;) a.push(new Array(1e5).fill(1)); }",
+            limits,
+        )
+        .unwrap_err();
+        assert_eq!(error.code, codes::HEAP_LIMIT, "{error:?}");
+        // The host goes on: the next execution is fresh.
+        assert_eq!(
+            run("export function main() { return 7; }", Limits::default()).unwrap(),
+            7
+        );
+    }
+
+    #[test]
+    fn escapes_get_errors_never_data() {
+        for attempt in [
+            "export function main() { return Deno.readTextFileSync('/etc/passwd'); }",
+            "export function main() { return require('fs').readFileSync('/etc/passwd'); }",
+            "export async function main() { return (await import('node:fs')).readFileSync('/etc/passwd'); }",
+            "export async function main() { return await fetch('http://127.0.0.1/'); }",
+            "export function main() { return process.env.HOME; }",
+            "export function main() { return setTimeout(() => 1, 0); }",
+        ] {
+            let error = run(attempt, Limits::default()).unwrap_err();
+            assert_eq!(error.code, codes::SCRIPT_ERROR, "{attempt}: {error:?}");
+        }
+    }
+
+    #[test]
+    fn errors_carry_the_stack_deep_recursion_and_missing_exports() {
+        let error = run(
+            "function f() { throw new Error('boom'); }\nexport function main() { f(); }",
+            Limits::default(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            (error.code.as_str(), error.message.as_str()),
+            (codes::SCRIPT_ERROR, "boom")
+        );
+        assert!(error.stack.unwrap_or_default().contains("f"));
+        let error = run(
+            "function f(n) { return f(n + 1) + 1; }\nexport function main() { return f(0); }",
+            Limits::default(),
+        )
+        .unwrap_err();
+        assert_eq!(error.code, codes::SCRIPT_ERROR);
+        let error = run("export const x = 1;", Limits::default()).unwrap_err();
+        assert_eq!(error.code, codes::INVALID_ARGUMENT);
+        let error = run(
+            "export function main() { return 'x'.repeat(2e6); }",
+            Limits::default(),
+        )
+        .unwrap_err();
+        assert_eq!(error.code, codes::OUTPUT_LIMIT);
+        let error = run("export function main( {", Limits::default()).unwrap_err();
+        assert_eq!(error.code, codes::SCRIPT_ERROR);
+    }
+}
