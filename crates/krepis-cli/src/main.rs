@@ -8,6 +8,7 @@ mod fix;
 mod graph;
 mod init;
 mod output;
+mod run;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -60,6 +61,23 @@ enum Command {
     Init {
         /// The project folder (default: the current folder).
         dir: Option<PathBuf>,
+    },
+    /// Run a module's exported function in the sandboxed kernel, with a fresh context.
+    Run {
+        /// A TypeScript or JavaScript module.
+        file: PathBuf,
+        /// The exported function to call.
+        #[arg(long, default_value = "main")]
+        export: String,
+        /// Wall-time limit; the script is stopped when it passes.
+        #[arg(long, default_value_t = 5_000)]
+        timeout_ms: u64,
+        /// Heap limit of the engine instance.
+        #[arg(long, default_value_t = 64)]
+        max_heap_mb: usize,
+        /// Output format: `text` (the value, or the error on stderr) or `json`.
+        #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+        format: String,
     },
     /// Run the language server on stdin/stdout.
     Lsp,
@@ -154,6 +172,19 @@ fn run(cli: Cli) -> ExitCode {
         }),
         Command::Undo { id, list, force } => fix::undo(fix::UndoOptions { id, list, force }),
         Command::Graph(args) => graph(args),
+        Command::Run {
+            file,
+            export,
+            timeout_ms,
+            max_heap_mb,
+            format,
+        } => run::run(run::RunOptions {
+            file,
+            export,
+            timeout_ms,
+            max_heap_mb,
+            json: format == "json",
+        }),
         Command::Init { dir } => init::init(&dir.unwrap_or_else(|| PathBuf::from("."))),
         Command::Explain { rule } => explain(&rule),
         Command::Lsp => match krepis_lsp::run_stdio() {
