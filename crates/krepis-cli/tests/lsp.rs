@@ -201,6 +201,38 @@ fn clients_that_pull_get_document_and_workspace_reports() {
         .filter(|i| !i["items"].as_array().unwrap().is_empty())
         .count();
     assert_eq!(with_problems, 5);
+    // Result ids: asking again with the last id gets "unchanged" instead of the same report.
+    let id = report["resultId"].as_str().unwrap().to_string();
+    let again = client.request(
+        "textDocument/diagnostic",
+        json!({ "textDocument": { "uri": uri(&pricing) }, "previousResultId": id }),
+    );
+    assert_eq!(again["kind"], "unchanged");
+    let items = workspace["items"].as_array().unwrap();
+    let mut previous: Vec<Value> = items
+        .iter()
+        .map(|i| json!({ "uri": i["uri"], "value": i["resultId"] }))
+        .collect();
+    previous.pop();
+    let second = client.request(
+        "workspace/diagnostic",
+        json!({ "previousResultIds": previous }),
+    );
+    let kinds: Vec<&str> = second["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "full").count(),
+        1,
+        "{kinds:?}"
+    );
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "unchanged").count(),
+        items.len() - 1
+    );
     // Nothing is pushed to a pulling client.
     assert!(
         !client

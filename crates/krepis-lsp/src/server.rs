@@ -55,6 +55,8 @@ pub struct Backend {
     watch_registration: AtomicBool,
     /// Bumped by every change; a push computed for an older generation is dropped.
     generation: Arc<AtomicU64>,
+    /// Signalled after every change of the workspace (held workspace pulls wake up).
+    changed: tokio::sync::Notify,
     /// Becomes true once the first indexing is over; requests wait for it.
     ready: tokio::sync::watch::Sender<bool>,
 }
@@ -128,6 +130,7 @@ impl Backend {
             watch_registration: AtomicBool::new(false),
             generation: Arc::default(),
             ready: tokio::sync::watch::Sender::new(false),
+            changed: tokio::sync::Notify::new(),
         }
     }
 
@@ -166,6 +169,7 @@ impl Backend {
             change(&mut state, &lock(&documents));
         })
         .await;
+        self.changed.notify_waiters();
         if let Err(error) = done {
             self.client
                 .log_message(
@@ -368,16 +372,22 @@ impl Backend {
     }
 }
 
+/// A stable name for a set of diagnostics: equal sets, equal ids (clients send it back).
+fn result_id(diagnostics: &[Diagnostic]) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    diagnostics.hash(&mut hasher);
+    format!("{:016x}", hasher.finish())
+}
+
 fn full_report(
     items: Vec<tower_lsp_server::ls_types::Diagnostic>,
+    result_id: Option<String>,
 ) -> DocumentDiagnosticReportResult {
     DocumentDiagnosticReportResult::Report(DocumentDiagnosticReport::Full(
         RelatedFullDocumentDiagnosticReport {
             related_documents: None,
-            full_document_diagnostic_report: FullDocumentDiagnosticReport {
-                result_id: None,
-                items,
-            },
+            full_document_diagnostic_report: FullDocumentDiagnosticReport { result_id, items },
         },
     ))
 }
@@ -568,58 +578,101 @@ impl LanguageServer for Backend {
         params: DocumentDiagnosticParams,
     ) -> Result<DocumentDiagnosticReportResult> {
         let unit = self.unit();
-        let items = match self.file_report(&params.text_document.uri).await {
-            Some((_, text, diagnostics)) => {
-                let converter = Text::new(&text, unit);
-                diagnostics
-                    .iter()
-                    .map(|d| convert::diagnostic(&converter, d))
-                    .collect()
-            }
-            None => Vec::new(),
+        let Some((_, text, diagnostics)) = self.file_report(&params.text_document.uri).await else {
+            return Ok(full_report(Vec::new(), None));
         };
-        Ok(full_report(items))
+        let id = result_id(&diagnostics);
+        if params.previous_result_id.as_deref() == Some(id.as_str()) {
+            return Ok(DocumentDiagnosticReportResult::Report(
+                DocumentDiagnosticReport::Unchanged(RelatedUnchangedDocumentDiagnosticReport {
+                    related_documents: None,
+                    unchanged_document_diagnostic_report: UnchangedDocumentDiagnosticReport {
+                        result_id: id,
+                    },
+                }),
+            ));
+        }
+        let converter = Text::new(&text, unit);
+        let items = diagnostics
+            .iter()
+            .map(|d| convert::diagnostic(&converter, d))
+            .collect();
+        Ok(full_report(items, Some(id)))
     }
 
     async fn workspace_diagnostic(
         &self,
-        _: WorkspaceDiagnosticParams,
+        params: WorkspaceDiagnosticParams,
     ) -> Result<WorkspaceDiagnosticReportResult> {
         self.wait_ready().await;
         let unit = self.unit();
-        let versions: HashMap<PathBuf, i32> = lock(&self.documents)
-            .iter()
-            .map(|(p, d)| (p.clone(), d.version))
+        let previous: HashMap<String, String> = params
+            .previous_result_ids
+            .into_iter()
+            .map(|p| (p.uri.as_str().to_string(), p.value))
             .collect();
-        let items = analyse(&self.client, &self.state, move |s| {
-            s.files()
-                .into_iter()
-                .filter_map(|file| {
-                    let path = s.path(file);
-                    let text = s.text(file);
-                    let converter = Text::new(&text, unit);
-                    let items = s
-                        .diagnostics(file)
-                        .iter()
-                        .map(|d| convert::diagnostic(&converter, d))
-                        .collect();
-                    Some(WorkspaceDocumentDiagnosticReport::Full(
-                        WorkspaceFullDocumentDiagnosticReport {
-                            version: versions.get(&path).map(|v| i64::from(*v)),
-                            uri: uri_of(&path)?,
-                            full_document_diagnostic_report: FullDocumentDiagnosticReport {
-                                result_id: None,
-                                items,
+        // Clients re-ask as soon as they have an answer: when nothing changed, hold the request
+        // until something does (or a while passes), instead of answering the same thing again.
+        for attempt in 0..2 {
+            let changed = self.changed.notified();
+            let versions: HashMap<PathBuf, i32> = lock(&self.documents)
+                .iter()
+                .map(|(p, d)| (p.clone(), d.version))
+                .collect();
+            let known = previous.clone();
+            let items = analyse(&self.client, &self.state, move |s| {
+                s.files()
+                    .into_iter()
+                    .filter_map(|file| {
+                        let path = s.path(file);
+                        let uri = uri_of(&path)?;
+                        let version = versions.get(&path).map(|v| i64::from(*v));
+                        let diagnostics = s.diagnostics(file);
+                        let id = result_id(&diagnostics);
+                        if known.get(uri.as_str()) == Some(&id) {
+                            return Some(WorkspaceDocumentDiagnosticReport::Unchanged(
+                                WorkspaceUnchangedDocumentDiagnosticReport {
+                                    uri,
+                                    version,
+                                    unchanged_document_diagnostic_report:
+                                        UnchangedDocumentDiagnosticReport { result_id: id },
+                                },
+                            ));
+                        }
+                        let text = s.text(file);
+                        let converter = Text::new(&text, unit);
+                        let items = diagnostics
+                            .iter()
+                            .map(|d| convert::diagnostic(&converter, d))
+                            .collect();
+                        Some(WorkspaceDocumentDiagnosticReport::Full(
+                            WorkspaceFullDocumentDiagnosticReport {
+                                version,
+                                uri,
+                                full_document_diagnostic_report: FullDocumentDiagnosticReport {
+                                    result_id: Some(id),
+                                    items,
+                                },
                             },
-                        },
-                    ))
-                })
-                .collect()
-        })
-        .await
-        .ok_or_else(Error::request_cancelled)?;
+                        ))
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .await
+            .ok_or_else(Error::request_cancelled)?;
+            let all_unchanged = items
+                .iter()
+                .all(|i| matches!(i, WorkspaceDocumentDiagnosticReport::Unchanged(_)));
+            if attempt == 0 && all_unchanged && !previous.is_empty() {
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(30), changed).await;
+                continue;
+            }
+            return Ok(WorkspaceDiagnosticReportResult::Report(
+                WorkspaceDiagnosticReport { items },
+            ));
+        }
         Ok(WorkspaceDiagnosticReportResult::Report(
-            WorkspaceDiagnosticReport { items },
+            WorkspaceDiagnosticReport { items: Vec::new() },
         ))
     }
 
