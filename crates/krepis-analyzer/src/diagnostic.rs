@@ -112,6 +112,8 @@ pub struct Fix {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Diagnostic {
     pub rule: RuleId,
+    /// The name of a custom rule (with `rule` = `RuleId::Custom`).
+    pub custom_rule: Option<String>,
     pub severity: Severity,
     pub range: TextRange,
     /// One line saying what is wrong.
@@ -119,6 +121,13 @@ pub struct Diagnostic {
     /// Why it matters or what to do, when there is more to say.
     pub note: Option<String>,
     pub fix: Option<Fix>,
+}
+
+impl Diagnostic {
+    /// The rule's name as output shows it: a built-in rule's, or a custom rule's own.
+    pub fn rule_name(&self) -> &str {
+        self.custom_rule.as_deref().unwrap_or(self.rule.as_str())
+    }
 }
 
 /// Applies non-overlapping edits to `text`; edits that overlap an earlier one are skipped.

@@ -82,7 +82,7 @@ pub fn actual_expectations(text: &str, diagnostics: &[Diagnostic]) -> Vec<Expect
                 line: start.line,
                 start: start.column,
                 end: end_col,
-                rule: d.rule.as_str().to_string(),
+                rule: d.rule_name().to_string(),
             }
         })
         .collect();

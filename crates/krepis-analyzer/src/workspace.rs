@@ -416,6 +416,11 @@ impl Workspace {
         Some(results)
     }
 
+    /// The facts of one module.
+    pub fn facts(&self, file: SourceFile) -> Arc<crate::facts::ModuleFacts> {
+        crate::db::module_facts(&self.db, file).clone()
+    }
+
     /// The diagnostics of one module.
     pub fn diagnostics(&self, file: SourceFile) -> Arc<Vec<Diagnostic>> {
         file_diagnostics(&self.db, file).clone()

@@ -4,6 +4,7 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod custom_rules;
 mod fix;
 mod graph;
 mod init;
@@ -311,6 +312,14 @@ fn check(args: CheckArgs) -> ExitCode {
     if let Some(cache) = &cache {
         cache.flush();
     }
+    // The project's own rules run after the cached part: their sources are not in the run key.
+    let mut results = results;
+    custom_rules::apply(
+        &custom_rules::load(&fix::project_root(&cwd)),
+        &workspace,
+        &cwd,
+        &mut results,
+    );
     for note in &workspace.notes {
         eprintln!(
             "note: {}: {}",

@@ -137,7 +137,7 @@ pub fn write_text(out: &mut impl Write, report: &Report<'_>, elapsed: Duration) 
         };
         let mut group = level
             .primary_title(d.message.as_str())
-            .id(d.rule.as_str())
+            .id(d.rule_name())
             .element(
                 Snippet::source(source)
                     .line_start(loc.line as usize)
@@ -200,7 +200,7 @@ pub fn write_json(out: &mut impl Write, report: &Report<'_>) -> io::Result<()> {
             });
             json!({
                 "file": file.path,
-                "rule": d.rule.as_str(),
+                "rule": d.rule_name(),
                 "severity": d.severity.as_str(),
                 "message": d.message,
                 "line": loc.line, "column": loc.column, "end_line": loc.end_line, "end_column": loc.end_column,
@@ -245,7 +245,7 @@ pub fn write_sarif(out: &mut impl Write, report: &Report<'_>) -> io::Result<()> 
                 Severity::Info => "note",
             };
             json!({
-                "ruleId": d.rule.as_str(),
+                "ruleId": d.rule_name(),
                 "level": level,
                 "message": { "text": d.message },
                 "locations": [{ "physicalLocation": {
@@ -300,7 +300,7 @@ pub fn write_github(out: &mut impl Write, report: &Report<'_>) -> io::Result<()>
             loc.column,
             loc.end_line,
             loc.end_column,
-            escape_github(&format!("krepis({})", d.rule.as_str()), true),
+            escape_github(&format!("krepis({})", d.rule_name()), true),
             escape_github(&d.message, false),
         )?;
     }

@@ -318,3 +318,74 @@ fn a_warm_cache_gives_the_same_results_and_follows_changes() {
     assert_eq!(code, 1);
     assert!(!cache.exists());
 }
+
+#[test]
+fn custom_rules_in_typescript_run_per_file_and_fail_safely() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        ".krepis/rules/no-legacy.ts",
+        r#"interface Fn { name: string; name_range: { start: number; end: number } }
+export function check(ctx: unknown, module: { path: string; facts: { functions: Fn[] } }) {
+  return module.facts.functions
+    .filter((f) => f.name.startsWith("legacy"))
+    .map((f) => ({ message: `\`${f.name}\` is legacy: use the new API`, start: f.name_range.start, end: f.name_range.end, severity: "error" }));
+}
+"#,
+    );
+    write(
+        dir.path(),
+        ".krepis/rules/spins.ts",
+        "export function check(ctx, module) { if (module.path.endsWith('b.ts')) for (;;) {} return []; }\n",
+    );
+    write(
+        dir.path(),
+        "src/a.ts",
+        "export function legacyLoad(id: string) { return id; }\nexport function fresh() {}\n",
+    );
+    write(dir.path(), "src/b.ts", "export const b = 1;\n");
+    let report = check_json(dir.path());
+    let found: Vec<(String, String, String)> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["file"].as_str().unwrap().into(),
+                d["rule"].as_str().unwrap().into(),
+                d["severity"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "src/a.ts".to_string(),
+                "no-legacy".to_string(),
+                "error".to_string()
+            ),
+            (
+                "src/b.ts".to_string(),
+                "spins".to_string(),
+                "warning".to_string()
+            ),
+        ],
+        "{report:#}"
+    );
+    let legacy = &report["diagnostics"][0];
+    assert_eq!(
+        (
+            legacy["line"].as_u64(),
+            legacy["column"].as_u64(),
+            legacy["end_column"].as_u64()
+        ),
+        (Some(1), Some(17), Some(27))
+    );
+    assert!(
+        report["diagnostics"][1]["message"]
+            .as_str()
+            .unwrap()
+            .contains("EXECUTION_TIMEOUT")
+    );
+}

@@ -89,12 +89,14 @@ pub mod codes {
 pub trait Engine: Send + Sync {
     /// The engine's name, as the README and `krepis run --version` report it.
     fn name(&self) -> &'static str;
-    /// Runs `export` of the JavaScript module `source` in a fresh, isolated instance.
+    /// Runs `export(ctx, ...args)` of the JavaScript module `source` in a fresh, isolated
+    /// instance; `args` arrive as JSON values.
     fn execute(
         &self,
         ctx: &ExecutionContext,
         source: &str,
         export: &str,
+        args: &[serde_json::Value],
         limits: Limits,
     ) -> Result<serde_json::Value, KrepisError>;
 }
@@ -132,6 +134,7 @@ pub struct QuickJs;
 
 /// Sets up the context object: the fields, plus a deterministic clock and random source.
 const PRELUDE: &str = r#"
+globalThis.__krepisCall = (f, ctx, args) => f(ctx, ...args);
 globalThis.__krepisMakeContext = (fields) => {
   let now = fields.clock_start_ms;
   // xorshift32 seeded from the request id: the same request draws the same numbers.
@@ -160,6 +163,7 @@ impl Engine for QuickJs {
         ctx: &ExecutionContext,
         source: &str,
         export: &str,
+        args: &[serde_json::Value],
         limits: Limits,
     ) -> Result<serde_json::Value, KrepisError> {
         use rquickjs::{
@@ -255,8 +259,16 @@ impl Engine for QuickJs {
                 .catch(&js)
                 .map_err(script_error)?;
             let context_object: Value = make.call((fields,)).catch(&js).map_err(script_error)?;
-            let result: Value = function
-                .call((context_object,))
+            let arguments =
+                rquickjs_json(&js, &serde_json::Value::Array(args.to_vec()).to_string())
+                    .map_err(script_error)?;
+            let call: Function = js
+                .globals()
+                .get("__krepisCall")
+                .catch(&js)
+                .map_err(script_error)?;
+            let result: Value = call
+                .call((function, context_object, arguments))
                 .catch(&js)
                 .map_err(script_error)?;
             // A promise is driven to completion here; the watchdog still applies.
@@ -346,6 +358,19 @@ pub fn execute_isolated(
     export: &str,
     limits: Limits,
 ) -> Result<serde_json::Value, KrepisError> {
+    execute_isolated_with(engine, ctx, path, source, export, &[], limits)
+}
+
+/// [`execute_isolated`] with more arguments after the context, passed as JSON values.
+pub fn execute_isolated_with(
+    engine: &dyn Engine,
+    ctx: &ExecutionContext,
+    path: &Path,
+    source: &str,
+    export: &str,
+    args: &[serde_json::Value],
+    limits: Limits,
+) -> Result<serde_json::Value, KrepisError> {
     let javascript = strip_types(path, source).map_err(|message| KrepisError {
         code: codes::SCRIPT_ERROR.into(),
         message,
@@ -359,7 +384,7 @@ pub fn execute_isolated(
     })?;
     // A panic inside the engine must not take the host down: it becomes an INTERNAL error.
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        engine.execute(ctx, &javascript, export, limits)
+        engine.execute(ctx, &javascript, export, args, limits)
     }))
     .unwrap_or_else(|_| {
         Err(KrepisError {

@@ -70,7 +70,7 @@ pub fn diagnostic(text: &Text<'_>, d: &Diagnostic) -> lsp::Diagnostic {
     lsp::Diagnostic {
         range: text.range(d.range),
         severity: Some(severity),
-        code: Some(lsp::NumberOrString::String(d.rule.as_str().to_string())),
+        code: Some(lsp::NumberOrString::String(d.rule_name().to_string())),
         code_description: href.map(|href| lsp::CodeDescription { href }),
         source: Some("krepis".into()),
         message: match &d.note {

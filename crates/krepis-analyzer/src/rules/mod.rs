@@ -32,6 +32,8 @@ pub enum RuleId {
     ImportCycle,
     /// Not a configurable rule: a file that does not parse.
     SyntaxError,
+    /// A project's own rule from `.krepis/rules/` (its name is on the diagnostic).
+    Custom,
 }
 
 impl RuleId {
@@ -56,6 +58,7 @@ impl RuleId {
             RuleId::CommandQuerySeparation => "command-query-separation",
             RuleId::ImportCycle => "import-cycle",
             RuleId::SyntaxError => "syntax-error",
+            RuleId::Custom => "custom",
         }
     }
 
@@ -86,6 +89,9 @@ impl RuleId {
             RuleId::ImportCycle => include_str!("../../../../rules/import-cycle.md"),
             RuleId::SyntaxError => {
                 "# syntax-error\n\nThe file does not parse as TypeScript or JavaScript. Other rules skip it until it does.\n"
+            }
+            RuleId::Custom => {
+                "# custom rules\n\nA project's own rules, from `.krepis/rules/*.ts`; see the README.\n"
             }
         }
     }
@@ -165,6 +171,7 @@ impl RuleSettings {
     pub fn severity(&self, rule: RuleId) -> Option<Severity> {
         match rule {
             RuleId::SyntaxError => Some(Severity::Error),
+            RuleId::Custom => Some(Severity::Warning),
             _ => {
                 let index = RuleId::CONFIGURABLE.iter().position(|r| *r == rule)?;
                 self.severities[index].severity()
@@ -257,6 +264,7 @@ impl<'a> RuleContext<'a> {
     ) {
         if let Some(severity) = self.config.rules.severity(rule) {
             self.diagnostics.push(Diagnostic {
+                custom_rule: None,
                 rule,
                 severity,
                 range,

@@ -1,0 +1,165 @@
+//! A project's own rules: TypeScript modules in `.krepis/rules/`, run in the kernel.
+//!
+//! Each module exports `check(ctx, module)`, where `module` is `{ path, facts }` (the same facts the
+//! built-in rules read), and returns `[{ message, start, end, severity? }]` with byte offsets.
+//! Every file gets a fresh sandboxed engine with a time budget; a rule that throws, loops or
+//! returns nonsense becomes one warning about the rule on that file, never a crash.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use krepis_analyzer::diagnostic::{Diagnostic, Severity, TextRange};
+use krepis_analyzer::rules::RuleId;
+use krepis_analyzer::{FileResult, Workspace};
+use krepis_kernel::engine::{self, ExecutionContext, Limits, QuickJs};
+use rayon::prelude::*;
+use serde::Deserialize;
+
+/// Time each rule may take on one file.
+const BUDGET_MS: u64 = 1_000;
+
+pub struct CustomRule {
+    pub name: String,
+    pub path: PathBuf,
+    pub source: String,
+}
+
+/// The rules in `root/.krepis/rules/` (`*.ts`, `*.js`), by name.
+pub fn load(root: &Path) -> Vec<CustomRule> {
+    let Ok(entries) = std::fs::read_dir(root.join(".krepis").join("rules")) else {
+        return Vec::new();
+    };
+    let mut rules: Vec<CustomRule> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("ts" | "js")))
+        .filter_map(|path| {
+            let source = std::fs::read_to_string(&path).ok()?;
+            let name = path.file_stem()?.to_string_lossy().into_owned();
+            Some(CustomRule { name, path, source })
+        })
+        .collect();
+    rules.sort_by(|a, b| a.name.cmp(&b.name));
+    rules
+}
+
+#[derive(Deserialize)]
+struct Finding {
+    message: String,
+    start: u32,
+    end: u32,
+    #[serde(default)]
+    severity: Option<String>,
+}
+
+fn diagnostic(
+    rule: &CustomRule,
+    severity: Severity,
+    range: TextRange,
+    message: String,
+) -> Diagnostic {
+    Diagnostic {
+        rule: RuleId::Custom,
+        custom_rule: Some(rule.name.clone()),
+        severity,
+        range,
+        message,
+        note: None,
+        fix: None,
+    }
+}
+
+fn run_one(
+    rule: &CustomRule,
+    relative: &str,
+    facts: serde_json::Value,
+    text_len: u32,
+) -> Vec<Diagnostic> {
+    let module = serde_json::json!({ "path": relative, "facts": facts });
+    let limits = Limits {
+        timeout_ms: BUDGET_MS,
+        ..Limits::default()
+    };
+    let ctx = ExecutionContext::new(&format!("rule-{}-{relative}", rule.name));
+    let failed = |why: String| {
+        vec![diagnostic(
+            rule,
+            Severity::Warning,
+            TextRange::default(),
+            format!("custom rule `{}` failed on this file: {why}", rule.name),
+        )]
+    };
+    let value = match engine::execute_isolated_with(
+        &QuickJs,
+        &ctx,
+        &rule.path,
+        &rule.source,
+        "check",
+        &[module],
+        limits,
+    ) {
+        Ok(value) => value,
+        Err(error) => return failed(format!("{}: {}", error.code, error.message)),
+    };
+    let findings: Vec<Finding> = match serde_json::from_value(value) {
+        Ok(findings) => findings,
+        Err(error) => {
+            return failed(format!(
+                "it must return [{{ message, start, end, severity? }}] ({error})"
+            ));
+        }
+    };
+    findings
+        .into_iter()
+        .map(|f| {
+            let severity = match f.severity.as_deref() {
+                Some("error") => Severity::Error,
+                Some("info") => Severity::Info,
+                _ => Severity::Warning,
+            };
+            let start = f.start.min(text_len);
+            diagnostic(
+                rule,
+                severity,
+                TextRange::new(start, f.end.clamp(start, text_len)),
+                f.message,
+            )
+        })
+        .collect()
+}
+
+/// Adds the custom rules' findings to `results` (files with syntax errors are skipped).
+pub fn apply(rules: &[CustomRule], workspace: &Workspace, cwd: &Path, results: &mut [FileResult]) {
+    if rules.is_empty() {
+        return;
+    }
+    // The workspace is single-threaded; facts are gathered first, the engines run in parallel.
+    let inputs: Vec<Option<serde_json::Value>> = results
+        .iter()
+        .map(|result| {
+            let facts = workspace.facts(workspace.file(&result.path)?);
+            if !facts.syntax_errors.is_empty() {
+                return None;
+            }
+            serde_json::to_value(&*facts).ok()
+        })
+        .collect();
+    results
+        .par_iter_mut()
+        .zip(inputs)
+        .for_each(|(result, facts)| {
+            let Some(facts) = facts else { return };
+            let relative = crate::output::display_path(&result.path, cwd);
+            let mut all = result.diagnostics.to_vec();
+            for rule in rules {
+                all.extend(run_one(
+                    rule,
+                    &relative,
+                    facts.clone(),
+                    result.text.len() as u32,
+                ));
+            }
+            all.sort_by_key(|d| (d.range.start, d.range.end));
+            result.diagnostics = Arc::new(all);
+        });
+}
