@@ -183,18 +183,24 @@ pub fn fix(options: FixOptions) -> ExitCode {
     }
     if !changes.is_empty() {
         let mut file_changes = Vec::with_capacity(changes.len());
-        for (path, _, new) in &changes {
+        for (path, old, new) in &changes {
             let had_bom = std::fs::read(path)
                 .map(|bytes| bytes.starts_with(BOM))
                 .unwrap_or(false);
-            let mut bytes = Vec::with_capacity(new.len() + 3);
-            if had_bom {
-                bytes.extend_from_slice(BOM);
-            }
-            bytes.extend_from_slice(new.as_bytes());
+            let with_bom = |text: &str| {
+                let mut bytes = Vec::with_capacity(text.len() + 3);
+                if had_bom {
+                    bytes.extend_from_slice(BOM);
+                }
+                bytes.extend_from_slice(text.as_bytes());
+                bytes
+            };
+            // The fix was computed from `old`: if the file holds anything else now (an edit
+            // saved meanwhile), the journal refuses rather than overwrite it.
             file_changes.push(FileChange {
                 path: path.clone(),
-                new: Some(bytes),
+                new: Some(with_bom(new)),
+                base_hash: Some(krepis_kernel::journal::content_hash(&with_bom(old))),
             });
         }
         let journal = match journal {

@@ -30,6 +30,8 @@ pub enum JournalError {
     },
     #[error("{}: the file is read-only; nothing was changed", .0.display())]
     ReadOnly(PathBuf),
+    #[error("{}: the file changed while the fix was being prepared; nothing was changed, run it again", .0.display())]
+    ChangedMeanwhile(PathBuf),
     #[error("a journal record is damaged: {0}")]
     Corrupt(String),
     #[error("no transaction {0} in the journal")]
@@ -57,6 +59,14 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> JournalError + '_ {
 pub struct FileChange {
     pub path: PathBuf,
     pub new: Option<Vec<u8>>,
+    /// The hash (see [`content_hash`]) of the content the change was computed from: if the file
+    /// holds something else when the transaction starts, nothing is written.
+    pub base_hash: Option<u64>,
+}
+
+/// The hash the journal records for file contents.
+pub fn content_hash(bytes: &[u8]) -> u64 {
+    hash(bytes)
 }
 
 /// Where a transaction stands.
@@ -290,7 +300,13 @@ impl Journal {
             {
                 return Err(JournalError::ReadOnly(change.path.clone()));
             }
-            originals.push(read_optional(&change.path)?);
+            let original = read_optional(&change.path)?;
+            if let Some(base) = change.base_hash
+                && original.as_deref().map(hash) != Some(base)
+            {
+                return Err(JournalError::ChangedMeanwhile(change.path.clone()));
+            }
+            originals.push(original);
         }
         let id = self.next_id()?;
         let files = changes
@@ -395,6 +411,7 @@ impl Journal {
             changes.push(FileChange {
                 path: file.path.clone(),
                 new: original,
+                base_hash: None,
             });
         }
         if !changed.is_empty() && !force {
@@ -431,10 +448,12 @@ mod tests {
             FileChange {
                 path: a.clone(),
                 new: Some(b"new a".to_vec()),
+                base_hash: None,
             },
             FileChange {
                 path: b.clone(),
                 new: None,
+                base_hash: None,
             },
         ];
         let tx = journal.apply("krepis fix", &changes).unwrap();
@@ -471,6 +490,7 @@ mod tests {
                 &[FileChange {
                     path: a.clone(),
                     new: Some(b"new".to_vec()),
+                    base_hash: None,
                 }],
             )
             .unwrap();
@@ -483,6 +503,24 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&a).unwrap(), "edited by hand");
         journal.undo(None, true, "undo --force").unwrap();
         assert_eq!(std::fs::read_to_string(&a).unwrap(), "old");
+    }
+
+    #[test]
+    fn a_file_changed_since_the_fix_was_computed_is_not_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.ts");
+        std::fs::write(&a, "edited meanwhile").unwrap();
+        let journal = Journal::open(dir.path()).unwrap();
+        let change = FileChange {
+            path: a.clone(),
+            new: Some(b"fixed".to_vec()),
+            base_hash: Some(content_hash(b"original")),
+        };
+        assert!(
+            matches!(journal.apply("fix", &[change]), Err(JournalError::ChangedMeanwhile(p)) if p == a)
+        );
+        assert_eq!(std::fs::read_to_string(&a).unwrap(), "edited meanwhile");
+        assert!(journal.list().unwrap().is_empty());
     }
 
     #[test]
@@ -500,10 +538,12 @@ mod tests {
             FileChange {
                 path: a.clone(),
                 new: Some(b"A".to_vec()),
+                base_hash: None,
             },
             FileChange {
                 path: b.clone(),
                 new: Some(b"B".to_vec()),
+                base_hash: None,
             },
         ];
         assert!(matches!(journal.apply("fix", &changes), Err(JournalError::ReadOnly(p)) if p == b));
