@@ -5,7 +5,7 @@
 //! Every file gets a fresh sandboxed engine with a time budget; a rule that throws, loops or
 //! returns nonsense becomes one warning about the rule on that file, never a crash.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use krepis_analyzer::diagnostic::{Diagnostic, Severity, TextRange};
@@ -20,8 +20,8 @@ const BUDGET_MS: u64 = 1_000;
 
 pub struct CustomRule {
     pub name: String,
-    pub path: PathBuf,
-    pub source: String,
+    /// The module compiled to JavaScript once, or why it does not compile.
+    pub javascript: Result<String, String>,
 }
 
 /// The rules in `root/.krepis/rules/` (`*.ts`, `*.js`), by name.
@@ -36,7 +36,8 @@ pub fn load(root: &Path) -> Vec<CustomRule> {
         .filter_map(|path| {
             let source = std::fs::read_to_string(&path).ok()?;
             let name = path.file_stem()?.to_string_lossy().into_owned();
-            Some(CustomRule { name, path, source })
+            let javascript = engine::strip_types(&path, &source);
+            Some(CustomRule { name, javascript })
         })
         .collect();
     rules.sort_by(|a, b| a.name.cmp(&b.name));
@@ -89,18 +90,15 @@ fn run_one(
             format!("custom rule `{}` failed on this file: {why}", rule.name),
         )]
     };
-    let value = match engine::execute_isolated_with(
-        &QuickJs,
-        &ctx,
-        &rule.path,
-        &rule.source,
-        "check",
-        &[module],
-        limits,
-    ) {
-        Ok(value) => value,
-        Err(error) => return failed(format!("{}: {}", error.code, error.message)),
+    let javascript = match &rule.javascript {
+        Ok(javascript) => javascript,
+        Err(why) => return failed(format!("SCRIPT_ERROR: {why}")),
     };
+    let value =
+        match engine::execute_javascript(&QuickJs, &ctx, javascript, "check", &[module], limits) {
+            Ok(value) => value,
+            Err(error) => return failed(format!("{}: {}", error.code, error.message)),
+        };
     let findings: Vec<Finding> = match serde_json::from_value(value) {
         Ok(findings) => findings,
         Err(error) => {

@@ -361,6 +361,26 @@ pub fn execute_isolated(
     execute_isolated_with(engine, ctx, path, source, export, &[], limits)
 }
 
+/// An error raised before or around the engine run (compile errors, panics).
+fn outside_error(
+    ctx: &ExecutionContext,
+    limits: Limits,
+    code: &str,
+    message: String,
+) -> KrepisError {
+    KrepisError {
+        code: code.into(),
+        message,
+        stack: None,
+        tenant_id: ctx.tenant_id.clone(),
+        snapshot: ResourceSnapshot {
+            heap_used_bytes: 0,
+            elapsed_ms: 0,
+            limit_ms: limits.timeout_ms,
+        },
+    }
+}
+
 /// [`execute_isolated`] with more arguments after the context, passed as JSON values.
 pub fn execute_isolated_with(
     engine: &dyn Engine,
@@ -371,33 +391,31 @@ pub fn execute_isolated_with(
     args: &[serde_json::Value],
     limits: Limits,
 ) -> Result<serde_json::Value, KrepisError> {
-    let javascript = strip_types(path, source).map_err(|message| KrepisError {
-        code: codes::SCRIPT_ERROR.into(),
-        message,
-        stack: None,
-        tenant_id: ctx.tenant_id.clone(),
-        snapshot: ResourceSnapshot {
-            heap_used_bytes: 0,
-            elapsed_ms: 0,
-            limit_ms: limits.timeout_ms,
-        },
-    })?;
-    // A panic inside the engine must not take the host down: it becomes an INTERNAL error.
+    let javascript = strip_types(path, source)
+        .map_err(|message| outside_error(ctx, limits, codes::SCRIPT_ERROR, message))?;
+    execute_javascript(engine, ctx, &javascript, export, args, limits)
+}
+
+/// Runs already-compiled JavaScript (see [`strip_types`]), for callers that run one script many
+/// times. A panic inside the engine must not take the host down: it becomes an INTERNAL error.
+pub fn execute_javascript(
+    engine: &dyn Engine,
+    ctx: &ExecutionContext,
+    javascript: &str,
+    export: &str,
+    args: &[serde_json::Value],
+    limits: Limits,
+) -> Result<serde_json::Value, KrepisError> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        engine.execute(ctx, &javascript, export, args, limits)
+        engine.execute(ctx, javascript, export, args, limits)
     }))
     .unwrap_or_else(|_| {
-        Err(KrepisError {
-            code: codes::INTERNAL.into(),
-            message: "the engine failed unexpectedly".into(),
-            stack: None,
-            tenant_id: ctx.tenant_id.clone(),
-            snapshot: ResourceSnapshot {
-                heap_used_bytes: 0,
-                elapsed_ms: 0,
-                limit_ms: limits.timeout_ms,
-            },
-        })
+        Err(outside_error(
+            ctx,
+            limits,
+            codes::INTERNAL,
+            "the engine failed unexpectedly".into(),
+        ))
     })
 }
 
