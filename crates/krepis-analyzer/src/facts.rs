@@ -36,6 +36,16 @@ pub struct ModuleFacts {
     pub bound_names: Vec<Name>,
     /// Typed fields of classes, constructor parameter properties included.
     pub fields: Vec<FieldFact>,
+    /// Interface declarations (their methods are `functions` with this container).
+    pub interfaces: Vec<InterfaceFact>,
+}
+
+/// An interface declaration: a port, when it lives in an inner layer.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct InterfaceFact {
+    pub name: Name,
+    pub name_range: TextRange,
+    pub range: TextRange,
 }
 
 /// A use of a global that can be ambient I/O, time or randomness.
@@ -1035,6 +1045,11 @@ impl<'a> Visit<'a> for Collector<'_> {
     }
 
     fn visit_ts_interface_declaration(&mut self, it: &TSInterfaceDeclaration<'a>) {
+        self.facts.interfaces.push(InterfaceFact {
+            name: it.id.name.as_str().into(),
+            name_range: it.id.span.into(),
+            range: it.span.into(),
+        });
         self.containers.push(it.id.name.as_str().into());
         walk::walk_ts_interface_declaration(self, it);
         self.containers.pop();

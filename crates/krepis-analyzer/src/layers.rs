@@ -64,6 +64,37 @@ pub enum EdgeViolation {
 
 const CAPTURE_MARK: &str = "KREPISCAPTURE";
 
+/// The folder part of a layer pattern, made concrete: a leading `**/` is dropped (the caller puts
+/// an ancestor folder in front), the trailing file part (`**`, `*.ts`) is cut, `<name>` takes
+/// the capture of that name and a `*` segment takes the segment of `near` at the same depth.
+/// `None` when a segment cannot be made concrete.
+fn pattern_folder(pattern: &str, near: &[&str], captures: &[(String, String)]) -> Option<String> {
+    let mut segments: Vec<&str> = pattern.trim_start_matches("./").split('/').collect();
+    while segments.first() == Some(&"**") {
+        segments.remove(0);
+    }
+    while segments
+        .last()
+        .is_some_and(|s| s.contains(['*', '?', '[', '{']))
+    {
+        segments.pop();
+    }
+    let mut folder = Vec::with_capacity(segments.len());
+    for (depth, segment) in segments.iter().enumerate() {
+        if let Some(name) = segment.strip_prefix('<').and_then(|s| s.strip_suffix('>')) {
+            let (_, value) = captures.iter().find(|(n, _)| n == name)?;
+            folder.push(value.clone());
+        } else if *segment == "*" {
+            folder.push((*near.get(depth)?).to_string());
+        } else if segment.contains(['*', '?', '[', '{', '<']) {
+            return None;
+        } else {
+            folder.push((*segment).to_string());
+        }
+    }
+    Some(folder.join("/"))
+}
+
 impl LayerMap {
     /// Compiles and checks the configured layers.
     pub fn new(configs: &[LayerConfig]) -> Result<Self, LayerError> {
@@ -202,6 +233,47 @@ impl LayerMap {
         None
     }
 
+    /// The folder (relative to the config, `/`-separated, `""` for the config's own folder) where
+    /// new files of `layer` belong, seen from the file at `near`: the deepest ancestor of `near`
+    /// under which the layer's pattern names a folder that really classifies as that layer. So
+    /// `**/adapters/**` seen from `src/orders/application/ports.ts` gives `src/orders/adapters`,
+    /// and `src/<feature>/adapters/**` takes `<feature>` from `near`'s own captures.
+    pub fn folder_near(&self, layer: usize, near: &str) -> Option<String> {
+        let target = self.layers.get(layer)?;
+        let own = self.classify(near);
+        let captures = own.as_ref().map(|m| m.captures.as_slice()).unwrap_or(&[]);
+        let segments: Vec<&str> = near.split('/').collect();
+        let ancestors = (0..segments.len()).rev().map(|n| segments[..n].join("/"));
+        let probe = |folder: &str| {
+            let path = if folder.is_empty() {
+                "krepis-probe.ts".to_string()
+            } else {
+                format!("{folder}/krepis-probe.ts")
+            };
+            self.classify(&path).is_some_and(|m| m.layer == layer)
+        };
+        for ancestor in ancestors {
+            // Already inside the layer's folder: the folder itself is further up.
+            if probe(&ancestor) {
+                continue;
+            }
+            for pattern in &target.patterns {
+                let Some(folder) = pattern_folder(pattern, &segments, captures) else {
+                    continue;
+                };
+                let candidate = match (ancestor.is_empty(), folder.is_empty()) {
+                    (true, _) => folder.clone(),
+                    (false, true) => ancestor.clone(),
+                    (false, false) => format!("{ancestor}/{folder}"),
+                };
+                if probe(&candidate) {
+                    return Some(candidate);
+                }
+            }
+        }
+        None
+    }
+
     /// Whether a file in `from` may import a file in `to`.
     pub fn check_edge(&self, from: &LayerMatch, to: &LayerMatch) -> Result<(), EdgeViolation> {
         let (Some(from_layer), Some(to_layer)) =
@@ -308,6 +380,49 @@ mod tests {
                 to: "application".into()
             })
         );
+    }
+
+    #[test]
+    fn new_files_go_to_the_layer_folder_nearest_the_selection() {
+        let map = LayerMap::new(&[
+            layer("domain", &["**/domain/**"], &[], None),
+            layer("application", &["**/application/**"], &["domain"], None),
+            layer("adapters", &["**/adapters/**"], &["application"], None),
+        ])
+        .unwrap();
+        let near = "src/orders/application/ports.ts";
+        assert_eq!(
+            map.folder_near(2, near).as_deref(),
+            Some("src/orders/adapters")
+        );
+        assert_eq!(
+            map.folder_near(1, near).as_deref(),
+            Some("src/orders/application")
+        );
+        assert_eq!(map.folder_near(0, "main.ts").as_deref(), Some("domain"));
+
+        let anchored = LayerMap::new(&[
+            layer("application", &["src/<feature>/app/**"], &[], None),
+            layer("adapters", &["src/adapters/*.ts"], &[], None),
+            layer("infra", &["src/*/infra/**"], &[], None),
+        ])
+        .unwrap();
+        let near = "src/billing/app/invoice.ts";
+        assert_eq!(
+            anchored.folder_near(0, near).as_deref(),
+            Some("src/billing/app")
+        );
+        assert_eq!(
+            anchored.folder_near(1, near).as_deref(),
+            Some("src/adapters")
+        );
+        assert_eq!(
+            anchored.folder_near(2, near).as_deref(),
+            Some("src/billing/infra")
+        );
+        // A capture the selection does not have cannot be guessed.
+        assert_eq!(anchored.folder_near(0, "lib/x.ts"), None);
+        assert_eq!(anchored.folder_near(7, near), None);
     }
 
     #[test]

@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::config::Config;
-use crate::diagnostic::{Diagnostic, apply_edits};
+use crate::diagnostic::{Diagnostic, TextRange, apply_edits};
 use crate::line_index::{ColumnUnit, LineIndex};
 use crate::project::ProjectSettings;
 use crate::workspace::Workspace;
@@ -177,6 +177,162 @@ pub fn fix_project(others: &[(&str, &str)], path: &str, text: &str) -> String {
         text = apply_edits(&text, &fix.edits).0;
     }
     text
+}
+
+/// Rounds of fixing before [`fix_invariants`] calls the fixes non-converging (as `krepis fix`).
+pub const MAX_FIX_ROUNDS: usize = 10;
+
+fn check_range(text: &str, range: TextRange, what: &str) -> Result<(), String> {
+    let (start, end) = (range.start as usize, range.end as usize);
+    if start > end || end > text.len() {
+        return Err(format!(
+            "{what} {start}..{end} lies outside the text ({} bytes)",
+            text.len()
+        ));
+    }
+    if !text.is_char_boundary(start) || !text.is_char_boundary(end) {
+        return Err(format!(
+            "{what} {start}..{end} splits a character of the text"
+        ));
+    }
+    Ok(())
+}
+
+/// Every diagnostic and fix edit of `text` lies inside it on character boundaries, and each
+/// fix's edits are sorted and do not overlap (what [`crate::diagnostic::Fix`] promises).
+fn check_diagnostics(text: &str, diagnostics: &[Diagnostic]) -> Result<(), String> {
+    for d in diagnostics {
+        check_range(text, d.range, &format!("`{}` range", d.rule_name()))?;
+        let Some(fix) = &d.fix else { continue };
+        if fix.edits.is_empty() {
+            return Err(format!("`{}` offers a fix without edits", d.rule_name()));
+        }
+        for (i, edit) in fix.edits.iter().enumerate() {
+            check_range(text, edit.range, &format!("`{}` fix edit", d.rule_name()))?;
+            if let Some(next) = fix.edits.get(i + 1)
+                && (next.range.start < edit.range.end
+                    || next.range.start == edit.range.start && next.range.end <= edit.range.end)
+            {
+                return Err(format!(
+                    "`{}` fix edits overlap or are out of order: {:?} then {:?}",
+                    d.rule_name(),
+                    edit.range,
+                    next.range
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn parses(path: &Path, text: &str) -> bool {
+    crate::facts::extract(path, text).syntax_errors.is_empty()
+}
+
+/// What must hold for any project (fuzzing and property tests check it on generated ones):
+///
+/// - checking never panics, and every diagnostic and fix edit lies inside its file, on character
+///   boundaries;
+/// - fixes applied in rounds, the way `krepis fix` applies them, all apply, and reach a point
+///   where nothing more is offered within [`MAX_FIX_ROUNDS`];
+/// - a file that parsed still parses after every round;
+/// - the incrementally updated workspace reports exactly what a fresh one does for the fixed
+///   texts, and a fresh check of the fixed texts offers no further fix (fixing is idempotent).
+///
+/// `files` are relative to the project root and checked with the default configuration (plus
+/// `config`, the text of a `krepis.json` at the root, when given). Returns the fixed texts.
+pub fn fix_invariants(
+    files: &[(&str, &str)],
+    config: Option<&str>,
+) -> Result<Vec<(PathBuf, String)>, String> {
+    let root = PathBuf::from("/project");
+    let settings = || {
+        let mut settings = ProjectSettings::new(&root, None);
+        let parsed = config.and_then(|text| {
+            Config::parse(
+                text,
+                crate::config::ConfigSource::File(root.join("krepis.json")),
+                &root,
+                &root.join("krepis.json"),
+            )
+            .ok()
+        });
+        match parsed {
+            Some(config) => settings.insert_config(root.clone(), std::sync::Arc::new(config)),
+            None => settings.insert_config(root.clone(), Config::default_for(&root)),
+        }
+        settings
+    };
+    let sources: Vec<(PathBuf, String)> = files
+        .iter()
+        .map(|(p, t)| (root.join(p), t.to_string()))
+        .collect();
+    let mut workspace = Workspace::from_memory(settings(), sources);
+    let _ = workspace.graph();
+    let mut round = 0;
+    let results = loop {
+        let results = workspace.check(&|| {});
+        let mut changes = Vec::new();
+        for result in &results {
+            check_diagnostics(&result.text, &result.diagnostics)
+                .map_err(|e| format!("{}: {e}", result.path.display()))?;
+            let merged = crate::fix::merge_fixes(&result.diagnostics);
+            if merged.fixes == 0 {
+                continue;
+            }
+            let (fixed, applied) = apply_edits(&result.text, &merged.edits);
+            if applied != merged.edits.len() {
+                return Err(format!(
+                    "{}: round {round}: only {applied} of {} merged edits apply",
+                    result.path.display(),
+                    merged.edits.len()
+                ));
+            }
+            if fixed == *result.text {
+                return Err(format!(
+                    "{}: round {round}: fixes are offered that change nothing",
+                    result.path.display()
+                ));
+            }
+            if parses(&result.path, &result.text) && !parses(&result.path, &fixed) {
+                return Err(format!(
+                    "{}: round {round}: the fixed text no longer parses:\n{fixed}",
+                    result.path.display()
+                ));
+            }
+            changes.push((result.path.clone(), fixed));
+        }
+        if changes.is_empty() {
+            break results;
+        }
+        round += 1;
+        if round > MAX_FIX_ROUNDS {
+            return Err(format!(
+                "fixes are still offered after {MAX_FIX_ROUNDS} rounds: {:?}",
+                changes.iter().map(|(p, _)| p).collect::<Vec<_>>()
+            ));
+        }
+        for (path, text) in changes {
+            workspace.set_text(&path, &text);
+        }
+    };
+    let texts: Vec<(PathBuf, String)> = results
+        .iter()
+        .map(|r| (r.path.clone(), r.text.to_string()))
+        .collect();
+    let fresh = Workspace::from_memory(settings(), texts.clone()).check(&|| {});
+    for (incremental, fresh) in results.iter().zip(&fresh) {
+        if incremental.diagnostics != fresh.diagnostics {
+            return Err(format!(
+                "{}: the edited workspace and a fresh one disagree:\n{:#?}\n{:#?}",
+                incremental.path.display(),
+                incremental.diagnostics,
+                fresh.diagnostics
+            ));
+        }
+    }
+    let _ = workspace.graph();
+    Ok(texts)
 }
 
 #[cfg(test)]

@@ -416,6 +416,72 @@ impl Workspace {
         Some(results)
     }
 
+    /// The diagnostics that writing `changes` (path, new text; new paths are created) would
+    /// introduce in the changed files and in the files importing them, compared with now, by
+    /// file, rule and message. The workspace is left as it was.
+    pub fn preview(&mut self, changes: &[(PathBuf, String)]) -> Vec<(PathBuf, Diagnostic)> {
+        let changed: FxHashSet<&Path> = changes.iter().map(|(p, _)| p.as_path()).collect();
+        let before = self.diagnostics_around(&changed);
+        let originals: Vec<(PathBuf, Option<Arc<str>>)> = changes
+            .iter()
+            .map(|(path, _)| {
+                (
+                    path.clone(),
+                    self.file(path).map(|f| f.text(&self.db).clone()),
+                )
+            })
+            .collect();
+        for (path, text) in changes {
+            self.set_text(path, text);
+        }
+        let after = self.diagnostics_around(&changed);
+        for (path, original) in originals.into_iter().rev() {
+            match original {
+                Some(text) => {
+                    self.set_text(&path, &text);
+                }
+                None => self.remove(&path),
+            }
+        }
+        let mut known: std::collections::HashMap<(PathBuf, String, String), usize> =
+            std::collections::HashMap::new();
+        for (path, d) in before {
+            *known
+                .entry((path, d.rule_name().to_string(), d.message.clone()))
+                .or_default() += 1;
+        }
+        let mut introduced = Vec::new();
+        for (path, d) in after {
+            let key = (path, d.rule_name().to_string(), d.message.clone());
+            match known.get_mut(&key) {
+                Some(count) if *count > 0 => *count -= 1,
+                _ => introduced.push((key.0, d)),
+            }
+        }
+        introduced
+    }
+
+    /// The diagnostics of the `changed` modules and of every module importing one of them.
+    fn diagnostics_around(&self, changed: &FxHashSet<&Path>) -> Vec<(PathBuf, Diagnostic)> {
+        let db = &self.db;
+        let mut out = Vec::new();
+        for file in crate::db::sorted_files(db).iter().copied() {
+            let path = file.path(db);
+            let involved = changed.contains(path.as_path())
+                || crate::db::resolved_imports(db, file).iter().any(|r| {
+                    matches!(r, crate::resolve::Resolution::File(target) if changed.contains(target.as_path()))
+                });
+            if involved {
+                out.extend(
+                    file_diagnostics(db, file)
+                        .iter()
+                        .map(|d| (path.clone(), d.clone())),
+                );
+            }
+        }
+        out
+    }
+
     /// The facts of one module.
     pub fn facts(&self, file: SourceFile) -> Arc<crate::facts::ModuleFacts> {
         crate::db::module_facts(&self.db, file).clone()

@@ -105,3 +105,49 @@ fn a_text_edit_does_not_rebuild_project_wide_lists() {
         "{executed:?}"
     );
 }
+
+#[test]
+fn a_preview_names_what_an_edit_would_break_and_changes_nothing() {
+    let lib = "import type { KrepisContext } from \"@krepis/core\";\nexport function audit() {}\n";
+    let user = "import type { KrepisContext } from \"@krepis/core\";\nimport { audit } from \"./lib.ts\";\nexport async function run(ctx: KrepisContext) {\n  await audit();\n}\n";
+    let (mut ws, _) = workspace(&[("src/lib.ts", lib), ("src/user.ts", user)]);
+    let files_before = ws.checked_files().len();
+
+    // A new file that breaks a rule, and an edit of `lib.ts` that breaks its importer.
+    let new_file = Path::new("/p/src/domain/clock.ts").to_path_buf();
+    let broken_lib = lib.replace(
+        "function audit()",
+        "async function audit(ctx: KrepisContext)",
+    );
+    let introduced = ws.preview(&[
+        (
+            new_file.clone(),
+            "export function now() { return Date.now(); }\n".into(),
+        ),
+        (Path::new("/p/src/lib.ts").to_path_buf(), broken_lib),
+    ]);
+    let mut found: Vec<(String, &str)> = introduced
+        .iter()
+        .map(|(p, d)| (p.display().to_string(), d.rule_name()))
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            ("/p/src/domain/clock.ts".to_string(), "pure-domain"),
+            ("/p/src/user.ts".to_string(), "context-propagation"),
+        ]
+    );
+
+    // Nothing of the preview stays behind.
+    assert!(ws.file(&new_file).is_none());
+    assert_eq!(ws.checked_files().len(), files_before);
+    assert!(rules_of(&ws, "src/user.ts").is_empty());
+
+    // An edit that fixes something introduces nothing.
+    let fixed = user.replace("audit();", "audit();\n  await audit();");
+    assert!(
+        ws.preview(&[(Path::new("/p/src/user.ts").to_path_buf(), fixed)])
+            .is_empty()
+    );
+}
