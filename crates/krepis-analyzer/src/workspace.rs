@@ -102,6 +102,18 @@ impl Snapshot {
         file_diagnostics(&self.db, file).clone()
     }
 
+    pub fn facts(&self, file: SourceFile) -> Arc<crate::facts::ModuleFacts> {
+        crate::db::module_facts(&self.db, file).clone()
+    }
+
+    /// The configuration that governs the file at `path`.
+    pub fn config_for(&self, path: &Path) -> Arc<crate::config::Config> {
+        Project::get(&self.db)
+            .settings(&self.db)
+            .config_for(path)
+            .clone()
+    }
+
     /// The import whose specifier covers byte `offset`, with its layers.
     pub fn import_at(&self, file: SourceFile, offset: u32) -> Option<ImportInfo> {
         let db = &self.db;
@@ -197,6 +209,10 @@ fn walk(
 /// Reads a module's text; `Err` says why it is skipped.
 fn read_source(path: &Path) -> Result<String, String> {
     let metadata = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
+    // A named pipe or a device would block the read (or never end): only regular files are read.
+    if !metadata.is_file() {
+        return Err("skipped: not a regular file".into());
+    }
     if metadata.len() > MAX_FILE_BYTES {
         return Err(format!(
             "skipped: {} MB is larger than the {} MB limit",

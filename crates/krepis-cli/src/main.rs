@@ -4,7 +4,6 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-mod custom_rules;
 mod fix;
 mod graph;
 mod init;
@@ -314,8 +313,8 @@ fn check(args: CheckArgs) -> ExitCode {
     }
     // The project's own rules run after the cached part: their sources are not in the run key.
     let mut results = results;
-    custom_rules::apply(
-        &custom_rules::load(&fix::project_root(&cwd)),
+    krepis_kernel::custom_rules::apply(
+        &krepis_kernel::custom_rules::load(&fix::project_root(&cwd)),
         &workspace,
         &cwd,
         &mut results,

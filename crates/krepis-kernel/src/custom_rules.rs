@@ -8,10 +8,10 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::engine::{self, ExecutionContext, Limits, QuickJs};
 use krepis_analyzer::diagnostic::{Diagnostic, Severity, TextRange};
 use krepis_analyzer::rules::RuleId;
 use krepis_analyzer::{FileResult, Workspace};
-use krepis_kernel::engine::{self, ExecutionContext, Limits, QuickJs};
 use rayon::prelude::*;
 use serde::Deserialize;
 
@@ -68,6 +68,19 @@ fn diagnostic(
         note: None,
         fix: None,
     }
+}
+
+/// Every rule's findings on one module (`relative` is its path as the rules see it).
+pub fn check_module(
+    rules: &[CustomRule],
+    relative: &str,
+    facts: &serde_json::Value,
+    text_len: u32,
+) -> Vec<Diagnostic> {
+    rules
+        .iter()
+        .flat_map(|rule| run_one(rule, relative, facts.clone(), text_len))
+        .collect()
 }
 
 fn run_one(
@@ -147,16 +160,16 @@ pub fn apply(rules: &[CustomRule], workspace: &Workspace, cwd: &Path, results: &
         .zip(inputs)
         .for_each(|(result, facts)| {
             let Some(facts) = facts else { return };
-            let relative = crate::output::display_path(&result.path, cwd);
+            let relative = krepis_analyzer::config::slash_path(
+                result.path.strip_prefix(cwd).unwrap_or(&result.path),
+            );
             let mut all = result.diagnostics.to_vec();
-            for rule in rules {
-                all.extend(run_one(
-                    rule,
-                    &relative,
-                    facts.clone(),
-                    result.text.len() as u32,
-                ));
-            }
+            all.extend(check_module(
+                rules,
+                &relative,
+                &facts,
+                result.text.len() as u32,
+            ));
             all.sort_by_key(|d| (d.range.start, d.range.end));
             result.diagnostics = Arc::new(all);
         });
