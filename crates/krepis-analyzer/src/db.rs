@@ -211,6 +211,9 @@ pub fn import_edges(db: &dyn Db, file: SourceFile) -> Arc<Vec<ImportEdge>> {
     Arc::new(edges)
 }
 
+/// How many modules an import-cycle message names before it leaves the middle out.
+const MAX_NAMED_IN_CYCLE: usize = 12;
+
 /// Every import cycle of the project, each as the module and import that report it.
 ///
 /// One finding per strongly connected component: the shortest cycle through its first file (by
@@ -251,12 +254,21 @@ pub fn import_cycles(db: &dyn Db) -> Arc<Vec<(SourceFile, CycleFinding)>> {
         let Some(slot) = edges[start].iter().position(|&t| t == next) else {
             continue;
         };
-        let base = settings.config_dir_for(files[start].path(db));
-        let names: Vec<String> = cycle
+        // Named relative to the governing config's folder (the embedded default's included).
+        let base = Some(settings.config_for(files[start].path(db)).dir.as_path());
+        let mut names: Vec<String> = cycle
             .iter()
             .chain(std::iter::once(&start))
             .map(|&i| display_name(files[i].path(db), base))
             .collect();
+        // A long cycle is named by its ends: a message of ten thousand paths helps nobody.
+        if names.len() > MAX_NAMED_IN_CYCLE {
+            let tail = names.split_off(names.len() - MAX_NAMED_IN_CYCLE / 2);
+            let left_out = names.len() - MAX_NAMED_IN_CYCLE / 2;
+            names.truncate(MAX_NAMED_IN_CYCLE / 2);
+            names.push(format!("… {left_out} more …"));
+            names.extend(tail);
+        }
         let message = if cycle.len() == 1 {
             format!("`{}` imports itself", names[0])
         } else {

@@ -522,7 +522,7 @@ impl<'t> Collector<'t> {
         let offset = first_import.or(first_statement).unwrap_or(program.span.end);
         // Insert at the start of that line, so the new import keeps the file's indentation.
         let line_start = self.text[..offset as usize]
-            .rfind('\n')
+            .rfind(['\n', '\r'])
             .map_or(0, |i| i + 1);
         self.facts.import_insert_offset = line_start as u32;
     }
@@ -1396,6 +1396,18 @@ import h = require("./h");
             f.has_top_level_name("A") && f.has_top_level_name("C") && f.has_top_level_name("h")
         );
         assert_eq!(f.import_insert_offset, 0);
+    }
+
+    #[test]
+    fn new_imports_go_at_the_start_of_a_line_whatever_ends_it() {
+        for end in ["\n", "\r\n", "\r"] {
+            let text = format!("// header{end}const a = 1;{end}");
+            assert_eq!(
+                facts(&text).import_insert_offset as usize,
+                text.find("const").unwrap(),
+                "{end:?}"
+            );
+        }
     }
 
     #[test]

@@ -18,7 +18,9 @@ pub struct Position {
 
 /// Line starts of one text, for converting offsets both ways.
 ///
-/// A line ends at `\n`, `\r\n` or a lone `\r` (as the LSP counts them).
+/// A line ends at `\n`, `\r\n` or a lone `\r` (as the LSP counts them). U+2028 and U+2029 end
+/// lines for ECMAScript but not for the LSP or editors, which show them inside a line: positions
+/// are what the editor shows, so they are ordinary characters here (one UTF-16 unit each).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LineIndex {
     line_starts: Vec<u32>,
@@ -151,6 +153,24 @@ mod tests {
             Position { line: 2, column: 0 }
         );
         assert_eq!(index.line_range(text, 0), Some(0..1));
+    }
+
+    #[test]
+    fn line_and_paragraph_separators_stay_inside_the_line() {
+        let text = "a\u{2028}b\u{2029}c\r\nd";
+        let index = LineIndex::new(text);
+        assert_eq!(index.line_count(), 2);
+        let c = text.find('c').unwrap() as u32;
+        assert_eq!(
+            index.position(text, c, ColumnUnit::Utf16),
+            Position { line: 0, column: 4 }
+        );
+        assert_eq!(index.position(text, c, ColumnUnit::Utf8).column, 8);
+        assert_eq!(
+            index.offset(text, Position { line: 0, column: 4 }, ColumnUnit::Utf16),
+            Some(c)
+        );
+        assert_eq!(index.line_range(text, 0), Some(0..9));
     }
 
     #[test]

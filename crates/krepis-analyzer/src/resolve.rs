@@ -59,6 +59,15 @@ pub struct ResolveConfigError {
 }
 
 fn read_json(path: &Path) -> Result<serde_json::Value, ResolveConfigError> {
+    // Opening a named pipe would wait for a writer forever.
+    if let Ok(metadata) = std::fs::metadata(path)
+        && !metadata.is_file()
+    {
+        return Err(ResolveConfigError {
+            file: path.to_path_buf(),
+            message: "cannot read: not a regular file".into(),
+        });
+    }
     let text = std::fs::read_to_string(path).map_err(|e| ResolveConfigError {
         file: path.to_path_buf(),
         message: format!("cannot read: {e}"),
@@ -126,8 +135,25 @@ impl TsPaths {
         let mut current = path.to_path_buf();
         let mut base_url: Option<PathBuf> = None;
         let mut paths: Option<(PathBuf, PathsMap)> = None;
-        // `extends` chains are short; the bound stops a chain that loops.
-        for _ in 0..8 {
+        // Every file of the chain, by its real path: one seen twice is a loop, refused as
+        // TypeScript refuses it.
+        let mut chain: Vec<(PathBuf, PathBuf)> = Vec::new();
+        loop {
+            let shown = normalize(&current);
+            let real = std::fs::canonicalize(&current).unwrap_or_else(|_| shown.clone());
+            if let Some(first) = chain.iter().position(|(r, _)| *r == real) {
+                let names: Vec<String> = chain[first..]
+                    .iter()
+                    .map(|(_, s)| s)
+                    .chain(std::iter::once(&shown))
+                    .map(|p| p.display().to_string())
+                    .collect();
+                return Err(ResolveConfigError {
+                    file: path.to_path_buf(),
+                    message: format!("`extends` loops: {}", names.join(" → ")),
+                });
+            }
+            chain.push((real, shown));
             let value = read_json(&current)?;
             let dir = current.parent().unwrap_or(Path::new(".")).to_path_buf();
             let options = value.get("compilerOptions");

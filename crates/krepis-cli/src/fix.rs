@@ -54,15 +54,26 @@ fn command_line() -> String {
     format!("krepis {}", args.join(" "))
 }
 
+/// The line break a file uses: `\r\n`, a lone `\r` (old Mac files), else `\n`.
+fn line_break(text: &str) -> &'static str {
+    if text.contains("\r\n") {
+        "\r\n"
+    } else if text.contains('\r') && !text.contains('\n') {
+        "\r"
+    } else {
+        "\n"
+    }
+}
+
 /// Writes inserted line breaks the way the file writes its own.
-fn with_line_endings(edits: Vec<TextEdit>, crlf: bool) -> Vec<TextEdit> {
-    if !crlf {
+fn with_line_endings(edits: Vec<TextEdit>, line_break: &str) -> Vec<TextEdit> {
+    if line_break == "\n" {
         return edits;
     }
     edits
         .into_iter()
         .map(|mut e| {
-            e.text = e.text.replace("\r\n", "\n").replace('\n', "\r\n");
+            e.text = e.text.replace("\r\n", "\n").replace('\n', line_break);
             e
         })
         .collect()
@@ -124,8 +135,10 @@ pub fn fix(options: FixOptions) -> ExitCode {
             if merged.fixes == 0 {
                 continue;
             }
-            let crlf = result.text.contains("\r\n");
-            let (new_text, _) = apply_edits(&result.text, &with_line_endings(merged.edits, crlf));
+            let (new_text, _) = apply_edits(
+                &result.text,
+                &with_line_endings(merged.edits, line_break(&result.text)),
+            );
             // A fix must never leave a file that no longer parses.
             if !facts::extract(&result.path, &new_text)
                 .syntax_errors
@@ -223,7 +236,8 @@ pub fn fix(options: FixOptions) -> ExitCode {
                 );
             }
             Err(error) => {
-                eprintln!("error: {error}");
+                let prefix = format!("{}{}", cwd.display(), std::path::MAIN_SEPARATOR);
+                eprintln!("error: {}", error.to_string().replace(&prefix, ""));
                 return ExitCode::from(2);
             }
         }

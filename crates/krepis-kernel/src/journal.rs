@@ -32,6 +32,8 @@ pub enum JournalError {
     ReadOnly(PathBuf),
     #[error("{}: the file changed while the fix was being prepared; nothing was changed, run it again", .0.display())]
     ChangedMeanwhile(PathBuf),
+    #[error("{}: the file changed while the fix was being written, and so did a file already written; transaction {id} is unfinished: run `krepis undo {id}`", path.display())]
+    Interrupted { path: PathBuf, id: u64 },
     #[error("a journal record is damaged: {0}")]
     Corrupt(String),
     #[error("no transaction {0} in the journal")]
@@ -148,9 +150,47 @@ fn original_key(id: u64, index: usize) -> [u8; 12] {
     key
 }
 
+/// Whether `path` still holds the content hashed as `expected` (`None`: the file is absent).
+fn holds(path: &Path, expected: Option<u64>) -> Result<bool, JournalError> {
+    Ok(read_optional(path)?.as_deref().map(hash) == expected)
+}
+
+/// Replaces `path` with `bytes` (or deletes it), but only while it still holds the content hashed
+/// as `expected`: the check comes last, just before the rename, so an edit saved while the
+/// transaction was being written is kept, never overwritten. `Ok(false)`: it changed; nothing
+/// was done to it.
+fn replace_if_unchanged(
+    path: &Path,
+    bytes: Option<&[u8]>,
+    expected: Option<u64>,
+) -> Result<bool, JournalError> {
+    #[cfg(test)]
+    tests::before_write(path);
+    match bytes {
+        Some(bytes) => replace_file(path, bytes, expected),
+        None => {
+            if !holds(path, expected)? {
+                return Ok(false);
+            }
+            match std::fs::remove_file(path) {
+                Ok(()) => sync_dir(path.parent().unwrap_or(Path::new(".")))?,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(JournalError::Io {
+                        path: path.to_path_buf(),
+                        source: e,
+                    });
+                }
+            }
+            Ok(true)
+        }
+    }
+}
+
 /// Replaces `path` with `bytes` atomically: temporary file in the same folder, fsync, rename,
-/// fsync of the folder. Keeps the file's permissions.
-fn replace_file(path: &Path, bytes: &[u8]) -> Result<(), JournalError> {
+/// fsync of the folder. Keeps the file's permissions. Returns `Ok(false)`, leaving the file as it
+/// is, when it no longer holds the content hashed as `expected`.
+fn replace_file(path: &Path, bytes: &[u8], expected: Option<u64>) -> Result<bool, JournalError> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -166,11 +206,15 @@ fn replace_file(path: &Path, bytes: &[u8]) -> Result<(), JournalError> {
     if let Some(permissions) = permissions {
         std::fs::set_permissions(temp.path(), permissions).map_err(io(path))?;
     }
+    if !holds(path, expected)? {
+        return Ok(false);
+    }
     temp.persist(path).map_err(|e| JournalError::Io {
         path: path.to_path_buf(),
         source: e.error,
     })?;
-    sync_dir(dir)
+    sync_dir(dir)?;
+    Ok(true)
 }
 
 /// A transaction stopped while writing may have left a writer's temporary file (never a
@@ -336,18 +380,11 @@ impl Journal {
         self.db.flush()?;
         crash_point("after-record");
         for (index, change) in changes.iter().enumerate() {
-            match &change.new {
-                Some(bytes) => replace_file(&change.path, bytes)?,
-                None => match std::fs::remove_file(&change.path) {
-                    Ok(()) => sync_dir(change.path.parent().unwrap_or(Path::new(".")))?,
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => {
-                        return Err(JournalError::Io {
-                            path: change.path.clone(),
-                            source: e,
-                        });
-                    }
-                },
+            let original = tx.files[index].original_hash;
+            if !replace_if_unchanged(&change.path, change.new.as_deref(), original)? {
+                // Saved by someone else since the check above: their edit stays, and so that
+                // nothing is half-done, the files already written get their originals back.
+                return Err(self.roll_back(&tx, &changes[..index], &originals, &change.path));
             }
             crash_point(&format!("after-file:{index}"));
         }
@@ -356,6 +393,44 @@ impl Journal {
         self.put(&tx)?;
         self.db.flush()?;
         Ok(tx)
+    }
+
+    /// Puts back the originals of `written` (the first files of `tx`) after `changed` was found
+    /// edited in the middle of the transaction, then forgets the transaction. A written file that
+    /// was edited too is left as it is, and the transaction stays unfinished for `krepis undo`.
+    fn roll_back(
+        &self,
+        tx: &Transaction,
+        written: &[FileChange],
+        originals: &[Option<Vec<u8>>],
+        changed: &Path,
+    ) -> JournalError {
+        let mut restored = true;
+        for (index, change) in written.iter().enumerate().rev() {
+            let record = &tx.files[index];
+            match replace_if_unchanged(&change.path, originals[index].as_deref(), record.new_hash) {
+                Ok(true) => {}
+                Ok(false) | Err(_) => restored = false,
+            }
+        }
+        if !restored {
+            return JournalError::Interrupted {
+                path: changed.to_path_buf(),
+                id: tx.id,
+            };
+        }
+        let forget = || -> Result<(), JournalError> {
+            for index in 0..tx.files.len() {
+                self.originals.remove(original_key(tx.id, index))?;
+            }
+            self.transactions.remove(tx.id.to_be_bytes())?;
+            self.db.flush()?;
+            Ok(())
+        };
+        match forget() {
+            Ok(()) => JournalError::ChangedMeanwhile(changed.to_path_buf()),
+            Err(error) => error,
+        }
     }
 
     /// The transaction `krepis undo` without an id rolls back: the newest one not undone yet
@@ -435,6 +510,114 @@ impl Journal {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::cell::RefCell;
+
+    type Hook = Box<dyn FnMut(&Path)>;
+
+    thread_local! {
+        /// Runs before each file is written: a test's stand-in for an editor saving meanwhile.
+        static BEFORE_WRITE: RefCell<Option<Hook>> = const { RefCell::new(None) };
+    }
+
+    pub(super) fn before_write(path: &Path) {
+        BEFORE_WRITE.with(|hook| {
+            if let Some(hook) = hook.borrow_mut().as_mut() {
+                hook(path);
+            }
+        });
+    }
+
+    fn on_write(hook: impl FnMut(&Path) + 'static) {
+        BEFORE_WRITE.with(|slot| *slot.borrow_mut() = Some(Box::new(hook)));
+    }
+
+    /// Three files `a`, `b`, `c` holding "old …", and the changes that fix them to "new …".
+    fn three_files(dir: &Path) -> (Vec<PathBuf>, Vec<FileChange>) {
+        let paths: Vec<PathBuf> = ["a.ts", "b.ts", "c.ts"]
+            .iter()
+            .map(|n| dir.join(n))
+            .collect();
+        let changes = paths
+            .iter()
+            .map(|p| {
+                let name = p.file_name().unwrap().to_string_lossy().to_string();
+                std::fs::write(p, format!("old {name}")).unwrap();
+                FileChange {
+                    path: p.clone(),
+                    new: Some(format!("new {name}").into_bytes()),
+                    base_hash: Some(content_hash(format!("old {name}").as_bytes())),
+                }
+            })
+            .collect();
+        (paths, changes)
+    }
+
+    #[test]
+    fn an_edit_saved_while_files_are_written_is_kept_and_the_rest_rolled_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let (paths, changes) = three_files(dir.path());
+        let c = paths[2].clone();
+        let mut saved = false;
+        on_write(move |path| {
+            if path == c && !saved {
+                saved = true;
+                std::fs::write(path, "saved by the user").unwrap();
+            }
+        });
+        let journal = Journal::open(dir.path()).unwrap();
+        let result = journal.apply("fix", &changes);
+        on_write(|_| {});
+        assert!(
+            matches!(&result, Err(JournalError::ChangedMeanwhile(p)) if *p == paths[2]),
+            "{result:?}"
+        );
+        let texts: Vec<String> = paths
+            .iter()
+            .map(|p| std::fs::read_to_string(p).unwrap())
+            .collect();
+        assert_eq!(texts, ["old a.ts", "old b.ts", "saved by the user"]);
+        assert!(journal.list().unwrap().is_empty());
+        assert!(matches!(
+            journal.undo(None, false, "undo"),
+            Err(JournalError::NothingToUndo)
+        ));
+    }
+
+    #[test]
+    fn edits_saved_into_written_files_too_leave_an_unfinished_transaction_to_undo() {
+        let dir = tempfile::tempdir().unwrap();
+        let (paths, changes) = three_files(dir.path());
+        let (a, c) = (paths[0].clone(), paths[2].clone());
+        let mut saved = false;
+        on_write(move |path| {
+            if path == c && !saved {
+                saved = true;
+                std::fs::write(&a, "a saved by the user").unwrap();
+                std::fs::write(path, "c saved by the user").unwrap();
+            }
+        });
+        let journal = Journal::open(dir.path()).unwrap();
+        let result = journal.apply("fix", &changes);
+        on_write(|_| {});
+        let id = match result {
+            Err(JournalError::Interrupted { path, id }) if path == paths[2] => id,
+            other => panic!("{other:?}"),
+        };
+        let texts: Vec<String> = paths
+            .iter()
+            .map(|p| std::fs::read_to_string(p).unwrap())
+            .collect();
+        assert_eq!(
+            texts,
+            ["a saved by the user", "old b.ts", "c saved by the user"]
+        );
+        assert_eq!(journal.incomplete().unwrap().len(), 1);
+        let refused = journal.undo(Some(id), false, "undo").unwrap_err();
+        assert!(
+            matches!(&refused, JournalError::ChangedSince { files, .. } if *files == [paths[0].clone(), paths[2].clone()]),
+            "{refused}"
+        );
+    }
 
     #[test]
     fn apply_then_undo_restores_bytes_and_undo_of_undo_redoes() {
