@@ -180,10 +180,12 @@ fn absolute(path: &Path, base: &Path) -> PathBuf {
 }
 
 /// Walks `root`, honouring `.gitignore` and always skipping `node_modules` and `.git`.
+/// Folders the walk could not enter become `notes` (when given): the check goes on without them.
 fn walk(
     root: &Path,
     settings: &mut ProjectSettings,
     out: &mut FxHashSet<PathBuf>,
+    mut notes: Option<&mut Vec<Note>>,
 ) -> Result<(), LoadError> {
     let walker = ignore::WalkBuilder::new(root)
         .require_git(false)
@@ -195,7 +197,15 @@ fn walk(
         .build();
     for entry in walker {
         // An unreadable folder deep in the tree should not stop the check of everything else.
-        let Ok(entry) = entry else { continue };
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(error) => {
+                if let Some(notes) = notes.as_deref_mut() {
+                    notes.push(walk_note(error, root));
+                }
+                continue;
+            }
+        };
         let path = entry.path();
         if entry.file_type().is_some_and(|t| t.is_dir()) {
             settings.scan_dir(path)?;
@@ -204,6 +214,37 @@ fn walk(
         }
     }
     Ok(())
+}
+
+/// What the user is told about a part of the tree the walk could not read.
+fn walk_note(mut error: ignore::Error, root: &Path) -> Note {
+    let mut path = root.to_path_buf();
+    loop {
+        error = match error {
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                *err
+            }
+            ignore::Error::WithPath { path: p, err } => {
+                path = p;
+                *err
+            }
+            other => {
+                error = other;
+                break;
+            }
+        };
+    }
+    // The kind of error alone (`permission denied`): the path is already the note's.
+    let io = error.io_error().map(|io| match io.raw_os_error() {
+        Some(code) => std::io::Error::from_raw_os_error(code).to_string(),
+        None => io.kind().to_string(),
+    });
+    let message = match io {
+        Some(io) if path.is_dir() => format!("folder skipped: cannot read: {io}"),
+        Some(io) => format!("cannot read: {io}"),
+        None => format!("skipped: {error}"),
+    };
+    Note { path, message }
 }
 
 /// Reads a module's text; `Err` says why it is skipped.
@@ -250,6 +291,7 @@ impl Workspace {
             None => None,
         };
         let mut settings = ProjectSettings::new(&base, override_config);
+        let mut notes = Vec::new();
         let roots: Vec<PathBuf> = if paths.is_empty() {
             vec![base.clone()]
         } else {
@@ -267,7 +309,7 @@ impl Workspace {
                 root.parent().map(Path::to_path_buf).unwrap_or_default()
             };
             settings.scan_ancestors(&dir)?;
-            walk(root, &mut settings, &mut requested)?;
+            walk(root, &mut settings, &mut requested, Some(&mut notes))?;
             // The whole project under the governing config is known, so imports of files that
             // were not asked about still resolve and can be followed.
             // Without a config, the folder the command runs in is the project.
@@ -279,7 +321,7 @@ impl Workspace {
                 && project_dir != *root
                 && root.starts_with(&project_dir)
             {
-                walk(&project_dir, &mut settings, &mut known)?;
+                walk(&project_dir, &mut settings, &mut known, None)?;
             }
         }
         // Known-only files are those not asked about; both lists in a stable (byte) order.
@@ -305,7 +347,6 @@ impl Workspace {
         };
         let mut files = FxHashMap::default();
         let mut checked = Vec::new();
-        let mut notes = Vec::new();
         for (path, text, is_requested) in texts {
             match text {
                 Ok(text) => {
