@@ -1,6 +1,7 @@
-// "New use case": on a capitalised name that the file does not define (`PlaceOrder`), writes a
-// command or query handler in the application layer, with the port it needs in a file of its own.
-// Names starting with a reading verb (Get, Find, List…) make a query; any other, a command.
+// "New use case": on a selected capitalised name that the file does not define (`PlaceOrder`),
+// writes a command or query handler in the application layer, with the port it needs in a file of
+// its own. Names starting with a reading verb (Get, Find, List…) make a query; any other, a command.
+// Only a selection offers it: a bare cursor on a word is too common to mean "create this".
 
 const QUERY_VERBS = ["Get", "Find", "List", "Count", "Search", "Load", "Fetch", "Read", "Is", "Has", "Can", "Show"];
 
@@ -10,6 +11,7 @@ function lowerFirst(name: string): string {
 
 export function generate(_ctx: unknown, req: Request) {
   const word = req.selection.word;
+  if (req.selection.text.trim() !== word) return null;
   if (word === null || !/^[A-Z][A-Za-z0-9]*$/.test(word) || !/[a-z]/.test(word)) return null;
   const name = word.replace(/(CommandHandler|QueryHandler|Handler|UseCase)$/, "");
   if (name === "" || req.file.facts.bound_names.includes(word)) return null;

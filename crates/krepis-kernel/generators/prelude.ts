@@ -33,7 +33,7 @@ interface Facts {
 interface Context { type: string; param: string; module: string }
 interface Request {
   file: { path: string; layer: string | null; text: string; facts: Facts };
-  selection: { start: number; end: number; word: string | null };
+  selection: { start: number; end: number; word: string | null; text: string };
   layers: { name: string; folder: string | null }[];
   context: Context;
 }

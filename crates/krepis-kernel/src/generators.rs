@@ -103,7 +103,8 @@ pub fn load_project(root: &Path) -> Vec<Generator> {
 /// The project generators of `root`, compiled again only when a file in the folder changed.
 pub fn project_cached(root: &Path) -> Vec<Generator> {
     type Stamp = Vec<(PathBuf, Option<std::time::SystemTime>, u64)>;
-    static CACHE: OnceLock<Mutex<HashMap<PathBuf, (Stamp, Vec<Generator>)>>> = OnceLock::new();
+    type Loaded = HashMap<PathBuf, (Stamp, Vec<Generator>)>;
+    static CACHE: OnceLock<Mutex<Loaded>> = OnceLock::new();
     let folder = root.join(".krepis").join("generators");
     let mut stamp: Stamp = std::fs::read_dir(&folder)
         .map(|entries| {
@@ -161,6 +162,10 @@ pub fn request_for(
         })
         .collect();
     let word = word_at(&text, start as usize);
+    let selected = text
+        .get(start as usize..(end as usize).min(start as usize + 4096))
+        .unwrap_or_default()
+        .to_string();
     Some((
         config.dir.clone(),
         Request {
@@ -170,7 +175,12 @@ pub fn request_for(
                 text: text.to_string(),
                 facts,
             },
-            selection: Selection { start, end, word },
+            selection: Selection {
+                start,
+                end,
+                word,
+                text: selected,
+            },
             layers,
             context: ContextSpelling {
                 type_name: config.context.type_name.clone(),
@@ -228,6 +238,8 @@ pub struct Selection {
     pub end: u32,
     /// The identifier under the cursor, if any.
     pub word: Option<String>,
+    /// The selected text (empty for a bare cursor; cut after 4 KB).
+    pub text: String,
 }
 
 #[derive(Debug, Clone, Serialize)]

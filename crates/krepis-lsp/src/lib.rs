@@ -5,11 +5,13 @@
 //! client pull) diagnostics. Nothing here knows how rules work.
 
 mod convert;
+mod generate;
 mod server;
 mod transport;
 
 pub use server::{Backend, FIX_ALL_KIND};
 
+use tokio::io::{AsyncRead, AsyncWrite};
 use tower_lsp_server::{LspService, Server};
 
 /// Serves the protocol on stdin/stdout until the client says `exit`.
@@ -21,17 +23,28 @@ pub fn run_stdio() -> std::io::Result<()> {
         .thread_stack_size(krepis_analyzer::facts::ANALYSIS_STACK_BYTES)
         .enable_all()
         .build()?;
-    runtime.block_on(async {
-        let (service, socket) = LspService::build(Backend::new)
-            .custom_method(transport::MALFORMED_METHOD, Backend::malformed_message)
-            .finish();
-        let (guarded, reader) = tokio::io::duplex(1 << 20);
-        tokio::spawn(transport::guard(tokio::io::stdin(), guarded));
-        Server::new(reader, tokio::io::stdout(), socket)
-            .serve(service)
-            .await;
-    });
+    runtime.block_on(serve(tokio::io::stdin(), tokio::io::stdout()));
     // The stdin reader may still be blocked in a read the client will never complete.
     runtime.shutdown_background();
     Ok(())
 }
+
+/// Serves the protocol on `input`/`output` until the client says `exit` or the input ends: the
+/// whole server, guarded transport included, as [`run_stdio`] runs it (tests and fuzzing drive it
+/// over in-memory pipes). Call it inside a multi-threaded Tokio runtime.
+pub async fn serve(
+    input: impl AsyncRead + Unpin + Send + 'static,
+    output: impl AsyncWrite + Unpin,
+) {
+    let (service, socket) = LspService::build(Backend::new)
+        .custom_method(transport::MALFORMED_METHOD, Backend::malformed_message)
+        .finish();
+    let (guarded, reader) = tokio::io::duplex(1 << 20);
+    tokio::spawn(transport::guard(input, guarded));
+    Server::new(reader, output, socket).serve(service).await;
+}
+
+/// The transport guard alone: copies LSP frames from `input` to `output`, replacing every frame
+/// that is not a JSON-RPC 2.0 message with a `krepis/malformedMessage` notification.
+#[doc(hidden)]
+pub use transport::{MALFORMED_METHOD, guard};

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use krepis_analyzer::diagnostic::Diagnostic;
+use krepis_analyzer::diagnostic::{Diagnostic, TextRange};
 use krepis_analyzer::fix::merged_fix_edits;
 use krepis_analyzer::line_index::ColumnUnit;
 use krepis_analyzer::workspace::Snapshot;
@@ -19,6 +19,7 @@ use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
 
 use crate::convert::{self, Text};
+use crate::generate::{self, ClientSupport};
 
 /// The code action kind of "fix everything in this file on save".
 pub const FIX_ALL_KIND: &str = "source.fixAll.krepis";
@@ -59,6 +60,10 @@ pub struct Backend {
     changed: tokio::sync::Notify,
     /// Becomes true once the first indexing is over; requests wait for it.
     ready: tokio::sync::watch::Sender<bool>,
+    /// What the client's workspace edits and code actions support.
+    support: Mutex<ClientSupport>,
+    /// Generator changes already checked against the rules, by hash, for one generation.
+    previews: Mutex<(u64, HashMap<u64, Option<String>>)>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -131,6 +136,8 @@ impl Backend {
             generation: Arc::default(),
             ready: tokio::sync::watch::Sender::new(false),
             changed: tokio::sync::Notify::new(),
+            support: Mutex::default(),
+            previews: Mutex::default(),
         }
     }
 
@@ -342,6 +349,88 @@ impl Backend {
         .flatten()
     }
 
+    /// The generator actions for `range` of the file at `path`: generators run on a snapshot;
+    /// their changes are then checked against the rules by previewing them in the database
+    /// (put back at once), unless the same changes were checked since the last edit.
+    async fn generator_actions(&self, path: PathBuf, range: TextRange) -> Vec<CodeAction> {
+        let Some(mut offers) = analyse(&self.client, &self.state, move |s| {
+            generate::offers(s, &path, range)
+        })
+        .await
+        else {
+            return Vec::new();
+        };
+        let generation = self.generation.load(Ordering::SeqCst);
+        let key = |offer: &generate::Offer| {
+            use std::hash::{Hash, Hasher};
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            offer.title.hash(&mut hasher);
+            if let Ok(planned) = &offer.outcome {
+                for p in planned {
+                    p.path.hash(&mut hasher);
+                    p.after.hash(&mut hasher);
+                }
+            }
+            hasher.finish()
+        };
+        let mut unchecked = Vec::new();
+        {
+            let mut previews = lock(&self.previews);
+            if previews.0 != generation {
+                *previews = (generation, HashMap::new());
+            }
+            for (index, offer) in offers.iter_mut().enumerate() {
+                if offer.outcome.is_err() {
+                    continue;
+                }
+                match previews.1.get(&key(offer)) {
+                    Some(Some(reason)) => offer.outcome = Err(reason.clone()),
+                    Some(None) => {}
+                    None => unchecked.push(index),
+                }
+            }
+        }
+        if !unchecked.is_empty() {
+            let state = self.state.clone();
+            let mut batch: Vec<generate::Offer> =
+                unchecked.iter().map(|&i| offers[i].clone()).collect();
+            let checked = tokio::task::spawn_blocking(move || {
+                let mut state = lock(&state);
+                let workspace = state.workspace.as_mut()?;
+                generate::check(workspace, &mut batch);
+                Some(batch)
+            })
+            .await;
+            let Ok(Some(checked)) = checked else {
+                return Vec::new();
+            };
+            {
+                let mut previews = lock(&self.previews);
+                for (index, offer) in unchecked.into_iter().zip(checked) {
+                    if previews.0 == generation {
+                        let hash = key(&offers[index]);
+                        previews
+                            .1
+                            .insert(hash, offer.outcome.as_ref().err().cloned());
+                    }
+                    offers[index] = offer;
+                }
+            }
+            // The preview set inputs and put them back; analyses it cancelled are redone.
+            self.publish(None).await;
+        }
+        let unit = self.unit();
+        let support = *lock(&self.support);
+        let versions: HashMap<PathBuf, i32> = lock(&self.documents)
+            .iter()
+            .map(|(path, d)| (path.clone(), d.version))
+            .collect();
+        offers
+            .iter()
+            .filter_map(|offer| generate::code_action(offer, unit, &versions, support))
+            .collect()
+    }
+
     async fn register_watchers(&self) {
         if !self.watch_registration.load(Ordering::SeqCst) {
             return;
@@ -440,11 +529,33 @@ impl LanguageServer for Backend {
             .and_then(|d| d.dynamic_registration)
             .unwrap_or(false);
         self.watch_registration.store(watch, Ordering::SeqCst);
+        let edits = capabilities
+            .workspace
+            .as_ref()
+            .and_then(|w| w.workspace_edit.as_ref());
+        let create_files = edits.is_some_and(|e| {
+            e.document_changes == Some(true)
+                && e.resource_operations
+                    .as_ref()
+                    .is_some_and(|ops| ops.contains(&ResourceOperationKind::Create))
+        });
+        let disabled = capabilities
+            .text_document
+            .as_ref()
+            .and_then(|t| t.code_action.as_ref())
+            .and_then(|c| c.disabled_support)
+            .unwrap_or(false);
+        *lock(&self.support) = ClientSupport {
+            create_files,
+            disabled,
+        };
 
         let code_action_kinds = vec![
             CodeActionKind::QUICKFIX,
             CodeActionKind::SOURCE_FIX_ALL,
             CodeActionKind::from(FIX_ALL_KIND.to_string()),
+            CodeActionKind::REFACTOR_EXTRACT,
+            CodeActionKind::REFACTOR_REWRITE,
         ];
         Ok(InitializeResult {
             server_info: Some(ServerInfo {
@@ -737,6 +848,17 @@ impl LanguageServer for Backend {
                     edit: Some(workspace_edit(edits)),
                     ..Default::default()
                 }));
+            }
+        }
+        let wants_refactor = only.is_empty()
+            || only
+                .iter()
+                .any(|o| o.as_str() == "refactor" || o.as_str().starts_with("refactor."));
+        if wants_refactor && let Some(path) = path_of(&uri) {
+            for action in self.generator_actions(path, wanted).await {
+                if action.kind.as_ref().is_some_and(&allows) {
+                    actions.push(CodeActionOrCommand::CodeAction(action));
+                }
             }
         }
         Ok(Some(actions))

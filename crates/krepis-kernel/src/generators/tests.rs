@@ -31,7 +31,8 @@ fn propose(ws: &Workspace, generator: &Generator, path: &str, marker: &str) -> O
     let file = ws.file(&Path::new(ROOT).join(path)).expect("known file");
     let text = ws.snapshot().text(file);
     let at = text.find(marker).expect("marker") as u32;
-    let (root, request) = request_for(&ws.snapshot(), file, at, at).expect("request");
+    let end = at + marker.len() as u32;
+    let (root, request) = request_for(&ws.snapshot(), file, at, end).expect("request");
     assert_eq!(root, Path::new(ROOT));
     run(generator, &request).expect("the generator runs")
 }
@@ -223,7 +224,16 @@ fn new_use_case_writes_a_command_or_a_query_handler_with_its_port() {
     assert!(planned[1].after.contains("Promise<GetOrderTotalResult>"));
     assert!(diagnostics_of(&ws, "src/orders/application/get_order_total.ts").is_empty());
 
-    // A name the file defines, a lower-case or an all-capitals word is not a new use case.
+    // A name the file defines, a lower-case or an all-capitals word is not a new use case, and
+    // neither is a bare cursor on a name or a selection wider than it.
+    let file = ws
+        .file(Path::new("/shop/src/orders/application/place_order.ts"))
+        .unwrap();
+    for (start, end) in [(12, 12), (11, 23)] {
+        let (_, request) = request_for(&ws.snapshot(), file, start, end).unwrap();
+        assert_eq!(request.selection.word.as_deref(), Some("CancelOrder"));
+        assert_eq!(run(builtin("new-use-case"), &request), Ok(None));
+    }
     for marker in ["version", "TODO", "export"] {
         let found = propose(
             &ws,

@@ -1,0 +1,294 @@
+//! Generator code actions as an editor meets them: the real `krepis lsp` offers them, the test
+//! applies their workspace edits to the files on disk, and the real `krepis check` judges the result.
+
+mod support;
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+use support::fixtures::fixture_copy;
+use support::lsp_client::{LspClient, apply_lsp_edits, uri};
+
+/// A client that can create files and show disabled actions, like VS Code.
+fn capable() -> Value {
+    json!({ "window": { "workDoneProgress": true },
+            "workspace": { "workspaceEdit": { "documentChanges": true, "resourceOperations": ["create"] } },
+            "textDocument": { "codeAction": { "disabledSupport": true } } })
+}
+
+fn start(root: &Path, capabilities: Value) -> LspClient {
+    let (mut client, _) = LspClient::start(root, capabilities);
+    client.wait_for("indexing progress end", |m| {
+        m["method"] == "$/progress" && m["params"]["value"]["kind"] == "end"
+    });
+    client
+}
+
+/// The refactor actions at a position (line and UTF-16 column, 0-based), or a selection.
+fn refactors(
+    client: &mut LspClient,
+    path: &Path,
+    start: (u32, u32),
+    end: (u32, u32),
+) -> Vec<Value> {
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({ "textDocument": { "uri": uri(path) },
+                "range": { "start": { "line": start.0, "character": start.1 },
+                           "end": { "line": end.0, "character": end.1 } },
+                "context": { "diagnostics": [], "only": ["refactor"] } }),
+    );
+    actions.as_array().cloned().unwrap_or_default()
+}
+
+fn titled<'a>(actions: &'a [Value], title: &str) -> &'a Value {
+    actions
+        .iter()
+        .find(|a| a["title"] == title)
+        .unwrap_or_else(|| panic!("no action `{title}` in {actions:#?}"))
+}
+
+/// Applies a workspace edit's document changes to the files, as an editor does.
+fn apply(edit: &Value) -> Vec<String> {
+    let mut touched = Vec::new();
+    for operation in edit["documentChanges"].as_array().expect("documentChanges") {
+        let path = |uri: &Value| {
+            uri.as_str()
+                .and_then(|u| u.strip_prefix("file://"))
+                .map(|p| p.replace("%20", " "))
+                .expect("a file URI")
+        };
+        if operation["kind"] == "create" {
+            let file = path(&operation["uri"]);
+            assert!(!Path::new(&file).exists(), "{file} must not exist yet");
+            assert_eq!(operation["options"]["overwrite"], false);
+            std::fs::create_dir_all(Path::new(&file).parent().unwrap()).unwrap();
+            std::fs::write(&file, "").unwrap();
+            continue;
+        }
+        let file = path(&operation["textDocument"]["uri"]);
+        let text = std::fs::read_to_string(&file).unwrap();
+        let edits = operation["edits"].as_array().unwrap();
+        std::fs::write(&file, apply_lsp_edits(&text, edits)).unwrap();
+        touched.push(file);
+    }
+    touched
+}
+
+/// `krepis check --format json` on the project: (file relative to root, rule) pairs.
+fn check(root: &Path) -> Vec<(String, String)> {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_krepis"))
+        .args(["check", "--no-cache", "--format", "json"])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON output");
+    let mut found: Vec<(String, String)> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["file"].as_str().unwrap().to_string(),
+                d["rule"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+#[test]
+fn implement_port_creates_an_adapter_that_passes_the_rules() {
+    let dir = fixture_copy("shop");
+    let root = dir.path();
+    let before = check(root);
+    let mut client = start(root, capable());
+    let ports = root.join("src/orders/application/ports.ts");
+
+    // Outside an interface there is no port to implement.
+    let none = refactors(&mut client, &ports, (0, 0), (0, 0));
+    assert!(
+        none.iter()
+            .all(|a| !a["title"].as_str().unwrap().starts_with("Implement port")),
+        "{none:#?}"
+    );
+
+    let actions = refactors(&mut client, &ports, (5, 4), (5, 4));
+    let action = titled(&actions, "Implement port `OrderStore` as an adapter");
+    assert!(
+        action["kind"]
+            .as_str()
+            .unwrap()
+            .starts_with("refactor.extract")
+    );
+    assert!(action.get("disabled").is_none(), "{action:#}");
+    let changes = action["edit"]["documentChanges"].as_array().unwrap();
+    assert_eq!(changes[0]["kind"], "create");
+    assert!(
+        changes[0]["uri"]
+            .as_str()
+            .unwrap()
+            .ends_with("/src/orders/adapters/order-store.ts")
+    );
+    apply(&action["edit"]);
+
+    let adapter = std::fs::read_to_string(root.join("src/orders/adapters/order-store.ts")).unwrap();
+    assert!(adapter.contains("export class OrderStoreAdapter implements OrderStore {"));
+    assert!(
+        adapter.contains("async list(ctx: KrepisContext, tenantId: string): Promise<Order[]> {")
+    );
+    assert!(adapter.contains("import type { OrderStore } from \"../application/ports.ts\";"));
+    // The port's `list` got its context, so its explicit-context finding is gone and nothing new
+    // appeared anywhere.
+    let mut expected = before.clone();
+    let fixed = expected
+        .iter()
+        .position(|(file, rule)| {
+            file.ends_with("application/ports.ts") && rule == "explicit-context"
+        })
+        .expect("the port's finding before");
+    expected.remove(fixed);
+    assert_eq!(check(root), expected);
+
+    // The same action again would overwrite the adapter: it is shown, disabled, with the reason.
+    client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({ "changes": [
+            { "uri": uri(&root.join("src/orders/adapters/order-store.ts")), "type": 1 },
+            { "uri": uri(&ports), "type": 2 } ] }),
+    );
+    let again = loop {
+        let actions = refactors(&mut client, &ports, (5, 4), (5, 4));
+        let action = titled(&actions, "Implement port `OrderStore` as an adapter").clone();
+        if action.get("disabled").is_some() {
+            break action;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert_eq!(
+        again["disabled"]["reason"],
+        "`src/orders/adapters/order-store.ts` exists already"
+    );
+    assert!(again.get("edit").is_none());
+    assert_eq!(client.shutdown(), Some(0));
+}
+
+#[test]
+fn new_use_case_and_add_context_apply_cleanly() {
+    let dir = fixture_copy("shop");
+    let root = dir.path();
+    let invoice = root.join("src/billing/application/invoice.ts");
+    let text = std::fs::read_to_string(&invoice).unwrap();
+    std::fs::write(&invoice, format!("{text}\n// Next: IssueRefund\n")).unwrap();
+    let before = check(root);
+    let mut client = start(root, capable());
+
+    // "New use case" needs the name selected.
+    let line = text.lines().count() as u32 + 1;
+    let bare = refactors(&mut client, &invoice, (line, 12), (line, 12));
+    assert!(
+        bare.iter()
+            .all(|a| !a["title"].as_str().unwrap().starts_with("New "))
+    );
+    let actions = refactors(&mut client, &invoice, (line, 9), (line, 20));
+    let action = titled(&actions, "New command use case `IssueRefund`");
+    apply(&action["edit"]);
+    let use_case =
+        std::fs::read_to_string(root.join("src/billing/application/issue-refund.ts")).unwrap();
+    assert!(use_case.contains("export class IssueRefundCommandHandler {"));
+    assert!(
+        root.join("src/billing/application/issue-refund-port.ts")
+            .exists()
+    );
+    assert_eq!(check(root), before, "the new files are clean");
+
+    // "Add context parameter to every async function in this file".
+    let actions = refactors(&mut client, &invoice, (0, 0), (0, 0));
+    let action = titled(
+        &actions,
+        "Add context parameter to every async function in this file",
+    );
+    assert!(
+        action["kind"]
+            .as_str()
+            .unwrap()
+            .starts_with("refactor.rewrite")
+    );
+    apply(&action["edit"]);
+    let after = check(root);
+    assert!(
+        !after
+            .iter()
+            .any(|(f, r)| f.ends_with("invoice.ts") && r == "explicit-context"),
+        "{after:?}"
+    );
+    assert_eq!(after.len(), before.len() - 1);
+    assert!(std::fs::read_to_string(&invoice).unwrap().contains(
+        "export async function tenantOfRequest(ctx: KrepisContext): Promise<string | undefined> {"
+    ));
+    assert_eq!(client.shutdown(), Some(0));
+}
+
+#[test]
+fn generator_edits_that_break_a_rule_are_refused_with_the_reason() {
+    let dir = fixture_copy("shop");
+    let root = dir.path();
+    let generators = root.join(".krepis/generators");
+    std::fs::create_dir_all(&generators).unwrap();
+    // A project generator whose file would import infrastructure from the domain.
+    std::fs::write(
+        generators.join("leaky.ts"),
+        r#"export function generate(_ctx: unknown, req: { file: { path: string } }) {
+  return {
+    title: "Add a leaky domain helper",
+    changes: [{ kind: "create", path: "src/orders/domain/leak.ts",
+                text: 'import { OrderRepository } from "../infrastructure/order_repository.ts";\nexport const leak = OrderRepository;\n' }],
+  };
+}
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        generators.join("broken.ts"),
+        "export function generate() { while (true) {} }\n",
+    )
+    .unwrap();
+    let mut client = start(root, capable());
+    let order = root.join("src/orders/domain/order.ts");
+    let actions = refactors(&mut client, &order, (0, 0), (0, 0));
+    let leaky = titled(&actions, "Add a leaky domain helper");
+    assert!(leaky.get("edit").is_none());
+    let reason = leaky["disabled"]["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("it would introduce `layer-boundary` in src/orders/domain/leak.ts: "),
+        "{reason}"
+    );
+    let broken = titled(&actions, "Generator `broken`");
+    assert!(
+        broken["disabled"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("EXECUTION_TIMEOUT"),
+        "{broken:#}"
+    );
+    // The preview left nothing behind: the domain file that was never written has no diagnostics.
+    assert!(!root.join("src/orders/domain/leak.ts").exists());
+    let diagnostics = client.request(
+        "textDocument/diagnostic",
+        json!({ "textDocument": { "uri": uri(&root.join("src/orders/domain/leak.ts")) } }),
+    );
+    assert_eq!(diagnostics["items"], json!([]));
+    assert_eq!(client.shutdown(), Some(0));
+
+    // An editor that cannot create files is told so instead of getting a half-applied edit.
+    let mut client = start(root, json!({ "window": { "workDoneProgress": true } }));
+    let ports = root.join("src/orders/application/ports.ts");
+    let actions = refactors(&mut client, &ports, (5, 4), (5, 4));
+    let action = titled(
+        &actions,
+        "Implement port `OrderStore` as an adapter (unavailable: this editor cannot create files from a code action)",
+    );
+    assert!(action.get("edit").is_none());
+    assert_eq!(client.shutdown(), Some(0));
+}
