@@ -292,3 +292,67 @@ fn generator_edits_that_break_a_rule_are_refused_with_the_reason() {
     assert!(action.get("edit").is_none());
     assert_eq!(client.shutdown(), Some(0));
 }
+
+#[test]
+fn custom_rules_report_in_the_editor_and_follow_edits() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let write = |path: &str, text: &str| {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        ".krepis/rules/no-legacy.ts",
+        r#"export function check(_ctx: unknown, module: { facts: { functions: { name: string; name_range: { start: number; end: number } }[] } }) {
+  return module.facts.functions
+    .filter((f) => f.name.startsWith("legacy"))
+    .map((f) => ({ message: `\`${f.name}\` is legacy`, start: f.name_range.start, end: f.name_range.end }));
+}
+"#,
+    );
+    write(
+        ".krepis/rules/throws.ts",
+        "export function check() { throw new Error(\"boom\"); }\n",
+    );
+    write(
+        "src/a.ts",
+        "export function legacyLoad(id: string) {\n  return id;\n}\n",
+    );
+    let mut client = start(root, capable());
+    let a = root.join("src/a.ts");
+    let text = std::fs::read_to_string(&a).unwrap();
+    client.notify(
+        "textDocument/didOpen",
+        json!({ "textDocument": { "uri": uri(&a), "languageId": "typescript", "version": 1, "text": text } }),
+    );
+    let diagnostics = client.diagnostics_for(&uri(&a), |d| d.len() == 2);
+    let legacy = diagnostics
+        .iter()
+        .find(|d| d["code"] == "no-legacy")
+        .expect("the custom rule's finding");
+    assert_eq!(legacy["message"], "`legacyLoad` is legacy");
+    assert_eq!(
+        legacy["range"],
+        json!({ "start": { "line": 0, "character": 16 }, "end": { "line": 0, "character": 26 } })
+    );
+    assert_eq!(legacy["severity"], 2);
+    let failed = diagnostics
+        .iter()
+        .find(|d| d["code"] == "throws")
+        .expect("the failing rule, as one warning");
+    assert!(
+        failed["message"].as_str().unwrap().contains("boom"),
+        "{failed:#}"
+    );
+
+    // Renaming the function clears the finding as you type.
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri(&a), "version": 2 },
+                "contentChanges": [{ "range": { "start": { "line": 0, "character": 16 }, "end": { "line": 0, "character": 22 } }, "text": "" }] }),
+    );
+    let after = client.diagnostics_for(&uri(&a), |d| d.len() == 1);
+    assert_eq!(after[0]["code"], "throws");
+    assert_eq!(client.shutdown(), Some(0));
+}

@@ -5,8 +5,10 @@
 //! Every file gets a fresh sandboxed engine with a time budget; a rule that throws, loops or
 //! returns nonsense becomes one warning about the rule on that file, never a crash.
 
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use crate::engine::{self, ExecutionContext, Limits, QuickJs};
 use krepis_analyzer::diagnostic::{Diagnostic, Severity, TextRange};
@@ -42,6 +44,76 @@ pub fn load(root: &Path) -> Vec<CustomRule> {
         .collect();
     rules.sort_by(|a, b| a.name.cmp(&b.name));
     rules
+}
+
+/// The rules of `root`, read again when the folder changed (looked at no more than once a second).
+pub fn load_cached(root: &Path) -> Arc<Vec<CustomRule>> {
+    type Stamp = Vec<(std::path::PathBuf, Option<std::time::SystemTime>, u64)>;
+    type Loaded = HashMap<std::path::PathBuf, (Instant, Stamp, Arc<Vec<CustomRule>>)>;
+    static CACHE: OnceLock<Mutex<Loaded>> = OnceLock::new();
+    let mut cache = CACHE
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    if let Some((seen, _, rules)) = cache.get(root)
+        && seen.elapsed() < Duration::from_secs(1)
+    {
+        return rules.clone();
+    }
+    let mut stamp: Stamp = std::fs::read_dir(root.join(".krepis").join("rules"))
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| {
+                    let meta = e.metadata().ok();
+                    let modified = meta.as_ref().and_then(|m| m.modified().ok());
+                    (e.path(), modified, meta.map_or(0, |m| m.len()))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    stamp.sort();
+    if let Some((seen, known, rules)) = cache.get_mut(root)
+        && *known == stamp
+    {
+        *seen = Instant::now();
+        return rules.clone();
+    }
+    let rules = Arc::new(load(root));
+    cache.insert(root.to_path_buf(), (Instant::now(), stamp, rules.clone()));
+    rules
+}
+
+/// [`check_module`] for the language server: findings are remembered by rule set, path and
+/// text, so unchanged files are not run again.
+pub fn check_module_cached(
+    rules: &Arc<Vec<CustomRule>>,
+    relative: &str,
+    facts: &krepis_analyzer::facts::ModuleFacts,
+    text: &str,
+) -> Arc<Vec<Diagnostic>> {
+    type Key = (usize, String, u64);
+    static CACHE: OnceLock<Mutex<HashMap<Key, Arc<Vec<Diagnostic>>>>> = OnceLock::new();
+    let key = (
+        Arc::as_ptr(rules) as usize,
+        relative.to_string(),
+        xxhash_rust::xxh3::xxh3_64(text.as_bytes()),
+    );
+    let cache = CACHE.get_or_init(Mutex::default);
+    if let Some(found) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        return found.clone();
+    }
+    let found = match serde_json::to_value(facts) {
+        Ok(facts) => Arc::new(check_module(rules, relative, &facts, text.len() as u32)),
+        Err(_) => Arc::default(),
+    };
+    let mut cache = cache.lock().unwrap_or_else(|p| p.into_inner());
+    // Old rule sets and old texts pile up; start afresh now and then.
+    if cache.len() > 20_000 {
+        cache.clear();
+    }
+    cache.insert(key, found.clone());
+    found
 }
 
 #[derive(Deserialize)]

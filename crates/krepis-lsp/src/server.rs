@@ -20,6 +20,8 @@ use tower_lsp_server::{Client, LanguageServer};
 
 use crate::convert::{self, Text};
 use crate::generate::{self, ClientSupport};
+use krepis_analyzer::db::SourceFile;
+use krepis_kernel::custom_rules;
 
 /// The code action kind of "fix everything in this file on save".
 pub const FIX_ALL_KIND: &str = "source.fixAll.krepis";
@@ -88,6 +90,32 @@ fn is_settings_file(path: &Path) -> bool {
     path.file_name()
         .and_then(|n| n.to_str())
         .is_some_and(|n| SETTINGS_FILES.contains(&n))
+}
+
+/// A module's diagnostics: the rules' from the database, then the project's own rules'
+/// (`.krepis/rules/`, run in the kernel; files that do not parse are left to `syntax-error`).
+fn diagnostics_of(s: &Snapshot, file: SourceFile) -> Arc<Vec<Diagnostic>> {
+    let built_in = s.diagnostics(file);
+    let path = s.path(file);
+    let config = s.config_for(&path);
+    let rules = custom_rules::load_cached(&config.dir);
+    if rules.is_empty() {
+        return built_in;
+    }
+    let facts = s.facts(file);
+    if !facts.syntax_errors.is_empty() {
+        return built_in;
+    }
+    let relative = config
+        .relative(&path)
+        .unwrap_or_else(|| krepis_analyzer::config::slash_path(&path));
+    let custom = custom_rules::check_module_cached(&rules, &relative, &facts, &s.text(file));
+    if custom.is_empty() {
+        return built_in;
+    }
+    let mut all: Vec<Diagnostic> = built_in.iter().chain(custom.iter()).cloned().collect();
+    all.sort_by_key(|d| (d.range.start, d.range.end));
+    Arc::new(all)
 }
 
 /// Runs `work` on a snapshot, on a blocking thread; `None` before the workspace is loaded, when
@@ -264,7 +292,7 @@ impl Backend {
         // Check every module once (the work of indexing), so the first answers are fast.
         let _ = analyse(&self.client, &self.state, |s| {
             for file in s.files() {
-                s.diagnostics(file);
+                diagnostics_of(s, file);
             }
         })
         .await;
@@ -286,7 +314,7 @@ impl Backend {
         if let Some(path) = first {
             let report = analyse(&self.client, &self.state, move |s| {
                 let file = s.file(&path)?;
-                Some((path, s.text(file), s.diagnostics(file)))
+                Some((path, s.text(file), diagnostics_of(s, file)))
             })
             .await
             .flatten();
@@ -301,7 +329,7 @@ impl Backend {
                     .into_iter()
                     .filter_map(|file| {
                         let path = s.path(file);
-                        let diagnostics = s.diagnostics(file);
+                        let diagnostics = diagnostics_of(s, file);
                         let same = previous.get(&path).is_some_and(|old| **old == *diagnostics);
                         let nothing = diagnostics.is_empty() && !previous.contains_key(&path);
                         (!same && !nothing).then(|| (path, s.text(file), diagnostics))
@@ -343,7 +371,7 @@ impl Backend {
         self.wait_ready().await;
         analyse(&self.client, &self.state, move |s| {
             let file = s.file(&path)?;
-            Some((path, s.text(file), s.diagnostics(file)))
+            Some((path, s.text(file), diagnostics_of(s, file)))
         })
         .await
         .flatten()
@@ -738,7 +766,7 @@ impl LanguageServer for Backend {
                         let path = s.path(file);
                         let uri = uri_of(&path)?;
                         let version = versions.get(&path).map(|v| i64::from(*v));
-                        let diagnostics = s.diagnostics(file);
+                        let diagnostics = diagnostics_of(s, file);
                         let id = result_id(&diagnostics);
                         if known.get(uri.as_str()) == Some(&id) {
                             return Some(WorkspaceDocumentDiagnosticReport::Unchanged(
