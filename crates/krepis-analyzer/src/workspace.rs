@@ -476,29 +476,34 @@ impl Workspace {
     /// The diagnostics that writing `changes` (path, new text; new paths are created) would
     /// introduce in the changed files and in the files importing them, compared with now, by
     /// file, rule and message. The workspace is left as it was.
+    ///
+    /// New files are analysed detached: they join no file list, so nothing that depends on the
+    /// set of files recomputes (only a file that imports a path not yet created could notice them,
+    /// and that import is already reported as unresolved). Only edits of existing files set inputs.
     pub fn preview(&mut self, changes: &[(PathBuf, String)]) -> Vec<(PathBuf, Diagnostic)> {
-        let changed: FxHashSet<&Path> = changes.iter().map(|(p, _)| p.as_path()).collect();
-        let before = self.diagnostics_around(&changed);
-        let originals: Vec<(PathBuf, Option<Arc<str>>)> = changes
+        let (edited, created): (Vec<_>, Vec<_>) = changes
             .iter()
-            .map(|(path, _)| {
-                (
-                    path.clone(),
-                    self.file(path).map(|f| f.text(&self.db).clone()),
-                )
-            })
+            .partition(|(path, _)| self.file(path).is_some());
+        let changed: FxHashSet<&Path> = edited.iter().map(|(p, _)| p.as_path()).collect();
+        let before = self.diagnostics_around(&changed);
+        let originals: Vec<(PathBuf, Arc<str>)> = edited
+            .iter()
+            .filter_map(|(path, _)| Some((path.clone(), self.file(path)?.text(&self.db).clone())))
             .collect();
-        for (path, text) in changes {
+        for (path, text) in &edited {
             self.set_text(path, text);
         }
-        let after = self.diagnostics_around(&changed);
-        for (path, original) in originals.into_iter().rev() {
-            match original {
-                Some(text) => {
-                    self.set_text(&path, &text);
-                }
-                None => self.remove(&path),
-            }
+        let mut after = self.diagnostics_around(&changed);
+        for (path, text) in &created {
+            let file = SourceFile::new(&self.db, path.clone(), Arc::from(text.as_str()));
+            after.extend(
+                file_diagnostics(&self.db, file)
+                    .iter()
+                    .map(|d| (path.clone(), d.clone())),
+            );
+        }
+        for (path, text) in originals {
+            self.set_text(&path, &text);
         }
         let mut known: std::collections::HashMap<(PathBuf, String, String), usize> =
             std::collections::HashMap::new();
@@ -522,6 +527,9 @@ impl Workspace {
     fn diagnostics_around(&self, changed: &FxHashSet<&Path>) -> Vec<(PathBuf, Diagnostic)> {
         let db = &self.db;
         let mut out = Vec::new();
+        if changed.is_empty() {
+            return out;
+        }
         for file in crate::db::sorted_files(db).iter().copied() {
             let path = file.path(db);
             let involved = changed.contains(path.as_path())

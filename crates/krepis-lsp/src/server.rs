@@ -422,6 +422,13 @@ impl Backend {
             let state = self.state.clone();
             let mut batch: Vec<generate::Offer> =
                 unchecked.iter().map(|&i| offers[i].clone()).collect();
+            // Only edits of existing files set inputs (new files are previewed detached).
+            let sets_inputs = batch.iter().any(|offer| {
+                offer
+                    .outcome
+                    .as_ref()
+                    .is_ok_and(|planned| planned.iter().any(|p| p.before.is_some()))
+            });
             let checked = tokio::task::spawn_blocking(move || {
                 let mut state = lock(&state);
                 let workspace = state.workspace.as_mut()?;
@@ -445,7 +452,9 @@ impl Backend {
                 }
             }
             // The preview set inputs and put them back; analyses it cancelled are redone.
-            self.publish(None).await;
+            if sets_inputs {
+                self.publish(None).await;
+            }
         }
         let unit = self.unit();
         let support = *lock(&self.support);
