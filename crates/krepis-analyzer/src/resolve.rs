@@ -91,7 +91,7 @@ impl ImportMap {
             return Ok(Some(Self::from_imports(dir, imports)));
         }
         if let Some(file) = value.get("importMap").and_then(|v| v.as_str()) {
-            let map_path = dir.join(file);
+            let map_path = normalize(&dir.join(file));
             let map = read_json(&map_path)?;
             let map_dir = map_path.parent().unwrap_or(Path::new(".")).to_path_buf();
             if let Some(imports) = map.get("imports") {
