@@ -494,7 +494,8 @@ impl Workspace {
             self.set_text(path, text);
         }
         let mut after = self.diagnostics_around(&changed);
-        for (path, text) in &created {
+        // Files Krepis does not check (a README, a JSON file) cannot break a rule.
+        for (path, text) in created.iter().filter(|(p, _)| is_checkable_path(p)) {
             let file = SourceFile::new(&self.db, path.clone(), Arc::from(text.as_str()));
             after.extend(
                 file_diagnostics(&self.db, file)

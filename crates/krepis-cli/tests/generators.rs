@@ -250,6 +250,11 @@ fn generator_edits_that_break_a_rule_are_refused_with_the_reason() {
     )
     .unwrap();
     std::fs::write(
+        generators.join("notes.ts"),
+        "export function generate(_ctx, req) {\n  return { title: \"Add notes\", changes: [{ kind: \"create\", path: req.file.path.replace(/\\.ts$/, \".md\"), text: \"# Notes\\n\" }] };\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
         generators.join("broken.ts"),
         "export function generate() { while (true) {} }\n",
     )
@@ -263,6 +268,15 @@ fn generator_edits_that_break_a_rule_are_refused_with_the_reason() {
     assert!(
         reason.starts_with("it would introduce `layer-boundary` in src/orders/domain/leak.ts: "),
         "{reason}"
+    );
+    // A file Krepis does not check cannot break a rule.
+    let notes = titled(&actions, "Add notes");
+    assert!(notes.get("disabled").is_none(), "{notes:#}");
+    assert!(
+        notes["edit"]["documentChanges"][0]["uri"]
+            .as_str()
+            .unwrap()
+            .ends_with("/src/orders/domain/order.md")
     );
     let broken = titled(&actions, "Generator `broken`");
     assert!(
