@@ -198,8 +198,8 @@ fn check_range(text: &str, range: TextRange, what: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Every diagnostic and fix edit of `text` lies inside it on character boundaries, and each
-/// fix's edits are sorted and do not overlap (what [`crate::diagnostic::Fix`] promises).
+/// Every diagnostic and fix edit of `text` lies inside it on character boundaries, and no two
+/// edits of one fix overlap (so the whole fix applies).
 fn check_diagnostics(text: &str, diagnostics: &[Diagnostic]) -> Result<(), String> {
     for d in diagnostics {
         check_range(text, d.range, &format!("`{}` range", d.rule_name()))?;
@@ -207,17 +207,16 @@ fn check_diagnostics(text: &str, diagnostics: &[Diagnostic]) -> Result<(), Strin
         if fix.edits.is_empty() {
             return Err(format!("`{}` offers a fix without edits", d.rule_name()));
         }
-        for (i, edit) in fix.edits.iter().enumerate() {
-            check_range(text, edit.range, &format!("`{}` fix edit", d.rule_name()))?;
-            if let Some(next) = fix.edits.get(i + 1)
-                && (next.range.start < edit.range.end
-                    || next.range.start == edit.range.start && next.range.end <= edit.range.end)
+        let mut edits: Vec<TextRange> = fix.edits.iter().map(|e| e.range).collect();
+        edits.sort();
+        for (i, edit) in edits.iter().enumerate() {
+            check_range(text, *edit, &format!("`{}` fix edit", d.rule_name()))?;
+            if let Some(next) = edits.get(i + 1)
+                && next.start < edit.end
             {
                 return Err(format!(
-                    "`{}` fix edits overlap or are out of order: {:?} then {:?}",
-                    d.rule_name(),
-                    edit.range,
-                    next.range
+                    "`{}` fix edits overlap: {edit:?} and {next:?}",
+                    d.rule_name()
                 ));
             }
         }
@@ -333,6 +332,343 @@ pub fn fix_invariants(
     }
     let _ = workspace.graph();
     Ok(texts)
+}
+
+/// Where generated projects put their files: every layer, command and query folders, TSX and JS.
+pub const GENERATED_PATHS: [&str; 8] = [
+    "src/orders/domain/order.ts",
+    "src/orders/application/place_order.ts",
+    "src/orders/application/commands/cancel.ts",
+    "src/orders/application/queries/count.ts",
+    "src/orders/infrastructure/store.ts",
+    "src/orders/adapters/http.tsx",
+    "src/main.js",
+    "src/orders/domain/index.ts",
+];
+
+/// Pieces of TypeScript, whole and broken, that [`generated_file`] strings together with
+/// whole statements: what the rules look at, brackets, templates, comments and odd characters.
+pub const TS_FRAGMENTS: &[&str] = &[
+    "async function f(",
+    "function g(",
+    "export async function load(",
+    "ctx: KrepisContext",
+    "ctx: KrepisContext, ",
+    "id: string",
+    ", ",
+    ")",
+    "(",
+    "{",
+    "}",
+    "[",
+    "]",
+    " => ",
+    "async (",
+    "await ",
+    "load(",
+    "g(ctx, ",
+    "return ",
+    ";",
+    "\n",
+    "\r\n",
+    ": Promise<void>",
+    "<T>",
+    "import { f } from \"../domain/order\";\n",
+    "import type { KrepisContext } from \"@krepis/core\";\n",
+    "import { AsyncLocalStorage } from \"node:async_hooks\";\n",
+    "export { load } from \"./index.ts\";\n",
+    "export * from \"../application/place_order\";\n",
+    "import(\"../infrastructure/store\")",
+    "require(\"fs\")",
+    "class OrderCommandHandler {",
+    "async handle(",
+    "interface OrderStore {",
+    "save(ctx: KrepisContext, o: Order): Promise<void>;",
+    "abstract class A {",
+    "abstract run(): Promise<void>;",
+    "type Port = { m(): Promise<void> };",
+    "`",
+    "`t ${",
+    "${",
+    "\"s\"",
+    "'q'",
+    "// c\n",
+    "/* c */",
+    "/re+g/",
+    "Date.now()",
+    "Math.random()",
+    "new Date()",
+    "fetch(",
+    "Deno.readTextFile(",
+    "this.store.save(",
+    "const x = ",
+    "let y = ",
+    "export default async function (",
+    "@dec ",
+    "enum E { A }",
+    "namespace N {",
+    "declare ",
+    "?.",
+    "?",
+    ":",
+    "!",
+    "...",
+    "=",
+    "<div>{",
+    "</div>",
+    "\u{1F600}",
+    "\u{feff}",
+    "\u{2028}",
+    "é",
+];
+
+const NAMES: [&str; 6] = ["load", "save", "handle", "f", "g", "publish"];
+const CLASSES: [&str; 4] = [
+    "OrderCommandHandler",
+    "OrderQueryHandler",
+    "Service",
+    "OrderStore",
+];
+const PARAMS: [&str; 8] = [
+    "ctx: KrepisContext",
+    "id: string",
+    "ctx",
+    "n = 1",
+    "{ a, b }: Opts",
+    "c: KrepisContext",
+    "store: OrderStore",
+    "cb: (ctx: KrepisContext) => Promise<void>",
+];
+/// Parameters that must come last.
+const LAST_PARAMS: [&str; 2] = ["o?: Order", "...rest: unknown[]"];
+const RETURNS: [&str; 6] = [
+    "",
+    ": Promise<void>",
+    ": Promise<string>",
+    ": void",
+    ": number",
+    ": Promise<Order | undefined>",
+];
+const SPECIFIERS: [&str; 13] = [
+    "./order",
+    "../domain/order",
+    "../application/place_order",
+    "../infrastructure/store",
+    "../adapters/http",
+    "./index.ts",
+    "../../main.js",
+    "./commands/cancel.js",
+    "@krepis/core",
+    "node:fs",
+    "node:async_hooks",
+    "jsr:@std/fs",
+    "npm:zod",
+];
+const EXPRESSIONS: [&str; 18] = [
+    "1",
+    "ctx",
+    "id",
+    "Date.now()",
+    "Math.random()",
+    "new Date()",
+    "crypto.randomUUID()",
+    "performance.now()",
+    "fetch(\"/x\")",
+    "Deno.readTextFile(\"a\")",
+    "process.env.X",
+    "`t${id}`",
+    "createContext()",
+    "ctx.child(\"x\")",
+    "this.store",
+    "{ ...o }",
+    "[1, 2]",
+    "\"\u{1F600}\"",
+];
+
+fn pick<'a>(choose: &mut dyn FnMut(usize) -> usize, items: &[&'a str]) -> &'a str {
+    items[choose(items.len()).min(items.len() - 1)]
+}
+
+fn params(choose: &mut dyn FnMut(usize) -> usize) -> String {
+    let mut list: Vec<&str> = (0..choose(4)).map(|_| pick(choose, &PARAMS)).collect();
+    if choose(4) == 0 {
+        list.push(pick(choose, &LAST_PARAMS));
+    }
+    list.join(", ")
+}
+
+fn call(choose: &mut dyn FnMut(usize) -> usize) -> String {
+    let callee = match choose(4) {
+        0 => format!("this.store.{}", pick(choose, &NAMES)),
+        1 => format!("store.{}", pick(choose, &NAMES)),
+        _ => pick(choose, &NAMES).to_string(),
+    };
+    let args: Vec<&str> = (0..choose(4)).map(|_| pick(choose, &EXPRESSIONS)).collect();
+    format!("{callee}({})", args.join(", "))
+}
+
+/// Statements of a function body; `awaits` when the function is async.
+fn body(choose: &mut dyn FnMut(usize) -> usize, depth: u32, awaits: bool, out: &mut String) {
+    let wait = if awaits { "await " } else { "" };
+    for _ in 0..choose(5) {
+        let indent = "  ".repeat(depth as usize + 1);
+        match choose(if depth < 2 { 9 } else { 6 }) {
+            0 | 1 => out.push_str(&format!("{indent}{wait}{};\n", call(choose))),
+            2 => out.push_str(&format!("{indent}{};\n", call(choose))),
+            3 => out.push_str(&format!("{indent}return {};\n", pick(choose, &EXPRESSIONS))),
+            4 => out.push_str(&format!(
+                "{indent}const v = {};\n",
+                pick(choose, &EXPRESSIONS)
+            )),
+            5 => out.push_str(&format!(
+                "{indent}{wait}Promise.all([1].map(async (n) => {}));\n",
+                call(choose)
+            )),
+            6 => {
+                out.push_str(&format!("{indent}app.get(\"/\", async (req) => {{\n"));
+                body(choose, depth + 1, true, out);
+                out.push_str(&format!("{indent}}});\n"));
+            }
+            7 => {
+                let asyncness = choose(3) != 0;
+                out.push_str(&format!(
+                    "{indent}const inner = {}({}) => {{\n",
+                    if asyncness { "async " } else { "" },
+                    params(choose)
+                ));
+                body(choose, depth + 1, asyncness, out);
+                out.push_str(&format!("{indent}}};\n"));
+            }
+            _ => {
+                out.push_str(&format!("{indent}if ({}) {{\n", pick(choose, &EXPRESSIONS)));
+                body(choose, depth + 1, awaits, out);
+                out.push_str(&format!("{indent}}}\n"));
+            }
+        }
+    }
+}
+
+fn function(choose: &mut dyn FnMut(usize) -> usize, out: &mut String) {
+    let export = if choose(2) == 0 { "" } else { "export " };
+    let awaits = choose(3) != 0;
+    let asyncness = if awaits { "async " } else { "" };
+    let name = pick(choose, &NAMES);
+    let params = params(choose);
+    let ret = pick(choose, &RETURNS);
+    match choose(4) {
+        0 => out.push_str(&format!(
+            "{export}const {name} = {asyncness}({params}){ret} => {{\n"
+        )),
+        1 => out.push_str(&format!(
+            "{export}const {name} = {asyncness}function ({params}){ret} {{\n"
+        )),
+        _ => out.push_str(&format!(
+            "{export}{asyncness}function {name}({params}){ret} {{\n"
+        )),
+    }
+    body(choose, 0, awaits, out);
+    out.push_str("}\n");
+}
+
+/// One statement of a generated module; with `raw`, sometimes a bare fragment instead.
+fn statement(choose: &mut dyn FnMut(usize) -> usize, raw: bool, out: &mut String) {
+    match choose(if raw { 12 } else { 10 }) {
+        0 => out.push_str(&format!(
+            "import {{ {} }} from \"{}\";\n",
+            pick(choose, &NAMES),
+            pick(choose, &SPECIFIERS)
+        )),
+        1 => out.push_str("import type { KrepisContext } from \"@krepis/core\";\n"),
+        2 => out.push_str(&format!(
+            "{} from \"{}\";\n",
+            pick(
+                choose,
+                &["import * as m", "export * ", "export { load }", "import d"]
+            ),
+            pick(choose, &SPECIFIERS)
+        )),
+        3 | 4 => function(choose, out),
+        5 => {
+            let class = pick(choose, &CLASSES);
+            out.push_str(&format!(
+                "export class {class} {{\n  constructor(private readonly store: OrderStore) {{}}\n"
+            ));
+            for _ in 0..choose(3) {
+                let awaits = choose(3) != 0;
+                let asyncness = if awaits { "async " } else { "" };
+                out.push_str(&format!(
+                    "  {asyncness}{}({}){} {{\n",
+                    pick(choose, &NAMES),
+                    params(choose),
+                    pick(choose, &RETURNS)
+                ));
+                body(choose, 1, awaits, out);
+                out.push_str("  }\n");
+            }
+            out.push_str("}\n");
+        }
+        6 => {
+            out.push_str("export interface OrderStore {\n");
+            for _ in 0..choose(3) {
+                out.push_str(&format!(
+                    "  {}({}){};\n",
+                    pick(choose, &NAMES),
+                    params(choose),
+                    pick(choose, &RETURNS)
+                ));
+            }
+            out.push_str("}\n");
+        }
+        7 => out.push_str(&format!(
+            "type Port = {{ {}({}){} }};\n",
+            pick(choose, &NAMES),
+            params(choose),
+            pick(choose, &RETURNS)
+        )),
+        8 => out.push_str(&format!(
+            "{};\n",
+            pick(
+                choose,
+                &[
+                    "import { AsyncLocalStorage } from \"node:async_hooks\"",
+                    "const als = new AsyncLocalStorage()",
+                    "export default async function (id: string) {}",
+                    "const t = Date.now()",
+                ]
+            )
+        )),
+        9 => out.push_str(&format!("await {};\n", call(choose))),
+        _ => out.push_str(pick(choose, TS_FRAGMENTS)),
+    }
+}
+
+/// A module built from `choose` (which returns an index below its argument): imports, functions
+/// of every kind, classes, interfaces and calls, so that most rules and fixes have something to
+/// do. With `raw`, bare fragments ([`TS_FRAGMENTS`]) are mixed in and the text may not parse.
+/// The size is bounded: at most 16 statements, bodies at most three levels deep.
+pub fn generated_file(choose: &mut dyn FnMut(usize) -> usize, raw: bool) -> String {
+    let mut out = String::new();
+    for _ in 0..choose(17) {
+        statement(choose, raw, &mut out);
+    }
+    out
+}
+
+/// A project of up to four files at distinct [`GENERATED_PATHS`], each a [`generated_file`].
+pub fn generated_project(
+    choose: &mut dyn FnMut(usize) -> usize,
+    raw: bool,
+) -> Vec<(&'static str, String)> {
+    let mut files: Vec<(&'static str, String)> = Vec::new();
+    for _ in 0..=choose(4) {
+        let path = GENERATED_PATHS[choose(GENERATED_PATHS.len()).min(GENERATED_PATHS.len() - 1)];
+        let text = generated_file(choose, raw);
+        match files.iter_mut().find(|(p, _)| *p == path) {
+            Some(existing) => existing.1 = text,
+            None => files.push((path, text)),
+        }
+    }
+    files
 }
 
 #[cfg(test)]
