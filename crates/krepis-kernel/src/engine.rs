@@ -115,7 +115,9 @@ pub fn strip_types(path: &Path, source: &str) -> Result<String, String> {
         return Err(format!("syntax error: {}", error.message));
     }
     let mut program = parsed.program;
+    // Enums are lowered from member values the semantic pass computes only when asked to.
     let scoping = oxc_semantic::SemanticBuilder::new()
+        .with_enum_eval(true)
         .build(&program)
         .semantic
         .into_scoping();
@@ -448,6 +450,18 @@ mod tests {
         )
         .unwrap();
         assert_eq!(value, serde_json::json!([0, 1, false]));
+    }
+
+    #[test]
+    fn typescript_enums_keep_their_values() {
+        // Found by fuzzing: enums were lowered without their evaluated members (a debug
+        // assertion in the transformer; string members without reverse mappings otherwise).
+        let value = run(
+            "enum E { A = 1, B }\nenum S { X = \"x\", Y = `y` }\nconst enum C { K = 2 * 3 }\nexport function main(): unknown[] { return [E.A, E.B, E[2], S.X, S.Y, (S as any).x ?? null, C.K]; }",
+            Limits::default(),
+        )
+        .unwrap();
+        assert_eq!(value, serde_json::json!([1, 2, "B", "x", "y", null, 6]));
     }
 
     #[test]
