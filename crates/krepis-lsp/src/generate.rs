@@ -34,11 +34,17 @@ pub struct ClientSupport {
     pub disabled: bool,
 }
 
+/// Files larger than this get no generator actions: their request alone would be megabytes.
+const MAX_GENERATOR_INPUT: usize = 1 << 20;
+
 /// Runs every generator (built-in, then the project's) on `range` of the file at `path`.
 pub fn offers(snapshot: &Snapshot, path: &Path, range: TextRange) -> Vec<Offer> {
     let Some(file) = snapshot.file(path) else {
         return Vec::new();
     };
+    if snapshot.text(file).len() > MAX_GENERATOR_INPUT {
+        return Vec::new();
+    }
     let Some((root, request)) = generators::request_for(snapshot, file, range.start, range.end)
     else {
         return Vec::new();
@@ -70,7 +76,9 @@ pub fn offers(snapshot: &Snapshot, path: &Path, range: TextRange) -> Vec<Offer> 
                     root: root.clone(),
                 });
             }
-            // A built-in generator failing is a bug of ours; a project's own is the user's to see.
+            // A built-in generator that fails (on absurd input) offers nothing; a project's own
+            // failure is the user's to see and fix.
+            Err(_) if generator.builtin => {}
             Err(why) => offers.push(Offer {
                 title: format!("Generator `{}`", generator.name),
                 kind: format!("refactor.krepis.{}", generator.name),
