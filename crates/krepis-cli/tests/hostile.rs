@@ -378,6 +378,29 @@ fn files_that_are_not_text_are_skipped_with_a_note() {
 }
 
 #[test]
+fn odd_import_specifiers_are_checked_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "src/sibling.ts", SIBLING);
+    // Specifiers that are empty, start with a line separator or an emoji, or are only a scope.
+    write(
+        root,
+        "src/odd.ts",
+        "import a from \"\";\nimport b from \"\u{2028}e.ts\";\nimport c from \"@\";\nimport d from \"😀@1\";\nconst e = require(\"\");\nexport async function odd(id: string) {\n  return [a, b, c, d, e];\n}\n",
+    );
+    let report = check_json(root);
+    assert_eq!(
+        reported(&report),
+        [
+            pair("src/odd.ts", "explicit-context"),
+            pair("src/sibling.ts", "explicit-context")
+        ]
+    );
+    assert_finished(&run(root, &["graph", "--modules"]), &[0]);
+    assert_finished(&run(root, &["fix"]), &[0]);
+}
+
+#[test]
 fn symlink_loops_are_not_followed_forever() {
     use std::os::unix::fs::symlink;
     let dir = tempfile::tempdir().unwrap();

@@ -44,9 +44,10 @@ fn package_name(specifier: &str) -> &str {
     }
     let name = &bare[..end];
     // A version suffix (`cls-hooked@4`, `@scope/pkg@1`) is not part of the name.
-    match name[1..].find('@') {
-        Some(at) if !name.is_empty() => &name[..at + 1],
-        _ => name,
+    // (Any text may be a specifier: an empty one, or one that starts with a wide character.)
+    match name.char_indices().skip(1).find(|&(_, c)| c == '@') {
+        Some((at, _)) => &name[..at],
+        None => name,
     }
 }
 
@@ -126,6 +127,10 @@ mod tests {
         assert_eq!(package_name("npm:cls-hooked@4.2.2"), "cls-hooked");
         assert_eq!(package_name("zone.js/node"), "zone.js");
         assert_eq!(package_name("@scope/pkg@1/x"), "@scope/pkg");
+        assert_eq!(package_name(""), "");
+        assert_eq!(package_name("@"), "@");
+        assert_eq!(package_name("\u{2028}e.ts"), "\u{2028}e.ts");
+        assert_eq!(package_name("é@2"), "é");
     }
 
     #[test]
