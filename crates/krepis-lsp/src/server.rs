@@ -306,7 +306,9 @@ impl Backend {
     /// file whose diagnostics changed.
     async fn publish(&self, first: Option<PathBuf>) {
         if self.pull.load(Ordering::SeqCst) {
-            let _ = self.client.workspace_diagnostic_refresh().await;
+            // Not awaited: the answer arrives through the input that this handler holds up.
+            let client = self.client.clone();
+            tokio::spawn(async move { client.workspace_diagnostic_refresh().await });
             return;
         }
         let generation = self.generation.load(Ordering::SeqCst);
