@@ -40,9 +40,21 @@ pub async fn serve(
         .custom_method(transport::MALFORMED_METHOD, Backend::malformed_message)
         .finish();
     let (guarded, reader) = tokio::io::duplex(1 << 20);
-    tokio::spawn(transport::guard(input, guarded));
-    Server::new(reader, output, socket).serve(service).await;
+    let guard = tokio::spawn(transport::guard(input, guarded));
+    let server = Server::new(reader, output, socket).serve(service);
+    tokio::pin!(server);
+    tokio::select! {
+        () = &mut server => return,
+        _ = guard => {}
+    }
+    // The client said `exit` or went away. The protocol library keeps waiting for handlers that
+    // wait for an answer from the client (a capability registration, say), which will never
+    // come: give the server a moment to finish, then end regardless.
+    let _ = tokio::time::timeout(EXIT_GRACE, server).await;
 }
+
+/// How long the server may go on after `exit` or the end of its input.
+const EXIT_GRACE: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// The transport guard alone: copies LSP frames from `input` to `output`, replacing every frame
 /// that is not a JSON-RPC 2.0 message with a `krepis/malformedMessage` notification.

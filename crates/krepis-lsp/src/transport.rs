@@ -17,12 +17,19 @@ pub const MALFORMED_METHOD: &str = "krepis/malformedMessage";
 const MAX_BODY: usize = 256 << 20;
 
 /// Whether `body` decodes as a JSON-RPC request, notification or response.
+#[cfg(test)]
 fn is_jsonrpc(body: &[u8]) -> bool {
+    jsonrpc_kind(body).is_some()
+}
+
+/// What `body` is: `None` when it is not a JSON-RPC message, else whether it is the `exit`
+/// notification.
+fn jsonrpc_kind(body: &[u8]) -> Option<bool> {
     let Ok(Value::Object(message)) = serde_json::from_slice::<Value>(body) else {
-        return false;
+        return None;
     };
     if message.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
-        return false;
+        return None;
     }
     let id_ok = match message.get("id") {
         None | Some(Value::Null | Value::Number(_) | Value::String(_)) => true,
@@ -33,12 +40,13 @@ fn is_jsonrpc(body: &[u8]) -> bool {
         None | Some(Value::Object(_) | Value::Array(_) | Value::Null)
     );
     match message.get("method") {
-        Some(Value::String(_)) => id_ok && params_ok,
-        Some(_) => false,
-        None => {
-            message.contains_key("id")
-                && (message.contains_key("result") || message.contains_key("error"))
+        Some(Value::String(method)) => {
+            (id_ok && params_ok).then(|| method == "exit" && !message.contains_key("id"))
         }
+        Some(_) => None,
+        None => (message.contains_key("id")
+            && (message.contains_key("result") || message.contains_key("error")))
+        .then_some(false),
     }
 }
 
@@ -78,6 +86,9 @@ async fn read_headers(
 }
 
 /// Copies frames from `input` to `output`, replacing what the protocol reader would choke on.
+///
+/// Returns after passing on the `exit` notification (the server reads nothing after it) or when
+/// the input ends.
 pub async fn guard(
     input: impl AsyncRead + Unpin,
     mut output: impl AsyncWrite + Unpin,
@@ -110,15 +121,21 @@ pub async fn guard(
         if input.read_exact(&mut body).await.is_err() {
             break;
         }
-        if is_jsonrpc(&body) {
-            output
-                .write_all(format!("Content-Length: {length}\r\n\r\n").as_bytes())
-                .await?;
-            output.write_all(&body).await?;
-        } else {
-            output
-                .write_all(&malformed("a message that is not JSON-RPC 2.0"))
-                .await?;
+        match jsonrpc_kind(&body) {
+            Some(exit) => {
+                output
+                    .write_all(format!("Content-Length: {length}\r\n\r\n").as_bytes())
+                    .await?;
+                output.write_all(&body).await?;
+                if exit {
+                    break;
+                }
+            }
+            None => {
+                output
+                    .write_all(&malformed("a message that is not JSON-RPC 2.0"))
+                    .await?;
+            }
         }
         output.flush().await?;
     }
