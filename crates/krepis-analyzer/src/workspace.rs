@@ -248,7 +248,7 @@ fn walk_note(mut error: ignore::Error, root: &Path) -> Note {
 }
 
 /// Reads a module's text; `Err` says why it is skipped.
-fn read_source(path: &Path) -> Result<String, String> {
+pub fn read_source(path: &Path) -> Result<String, String> {
     let metadata = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
     // A named pipe or a device would block the read (or never end): only regular files are read.
     if !metadata.is_file() {

@@ -304,6 +304,17 @@ fn generator_edits_that_break_a_rule_are_refused_with_the_reason() {
         "Implement port `OrderStore` as an adapter (unavailable: this editor cannot create files from a code action)",
     );
     assert!(action.get("edit").is_none());
+    // Choosing it shows the reason.
+    let command = &action["command"];
+    client.request(
+        "workspace/executeCommand",
+        json!({ "command": command["command"], "arguments": command["arguments"] }),
+    );
+    let shown = client.wait_for("the reason", |m| m["method"] == "window/showMessage");
+    assert_eq!(
+        shown["params"]["message"],
+        "krepis: this editor cannot create files from a code action"
+    );
     assert_eq!(client.shutdown(), Some(0));
 }
 

@@ -181,6 +181,7 @@ struct Stats {
     saves: usize,
     cancels: usize,
     answered_cancelled: usize,
+    server_cancelled: usize,
     full_reports_without_id: usize,
 }
 
@@ -189,6 +190,11 @@ fn check_answer(pending: &Pending, message: &Value, stats: &mut Stats) -> Result
         let code = error["code"].as_i64();
         return match (pending.expect, code) {
             (Expect::MethodNotFound, Some(-32601)) => Ok(()),
+            // A pull outdated by an edit: the server asks the client to pull again.
+            (Expect::Diagnostic, Some(-32802)) if error["data"]["retriggerRequest"] == true => {
+                stats.server_cancelled += 1;
+                Ok(())
+            }
             (_, Some(-32800))
                 if pending.cancelled || pending.expect == Expect::WorkspaceDiagnostic =>
             {
@@ -608,16 +614,22 @@ fn eight_clients_of_edits_and_requests_for_a_minute() {
         .chain(SHARED.iter().map(|(p, _)| root.join(p)))
         .collect();
     for path in &all {
-        // A change still being applied cancels an analysis (the report then has no result id):
-        // ask again until the answer is a real one.
+        // A change still being applied cancels an analysis (the server answers ServerCancelled
+        // with `retriggerRequest`): ask again until the answer is a real one.
         let mut report = Value::Null;
         for _ in 0..100 {
-            report = client.request(
+            let response = client.request_raw(
                 "textDocument/diagnostic",
                 json!({ "textDocument": { "uri": uri(path) } }),
             );
-            if !report["resultId"].is_null() {
-                break;
+            if let Some(error) = response.get("error") {
+                assert_eq!(error["code"], -32802, "{response}");
+                assert_eq!(error["data"]["retriggerRequest"], true, "{response}");
+            } else {
+                report = response["result"].clone();
+                if !report["resultId"].is_null() {
+                    break;
+                }
             }
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -676,7 +688,7 @@ fn eight_clients_of_edits_and_requests_for_a_minute() {
     assert!(!watchdog.join().unwrap(), "the server had to be killed");
     let requests: usize = stats.requests.values().sum();
     eprintln!(
-        "{seconds} s, {CLIENTS} clients: {requests} requests {:?}, {} didChange ({} changes), {} opens, {} closes, {} saves, {} cancels ({} answered as cancelled), {} full reports without a result id; {total} diagnostics compared at the end",
+        "{seconds} s, {CLIENTS} clients: {requests} requests {:?}, {} didChange ({} changes), {} opens, {} closes, {} saves, {} cancels ({} answered as cancelled), {} pulls outdated by an edit (ServerCancelled), {} full reports without a result id; {total} diagnostics compared at the end",
         stats.requests,
         stats.did_change,
         stats.content_changes,
@@ -685,6 +697,7 @@ fn eight_clients_of_edits_and_requests_for_a_minute() {
         stats.saves,
         stats.cancels,
         stats.answered_cancelled,
+        stats.server_cancelled,
         stats.full_reports_without_id,
     );
 }

@@ -135,10 +135,16 @@ pub fn code_action(
                 ..Default::default()
             })
         } else {
-            // Clients that cannot show a disabled action still get to read why.
+            // Clients that cannot show a disabled action still get to read why: choosing the
+            // action shows the reason.
             Some(CodeAction {
                 title: format!("{} (unavailable: {reason})", offer.title),
                 kind: kind.clone(),
+                command: Some(Command {
+                    title: offer.title.clone(),
+                    command: crate::server::EXPLAIN_REFUSAL.into(),
+                    arguments: Some(vec![serde_json::Value::String(reason)]),
+                }),
                 ..Default::default()
             })
         }

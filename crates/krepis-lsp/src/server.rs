@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use krepis_analyzer::diagnostic::{Diagnostic, TextRange};
 use krepis_analyzer::fix::merged_fix_edits;
 use krepis_analyzer::line_index::ColumnUnit;
-use krepis_analyzer::workspace::Snapshot;
+use krepis_analyzer::workspace::{Snapshot, read_source};
 use krepis_analyzer::{LoadOptions, Workspace};
 use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types::*;
@@ -25,6 +25,13 @@ use krepis_kernel::custom_rules;
 
 /// The code action kind of "fix everything in this file on save".
 pub const FIX_ALL_KIND: &str = "source.fixAll.krepis";
+
+/// LSP 3.17 `ServerCancelled`: the server cancelled the request (here: outdated by an edit).
+const SERVER_CANCELLED: i64 = -32802;
+
+/// The command behind a refused generator action for clients that cannot show it disabled:
+/// running it shows the reason.
+pub const EXPLAIN_REFUSAL: &str = "krepis.explainRefusal";
 
 /// Settings files whose change means the whole workspace is re-read.
 const SETTINGS_FILES: [&str; 4] = ["krepis.json", "deno.json", "deno.jsonc", "tsconfig.json"];
@@ -64,6 +71,8 @@ pub struct Backend {
     ready: tokio::sync::watch::Sender<bool>,
     /// What the client's workspace edits and code actions support.
     support: Mutex<ClientSupport>,
+    /// A workspace is loaded: an analysis that answers nothing was cancelled.
+    loaded: AtomicBool,
     /// Generator changes already checked against the rules, by hash, for one generation.
     previews: Mutex<(u64, HashMap<u64, Option<String>>)>,
 }
@@ -166,6 +175,7 @@ impl Backend {
             changed: tokio::sync::Notify::new(),
             support: Mutex::default(),
             previews: Mutex::default(),
+            loaded: AtomicBool::new(false),
         }
     }
 
@@ -226,7 +236,7 @@ impl Backend {
                     workspace.set_text(&path, &document.text);
                 }
                 // Closed: the file on disk is the truth again (or it is gone).
-                None => match std::fs::read_to_string(&path) {
+                None => match read_source(&path) {
                     Ok(text) => {
                         workspace.set_text(&path, &text);
                     }
@@ -278,6 +288,7 @@ impl Backend {
                     state.workspace = Some(workspace);
                 })
                 .await;
+                self.loaded.store(true, Ordering::SeqCst);
                 format!("indexed {count} files")
             }
             Ok(Err(error)) => {
@@ -369,14 +380,29 @@ impl Backend {
 
     /// The text and diagnostics of a document, from a fresh snapshot.
     async fn file_report(&self, uri: &Uri) -> Option<(PathBuf, Arc<str>, Arc<Vec<Diagnostic>>)> {
-        let path = path_of(uri)?;
+        self.file_report_or_cancelled(uri).await.ok().flatten()
+    }
+
+    /// [`Backend::file_report`], telling apart an unknown file (`Ok(None)`) from an analysis that
+    /// a newer edit cancelled (`Err`), once the workspace is loaded.
+    async fn file_report_or_cancelled(
+        &self,
+        uri: &Uri,
+    ) -> std::result::Result<Option<(PathBuf, Arc<str>, Arc<Vec<Diagnostic>>)>, ()> {
+        let Some(path) = path_of(uri) else {
+            return Ok(None);
+        };
         self.wait_ready().await;
-        analyse(&self.client, &self.state, move |s| {
+        let report = analyse(&self.client, &self.state, move |s| {
             let file = s.file(&path)?;
             Some((path, s.text(file), diagnostics_of(s, file)))
         })
-        .await
-        .flatten()
+        .await;
+        match report {
+            Some(report) => Ok(report),
+            None if self.loaded.load(Ordering::SeqCst) => Err(()),
+            None => Ok(None),
+        }
     }
 
     /// The generator actions for `range` of the file at `path`: generators run on a snapshot;
@@ -622,6 +648,10 @@ impl LanguageServer for Backend {
                         ..Default::default()
                     },
                 )),
+                execute_command_provider: Some(ExecuteCommandOptions {
+                    commands: vec![EXPLAIN_REFUSAL.into()],
+                    ..Default::default()
+                }),
                 diagnostic_provider: Some(DiagnosticServerCapabilities::Options(
                     DiagnosticOptions {
                         identifier: Some("krepis".into()),
@@ -711,7 +741,7 @@ impl LanguageServer for Backend {
                 {
                     continue;
                 }
-                match (kind, std::fs::read_to_string(&path)) {
+                match (kind, read_source(&path)) {
                     (FileChangeType::DELETED, _) | (_, Err(_)) => workspace.remove(&path),
                     (_, Ok(text)) => {
                         workspace.set_text(&path, &text);
@@ -728,7 +758,19 @@ impl LanguageServer for Backend {
         params: DocumentDiagnosticParams,
     ) -> Result<DocumentDiagnosticReportResult> {
         let unit = self.unit();
-        let Some((_, text, diagnostics)) = self.file_report(&params.text_document.uri).await else {
+        let report = self
+            .file_report_or_cancelled(&params.text_document.uri)
+            .await
+            .map_err(|()| {
+                // Cancelled by an edit: the client pulls again, instead of an empty report
+                // clearing the file's problems for a moment.
+                Error {
+                    code: tower_lsp_server::jsonrpc::ErrorCode::ServerError(SERVER_CANCELLED),
+                    message: "the diagnostics were outdated by an edit; pull again".into(),
+                    data: Some(serde_json::json!({ "retriggerRequest": true })),
+                }
+            })?;
+        let Some((_, text, diagnostics)) = report else {
             return Ok(full_report(Vec::new(), None));
         };
         let id = result_id(&diagnostics);
@@ -901,6 +943,27 @@ impl LanguageServer for Backend {
             }
         }
         Ok(Some(actions))
+    }
+
+    async fn execute_command(
+        &self,
+        params: ExecuteCommandParams,
+    ) -> Result<Option<serde_json::Value>> {
+        if params.command != EXPLAIN_REFUSAL {
+            return Err(Error::invalid_params(format!(
+                "unknown command `{}`",
+                params.command
+            )));
+        }
+        let reason = params
+            .arguments
+            .first()
+            .and_then(|a| a.as_str())
+            .unwrap_or("this action cannot be applied here");
+        self.client
+            .show_message(MessageType::WARNING, format!("krepis: {reason}"))
+            .await;
+        Ok(None)
     }
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
