@@ -1,22 +1,62 @@
 //! JSON with comments and trailing commas, read through `serde_json` so errors keep line and column.
 
-use std::io::Read;
-
 /// Turns JSONC into plain JSON of the same length and line structure.
 ///
 /// Comments and trailing commas become spaces, so every byte keeps its line and column and
-/// `serde_json`'s error positions point into the user's file.
+/// `serde_json`'s error positions point into the user's file. Line breaks inside block comments
+/// stay. A text whose comments do not parse (an unclosed `/*`, a lone `/`) is returned as it is,
+/// for `serde_json` to report where.
 pub fn to_json(text: &str) -> String {
-    let mut stripped = String::with_capacity(text.len());
-    // Reading from a byte slice cannot fail; a comment-stripping error would only come from I/O.
-    if json_comments::StripComments::new(text.as_bytes())
-        .read_to_string(&mut stripped)
-        .is_err()
-    {
-        stripped = text.to_owned();
-    }
+    let mut stripped = strip_comments(text).unwrap_or_else(|| text.to_owned());
     blank_trailing_commas(&mut stripped);
     stripped
+}
+
+/// `text` with `//` and `/* */` comments blanked (line breaks kept); `None` when a comment is
+/// malformed.
+fn strip_comments(text: &str) -> Option<String> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum State {
+        Top,
+        String,
+        Escape,
+        Slash,
+        Line,
+        Block,
+        BlockStar,
+    }
+    let mut bytes = text.as_bytes().to_vec();
+    let mut state = State::Top;
+    for b in bytes.iter_mut() {
+        let c = *b;
+        let (next, blank) = match (state, c) {
+            (State::Top, b'"') => (State::String, false),
+            (State::Top, b'/') => (State::Slash, true),
+            (State::Top, _) => (State::Top, false),
+            (State::String, b'"') => (State::Top, false),
+            (State::String, b'\\') => (State::Escape, false),
+            (State::String, _) => (State::String, false),
+            (State::Escape, _) => (State::String, false),
+            (State::Slash, b'/') => (State::Line, true),
+            (State::Slash, b'*') => (State::Block, true),
+            (State::Slash, _) => return None,
+            (State::Line, b'\n') => (State::Top, false),
+            (State::Line, _) => (State::Line, c != b'\r'),
+            (State::Block, b'*') | (State::BlockStar, b'*') => (State::BlockStar, true),
+            (State::BlockStar, b'/') => (State::Top, true),
+            (State::Block, _) | (State::BlockStar, _) => (State::Block, c != b'\n' && c != b'\r'),
+        };
+        if blank {
+            *b = b' ';
+        }
+        state = next;
+    }
+    if matches!(state, State::Slash | State::Block | State::BlockStar) {
+        return None;
+    }
+    // Only ASCII bytes and whole comments were blanked: a comment's multi-byte characters are
+    // replaced byte by byte, so the text is still UTF-8.
+    String::from_utf8(bytes).ok()
 }
 
 fn blank_trailing_commas(json: &mut String) {
@@ -81,5 +121,28 @@ mod tests {
         assert_eq!(value["a"], serde_json::json!([1, 2]));
         assert_eq!(value["b"], "no, ] here");
         assert_eq!(line_of_key(text, "b"), Some(4));
+    }
+
+    #[test]
+    fn block_comments_keep_their_line_breaks() {
+        // Found by fuzzing: block comments lost their line breaks, so errors after a
+        // multi-line comment named the wrong line.
+        let text = "{\r\n  /* one\r\n     two é */\n  \"a\": 1, # not a comment\n}";
+        let json = to_json(text);
+        assert_eq!(json.len(), text.len());
+        assert_eq!(
+            json,
+            "{\r\n        \r\n              \n  \"a\": 1, # not a comment\n}"
+        );
+        let error = serde_json::from_str::<serde_json::Value>(&json).unwrap_err();
+        assert_eq!(error.line(), 4);
+        // Malformed comments are left for the JSON parser to point at.
+        for broken in ["{ /* open", "{ / }", "{ \"a\": 1 } /"] {
+            assert_eq!(to_json(broken), broken);
+        }
+        assert_eq!(
+            to_json("{\"u\": \"//x\\\"/*\"} // c"),
+            "{\"u\": \"//x\\\"/*\"}     "
+        );
     }
 }
