@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::engine::{self, ExecutionContext, Limits, QuickJs};
+use crate::scripts::{self, Stamp};
 use krepis_analyzer::diagnostic::{Diagnostic, Severity, TextRange};
 use krepis_analyzer::rules::RuleId;
 use krepis_analyzer::{FileResult, Workspace};
@@ -28,27 +29,17 @@ pub struct CustomRule {
 
 /// The rules in `root/.krepis/rules/` (`*.ts`, `*.js`), by name.
 pub fn load(root: &Path) -> Vec<CustomRule> {
-    let Ok(entries) = std::fs::read_dir(root.join(".krepis").join("rules")) else {
-        return Vec::new();
-    };
-    let mut rules: Vec<CustomRule> = entries
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("ts" | "js")))
-        .filter_map(|path| {
-            let source = std::fs::read_to_string(&path).ok()?;
-            let name = path.file_stem()?.to_string_lossy().into_owned();
-            let javascript = engine::strip_types(&path, &source);
-            Some(CustomRule { name, javascript })
+    scripts::load(root, "rules")
+        .into_iter()
+        .map(|script| CustomRule {
+            name: script.name,
+            javascript: script.javascript,
         })
-        .collect();
-    rules.sort_by(|a, b| a.name.cmp(&b.name));
-    rules
+        .collect()
 }
 
 /// The rules of `root`, read again when the folder changed (looked at no more than once a second).
 pub fn load_cached(root: &Path) -> Arc<Vec<CustomRule>> {
-    type Stamp = Vec<(std::path::PathBuf, Option<std::time::SystemTime>, u64)>;
     type Loaded = HashMap<std::path::PathBuf, (Instant, Stamp, Arc<Vec<CustomRule>>)>;
     static CACHE: OnceLock<Mutex<Loaded>> = OnceLock::new();
     let mut cache = CACHE
@@ -60,19 +51,7 @@ pub fn load_cached(root: &Path) -> Arc<Vec<CustomRule>> {
     {
         return rules.clone();
     }
-    let mut stamp: Stamp = std::fs::read_dir(root.join(".krepis").join("rules"))
-        .map(|entries| {
-            entries
-                .flatten()
-                .map(|e| {
-                    let meta = e.metadata().ok();
-                    let modified = meta.as_ref().and_then(|m| m.modified().ok());
-                    (e.path(), modified, meta.map_or(0, |m| m.len()))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    stamp.sort();
+    let stamp = scripts::stamp(root, "rules");
     if let Some((seen, known, rules)) = cache.get_mut(root)
         && *known == stamp
     {

@@ -27,6 +27,7 @@ use krepis_analyzer::workspace::Snapshot;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{self, ExecutionContext, Limits, QuickJs};
+use crate::scripts::{self, Stamp};
 
 /// Time one generator may take for one request.
 pub const BUDGET_MS: u64 = 1_000;
@@ -83,45 +84,21 @@ pub fn builtins() -> &'static [Generator] {
 
 /// The project's own generators in `root/.krepis/generators/` (`*.ts`, `*.js`), by name.
 pub fn load_project(root: &Path) -> Vec<Generator> {
-    let Ok(entries) = std::fs::read_dir(root.join(".krepis").join("generators")) else {
-        return Vec::new();
-    };
-    let mut generators: Vec<Generator> = entries
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("ts" | "js")))
-        .filter_map(|path| {
-            let source = std::fs::read_to_string(&path).ok()?;
-            let name = path.file_stem()?.to_string_lossy().into_owned();
-            Some(Generator::new(&name, &path, &source, false))
+    scripts::load(root, "generators")
+        .into_iter()
+        .map(|script| Generator {
+            name: script.name,
+            builtin: false,
+            javascript: script.javascript,
         })
-        .collect();
-    generators.sort_by(|a, b| a.name.cmp(&b.name));
-    generators
+        .collect()
 }
 
 /// The project generators of `root`, compiled again only when a file in the folder changed.
 pub fn project_cached(root: &Path) -> Vec<Generator> {
-    type Stamp = Vec<(PathBuf, Option<std::time::SystemTime>, u64)>;
     type Loaded = HashMap<PathBuf, (Stamp, Vec<Generator>)>;
     static CACHE: OnceLock<Mutex<Loaded>> = OnceLock::new();
-    let folder = root.join(".krepis").join("generators");
-    let mut stamp: Stamp = std::fs::read_dir(&folder)
-        .map(|entries| {
-            entries
-                .flatten()
-                .map(|e| {
-                    let meta = e.metadata().ok();
-                    (
-                        e.path(),
-                        meta.as_ref().and_then(|m| m.modified().ok()),
-                        meta.map_or(0, |m| m.len()),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    stamp.sort();
+    let stamp = scripts::stamp(root, "generators");
     let cache = CACHE.get_or_init(Mutex::default);
     let mut cache = cache.lock().unwrap_or_else(|p| p.into_inner());
     if let Some((known, generators)) = cache.get(root)

@@ -12,5 +12,6 @@ pub mod custom_rules;
 pub mod engine;
 pub mod generators;
 pub mod journal;
+pub mod scripts;
 
 pub use journal::{FileChange, FileRecord, Journal, JournalError, Transaction, TxState};
