@@ -7,18 +7,7 @@ use std::path::Path;
 use krepis_analyzer::diagnostic::{TextEdit, TextRange, apply_edits};
 use krepis_analyzer::line_index::{ColumnUnit, LineIndex, Position};
 use serde_json::Value;
-use support::run::krepis;
-
-fn check_json(dir: &Path) -> Value {
-    let (stdout, stderr, _) = krepis(dir, &["check", "--format", "json"]);
-    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}{stderr}"))
-}
-
-fn write(dir: &Path, path: &str, text: &str) {
-    let path = dir.join(path);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
+use support::run::{check_json, krepis, write};
 
 /// Applies the first fix of each file from the JSON, as an editor or script would.
 fn apply_json_fixes(dir: &Path, report: &Value) -> usize {
@@ -234,7 +223,7 @@ fn absurdly_nested_files_get_a_diagnostic_not_a_stack_overflow() {
     write(
         dir.path(),
         "src/parens.ts",
-        &format!(
+        format!(
             "const x = {}1{};\n",
             "(".repeat(100_000),
             ")".repeat(100_000)
@@ -243,7 +232,7 @@ fn absurdly_nested_files_get_a_diagnostic_not_a_stack_overflow() {
     write(
         dir.path(),
         "src/arrows.ts",
-        &format!("export const f = {}1;\n", "(x) => ".repeat(100_000)),
+        format!("export const f = {}1;\n", "(x) => ".repeat(100_000)),
     );
     write(
         dir.path(),

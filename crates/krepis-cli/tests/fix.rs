@@ -8,9 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
 use support::fixtures::fixture_copy;
-use support::run::krepis;
+use support::run::{check_json, krepis};
 
 /// Every file under `root` (except the journal), with its bytes.
 fn snapshot(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
@@ -33,11 +32,6 @@ fn snapshot(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
         }
     }
     files
-}
-
-fn check_json(dir: &Path) -> Value {
-    let (stdout, stderr, _) = krepis(dir, &["check", "--format", "json"]);
-    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}{stderr}"))
 }
 
 #[test]

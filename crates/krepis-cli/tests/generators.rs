@@ -8,6 +8,7 @@ use std::path::Path;
 use serde_json::{Value, json};
 use support::fixtures::fixture_copy;
 use support::lsp_client::{LspClient, apply_lsp_edits, uri};
+use support::run::{check_json, reported, write};
 
 /// A client that can create files and show disabled actions, like VS Code.
 fn capable() -> Value {
@@ -75,25 +76,9 @@ fn apply(edit: &Value) -> Vec<String> {
     touched
 }
 
-/// `krepis check --format json` on the project: (file relative to root, rule) pairs.
+/// `krepis check --format json` on the project: (file relative to root, rule) pairs, sorted.
 fn check(root: &Path) -> Vec<(String, String)> {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_krepis"))
-        .args(["check", "--no-cache", "--format", "json"])
-        .current_dir(root)
-        .output()
-        .unwrap();
-    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON output");
-    let mut found: Vec<(String, String)> = report["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| {
-            (
-                d["file"].as_str().unwrap().to_string(),
-                d["rule"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let mut found = reported(&check_json(root));
     found.sort();
     found
 }
@@ -322,12 +307,8 @@ fn generator_edits_that_break_a_rule_are_refused_with_the_reason() {
 fn custom_rules_report_in_the_editor_and_follow_edits() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let write = |path: &str, text: &str| {
-        let path = root.join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    };
     write(
+        root,
         ".krepis/rules/no-legacy.ts",
         r#"export function check(_ctx: unknown, module: { facts: { functions: { name: string; name_range: { start: number; end: number } }[] } }) {
   return module.facts.functions
@@ -337,10 +318,12 @@ fn custom_rules_report_in_the_editor_and_follow_edits() {
 "#,
     );
     write(
+        root,
         ".krepis/rules/throws.ts",
         "export function check() { throw new Error(\"boom\"); }\n",
     );
     write(
+        root,
         "src/a.ts",
         "export function legacyLoad(id: string) {\n  return id;\n}\n",
     );

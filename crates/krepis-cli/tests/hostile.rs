@@ -9,7 +9,7 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use support::lsp_client::{LspClient, uri};
+use support::run::{reported, write};
 
 /// A run that takes longer than this is a hang (generous: debug builds on a busy machine).
 const HANG: Duration = Duration::from_secs(300);
@@ -126,28 +127,6 @@ fn check_json_in(dir: &Path, paths: &[&str]) -> Value {
     assert_finished(&run, &[0, 1]);
     serde_json::from_str(&run.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}\n{}", truncated(&run.stdout), run.stderr))
-}
-
-fn write(dir: &Path, path: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
-    let path = dir.join(path);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(&path, bytes).unwrap();
-    path
-}
-
-/// `(file, rule)` of every diagnostic.
-fn reported(report: &Value) -> Vec<(String, String)> {
-    report["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| {
-            (
-                d["file"].as_str().unwrap().to_string(),
-                d["rule"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
 }
 
 fn pair(file: &str, rule: &str) -> (String, String) {
