@@ -1,7 +1,7 @@
 //! Which functions and methods take the context first, across modules: the knowledge
 //! `context-propagation` needs to judge a call. Imports are followed through re-exports.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::config::Config;
@@ -119,9 +119,23 @@ fn project_file(db: &dyn Db, resolution: &Resolution) -> Option<SourceFile> {
 
 /// Follows `name` exported by `file` to its declaration, through re-exports (bounded depth, so a
 /// re-export cycle ends).
-fn resolve_export(db: &dyn Db, mut file: SourceFile, name: &str) -> Option<Exported> {
+fn resolve_export(db: &dyn Db, file: SourceFile, name: &str) -> Option<Exported> {
+    resolve_export_in(db, file, name, &mut HashSet::new())
+}
+
+/// [`resolve_export`], never looking for one name in one module twice: `export *` cycles end, and
+/// barrels re-exporting barrels are searched once each.
+fn resolve_export_in(
+    db: &dyn Db,
+    mut file: SourceFile,
+    name: &str,
+    seen: &mut HashSet<(SourceFile, Name)>,
+) -> Option<Exported> {
     let mut name = Name::from(name);
     for _ in 0..16 {
+        if !seen.insert((file, name.clone())) {
+            return None;
+        }
         let facts = module_facts(db, file);
         let resolutions = resolved_imports(db, file);
         let export = facts.exports.iter().find(|e| e.exported == name);
@@ -133,8 +147,7 @@ fn resolve_export(db: &dyn Db, mut file: SourceFile, name: &str) -> Option<Expor
                     .and_then(|i| resolutions.get(i as usize))
                     .and_then(|r| project_file(db, r));
                 if let Some(target) = target
-                    && target != file
-                    && let Some(found) = resolve_export(db, target, &name)
+                    && let Some(found) = resolve_export_in(db, target, &name, seen)
                 {
                     return Some(found);
                 }

@@ -1,11 +1,14 @@
-//! Inputs that made a fuzz target fail (`fuzz/`), kept so the bug stays fixed. Each file in
+//! Inputs that made a fuzz target fail (`fuzz/`), kept so the bug stays fixed. Each entry in
 //! `tests/regressions/` is named after the target that found it: `config-*` files are settings
-//! files separated by NUL bytes, as the `config` target reads them.
+//! files separated by NUL bytes, as the `config` target reads them; `fragments-*` folders are the
+//! projects `analyzer_fragments` generated (printed with `KREPIS_FUZZ_PRINT=1`), with the
+//! `krepis.json` they were checked under.
 
 use std::path::{Path, PathBuf};
 
 use krepis_analyzer::config::{Config, ConfigSource};
 use krepis_analyzer::jsonc;
+use krepis_analyzer::testing::fix_invariants;
 
 fn regressions(prefix: &str) -> Vec<(String, Vec<u8>)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/regressions");
@@ -17,7 +20,15 @@ fn regressions(prefix: &str) -> Vec<(String, Vec<u8>)> {
                 .and_then(|n| n.to_str())
                 .is_some_and(|n| n.starts_with(prefix))
         })
-        .map(|path| (path.display().to_string(), std::fs::read(&path).unwrap()))
+        .map(|path| {
+            // Folders (whole projects) are named here and read by the test.
+            let bytes = if path.is_dir() {
+                Vec::new()
+            } else {
+                std::fs::read(&path).unwrap()
+            };
+            (path.display().to_string(), bytes)
+        })
         .collect();
     out.sort();
     assert!(!out.is_empty(), "no `{prefix}` inputs in {}", dir.display());
@@ -63,4 +74,55 @@ fn config_errors_after_block_comments_name_the_right_line() {
     )
     .unwrap_err();
     assert_eq!(error.line, Some(4), "{error}");
+}
+
+/// The modules under `dir` (relative `/`-separated paths) and its `krepis.json`, if any.
+fn project(dir: &Path) -> (Vec<(String, String)>, Option<String>) {
+    fn walk(dir: &Path, root: &Path, out: &mut Vec<(String, String)>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, root, out);
+            } else if path.extension().is_some_and(|e| e != "json") {
+                let relative = path.strip_prefix(root).unwrap().to_string_lossy();
+                let text = std::fs::read_to_string(&path).unwrap();
+                out.push((relative.replace('\\', "/"), text));
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(dir, dir, &mut files);
+    files.sort();
+    (files, std::fs::read_to_string(dir.join("krepis.json")).ok())
+}
+
+/// `fragments-export-star-cycle/`: `place_order.ts` re-exports everything of `http.tsx`, which
+/// re-exports from `place_order.ts`. Looking up a name neither declares went round the
+/// `export *` cycle until the stack overflowed (the guard only caught a module re-exporting
+/// itself).
+#[test]
+fn export_star_cycles_end() {
+    let files = [
+        (
+            "src/a.ts",
+            "export * from \"./b\";\nexport { g } from \"./c\";\n",
+        ),
+        ("src/b.ts", "export * from \"./a\";\n"),
+        (
+            "src/c.ts",
+            "import type { KrepisContext } from \"@krepis/core\";\nimport { missing, g } from \"./a\";\nexport async function f(ctx: KrepisContext) { await missing(); await g(); }\n",
+        ),
+    ];
+    fix_invariants(&files, None).unwrap();
+    for (name, _) in regressions("fragments-") {
+        let (files, config) = project(Path::new(&name));
+        assert!(!files.is_empty(), "{name}");
+        let refs: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(p, t)| (p.as_str(), t.as_str()))
+            .collect();
+        if let Err(failure) = fix_invariants(&refs, config.as_deref()) {
+            panic!("{name}: {failure}");
+        }
+    }
 }
