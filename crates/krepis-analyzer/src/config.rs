@@ -334,6 +334,24 @@ impl Config {
                 "`context.type` and `context.param` must not be empty".into(),
             ));
         }
+        // Fixes write `param: Type` and `import type { Type } from "module"` into code: both
+        // must stay valid TypeScript.
+        for (key, value) in [("type", &context.type_name), ("param", &context.param)] {
+            if !oxc_syntax::identifier::is_identifier_name(value)
+                || oxc_syntax::keyword::is_reserved_keyword(value)
+            {
+                return Err(error(
+                    "context",
+                    format!("`context.{key}` must be a TypeScript identifier, not `{value}`"),
+                ));
+            }
+        }
+        if context.module.contains(['"', '\\', '\n', '\r']) {
+            return Err(error(
+                "context",
+                "`context.module` must not contain quotes, backslashes or line breaks".into(),
+            ));
+        }
 
         let ignore_patterns = raw.ignore.unwrap_or_else(|| {
             [

@@ -39,6 +39,9 @@ fn line_breaks(text: &str) -> Vec<usize> {
     text.match_indices('\n').map(|(i, _)| i).collect()
 }
 
+/// Every `config-*` input: comment stripping keeps lengths and lines, errors name a line of the
+/// file, and a valid configuration's fixes parse.
+///
 /// `config-block-comment-line-breaks`: a `/*` outside any string (the fuzzer cut a string short)
 /// opened a block comment across lines, and stripping it blanked the line breaks too, so JSON
 /// errors after it named the wrong line.
@@ -52,12 +55,57 @@ fn settings_files_keep_their_lines_through_comment_stripping() {
             assert_eq!(line_breaks(&json), line_breaks(&text), "{name}");
             let file = PathBuf::from("/project/krepis.json");
             let dir = Path::new("/project");
-            if let Err(error) = Config::parse(&text, ConfigSource::File(file.clone()), dir, &file) {
-                let lines = text.split('\n').count();
-                let line = error.line.unwrap_or(1);
-                assert!((1..=lines).contains(&line), "{name}: {error}");
+            match Config::parse(&text, ConfigSource::File(file.clone()), dir, &file) {
+                Err(error) => {
+                    let lines = text.split('\n').count();
+                    let line = error.line.unwrap_or(1);
+                    assert!((1..=lines).contains(&line), "{name}: {error}");
+                }
+                // What a valid configuration makes the fixes write still parses.
+                Ok(_) => {
+                    let module = "export async function show(id: string) { return id; }\n";
+                    if let Err(failure) = fix_invariants(&[("src/a.ts", module)], Some(&text)) {
+                        panic!("{name}: {failure}");
+                    }
+                }
             }
         }
+    }
+}
+
+/// `config-context-type-not-an-identifier`: `context.type` was `R\u{FFFD}…ntext`, accepted, and the
+/// `explicit-context` fix wrote it into code that no longer parsed. The context's type and
+/// parameter must be identifiers, and its module fit in a string literal.
+#[test]
+fn the_context_names_must_be_identifiers() {
+    let file = PathBuf::from("/project/krepis.json");
+    let parse = |context: &str| {
+        let text = format!("{{\n  \"context\": {context}\n}}\n");
+        Config::parse(
+            &text,
+            ConfigSource::File(file.clone()),
+            Path::new("/project"),
+            &file,
+        )
+    };
+    for bad in [
+        r#"{ "type": "R\ufffdntext" }"#,
+        r#"{ "type": "Ctx<T>" }"#,
+        r#"{ "type": "core.Ctx" }"#,
+        r#"{ "param": "my-ctx" }"#,
+        r#"{ "param": "class" }"#,
+        r#"{ "module": "a\"b" }"#,
+        r#"{ "module": "line\nbreak" }"#,
+    ] {
+        let error = parse(bad).expect_err(bad);
+        assert_eq!(error.line, Some(2), "{bad}: {error}");
+        assert!(error.message.contains("context."), "{bad}: {error}");
+    }
+    for good in [
+        r#"{ "type": "RequestContext", "param": "rc" }"#,
+        r#"{ "type": "Kontext\u00e9", "param": "$ctx", "module": "~platform/context.ts" }"#,
+    ] {
+        assert!(parse(good).is_ok(), "{good}");
     }
 }
 
