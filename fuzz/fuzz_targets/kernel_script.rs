@@ -1,6 +1,8 @@
 //! The kernel's script entry: any text as a TypeScript module whose `main(ctx, ...args)` runs in a
 //! fresh engine under a 50 ms watchdog and a 16 MB heap. Every outcome must be a value within the
 //! output cap or an error with a known code, and the watchdog must stop the script in time.
+//! With `KREPIS_FUZZ_LAST=FILE` each input is written to FILE before it runs, so a crash that
+//! takes the process down before libFuzzer can save it (a stack overflow) can still be replayed.
 #![no_main]
 
 use std::path::Path;
@@ -26,6 +28,9 @@ const CODES: [&str; 7] = [
 ];
 
 fuzz_target!(|data: &[u8]| {
+    if let Some(path) = std::env::var_os("KREPIS_FUZZ_LAST") {
+        let _ = std::fs::write(path, data);
+    }
     let source = String::from_utf8_lossy(data);
     let ctx = ExecutionContext::new("fuzz");
     let args = [

@@ -106,6 +106,14 @@ pub fn strip_types(path: &Path, source: &str) -> Result<String, String> {
     use oxc_allocator::Allocator;
     use oxc_parser::Parser;
     use oxc_span::SourceType;
+    // Parsing, lowering and printing recurse as deep as the code nests: absurd nesting is refused
+    // before it can exhaust the stack, with the limit the analyzer applies.
+    if let Some((offset, what)) = krepis_analyzer::facts::excessive_nesting(source) {
+        return Err(format!(
+            "syntax error: {what} nest more than {} levels deep at byte {offset}",
+            krepis_analyzer::facts::MAX_NESTING
+        ));
+    }
     let allocator = Allocator::default();
     let source_type = SourceType::from_path(path)
         .unwrap_or_else(|_| SourceType::ts())
@@ -462,6 +470,31 @@ mod tests {
         )
         .unwrap();
         assert_eq!(value, serde_json::json!([1, 2, "B", "x", "y", null, 6]));
+    }
+
+    #[test]
+    fn absurd_nesting_is_refused_instead_of_overflowing_the_stack() {
+        // Found by fuzzing: 6,000 open brackets overflowed the stack while types were stripped.
+        let deep = format!(
+            "export function main() {{ return {}1; }}",
+            "[".repeat(6_000)
+        );
+        let error = run(&deep, Limits::default()).unwrap_err();
+        assert_eq!(error.code, codes::SCRIPT_ERROR);
+        assert!(error.message.contains("levels deep"), "{}", error.message);
+        // Nesting under the limit still compiles, even on a thread with a 2 MB stack.
+        let nested = format!(
+            "export function main() {{ return {}1{}; }}",
+            "[".repeat(990),
+            "]".repeat(990)
+        );
+        let compiled = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || strip_types(Path::new("main.ts"), &nested))
+            .unwrap()
+            .join()
+            .unwrap();
+        assert!(compiled.is_ok(), "{compiled:?}");
     }
 
     #[test]
