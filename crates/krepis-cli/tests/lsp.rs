@@ -161,7 +161,7 @@ fn cross_file_and_config_changes_recheck_what_they_affect() {
     open(&mut client, &http, 1);
     let hover = client.request(
         "textDocument/hover",
-        json!({ "textDocument": { "uri": uri(&http) }, "position": { "line": 1, "character": 30 } }),
+        json!({ "textDocument": { "uri": uri(&http) }, "position": { "line": 1, "character": 40 } }),
     );
     let value = hover["contents"]["value"].as_str().unwrap();
     assert!(
@@ -316,5 +316,47 @@ fn hostile_input_is_answered_or_ignored_never_a_crash() {
         last[0]["message"].as_str().unwrap().lines().next(),
         Some("async function `last` must take `ctx: KrepisContext` as its first parameter")
     );
+    assert_eq!(client.shutdown(), Some(0));
+}
+
+#[test]
+fn requests_sent_before_indexing_ends_are_answered() {
+    // Requests wait until the workspace is indexed. If indexing itself waited for the client's
+    // answer to `window/workDoneProgress/create` (or to the watcher registration), that answer,
+    // queued behind these requests, would never be read once they fill the server's handlers.
+    let dir = fixture_copy("shop");
+    let root = dir.path();
+    let (mut client, _) = LspClient::start(root, push_capabilities());
+    let invoice = root.join("src/billing/application/invoice.ts");
+    let ids: Vec<i64> = (0..16)
+        .map(|_| {
+            client.send_request(
+                "textDocument/hover",
+                json!({ "textDocument": { "uri": uri(&invoice) },
+                        "position": { "line": 1, "character": 40 } }),
+            )
+        })
+        .collect();
+    let mut answered = Vec::new();
+    while answered.len() < ids.len() {
+        let message = client
+            .try_next(std::time::Duration::from_secs(30))
+            .expect("every request is answered");
+        if let Some(id) = message["id"].as_i64()
+            && message.get("method").is_none()
+        {
+            assert!(message.get("error").is_none(), "{message}");
+            assert!(
+                message["result"]["contents"]["value"]
+                    .as_str()
+                    .unwrap()
+                    .contains("layer `application` → layer `domain`: allowed"),
+                "{message}"
+            );
+            answered.push(id);
+        }
+    }
+    answered.sort();
+    assert_eq!(answered, ids);
     assert_eq!(client.shutdown(), Some(0));
 }

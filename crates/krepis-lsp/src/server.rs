@@ -250,24 +250,31 @@ impl Backend {
     /// (Re)reads the workspace from disk with progress, then lays the open documents over it.
     async fn index(&self) {
         let roots = self.roots.lock().map(|r| r.clone()).unwrap_or_default();
-        let token = NumberOrString::String("krepis/indexing".into());
-        let progress = if self.progress.load(Ordering::SeqCst)
-            && self
-                .client
-                .create_work_done_progress(token.clone())
-                .await
-                .is_ok()
-        {
-            Some(
-                self.client
+        // Progress runs beside the work, never in its way: the client's answer to
+        // `window/workDoneProgress/create` arrives through the same input as the requests waiting
+        // for the index, and when enough of those wait, the server reads no further input. So
+        // nothing the index needs may wait for an answer from the client.
+        let (done_sender, done) = tokio::sync::oneshot::channel::<String>();
+        if self.progress.load(Ordering::SeqCst) {
+            let client = self.client.clone();
+            tokio::spawn(async move {
+                let token = NumberOrString::String("krepis/indexing".into());
+                if client
+                    .create_work_done_progress(token.clone())
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+                let progress = client
                     .progress(token, "Krepis")
                     .with_message("indexing the workspace")
                     .begin()
-                    .await,
-            )
-        } else {
-            None
-        };
+                    .await;
+                let message = done.await.unwrap_or_default();
+                progress.finish_with_message(message).await;
+            });
+        }
         let base = roots
             .first()
             .cloned()
@@ -307,9 +314,7 @@ impl Backend {
             }
         })
         .await;
-        if let Some(progress) = progress {
-            progress.finish_with_message(message).await;
-        }
+        let _ = done_sender.send(message);
         self.publish(None).await;
     }
 
@@ -515,14 +520,18 @@ impl Backend {
             method: "workspace/didChangeWatchedFiles".into(),
             register_options: serde_json::to_value(options).ok(),
         };
-        if let Err(error) = self.client.register_capability(vec![registration]).await {
-            self.client
-                .log_message(
-                    MessageType::WARNING,
-                    format!("krepis: cannot watch files: {error}"),
-                )
-                .await;
-        }
+        // Not awaited here: see `index`.
+        let client = self.client.clone();
+        tokio::spawn(async move {
+            if let Err(error) = client.register_capability(vec![registration]).await {
+                client
+                    .log_message(
+                        MessageType::WARNING,
+                        format!("krepis: cannot watch files: {error}"),
+                    )
+                    .await;
+            }
+        });
     }
 }
 

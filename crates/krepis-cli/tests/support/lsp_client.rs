@@ -3,8 +3,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
-use std::sync::{Arc, Mutex};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -13,8 +12,10 @@ pub const TIMEOUT: Duration = Duration::from_secs(30);
 
 pub struct LspClient {
     child: Child,
-    /// Shared with the reader thread, which answers the server's requests as they arrive.
-    stdin: Arc<Mutex<ChildStdin>>,
+    /// Frames for the writer thread, which alone writes to the server's input: neither the test
+    /// nor the reader thread (answering the server's requests) ever blocks on a full pipe, so a
+    /// server that is busy writing cannot deadlock with a client that is busy writing.
+    outgoing: Sender<String>,
     messages: Receiver<Value>,
     /// Notifications seen while waiting for something else.
     pub notifications: Vec<Value>,
@@ -26,10 +27,22 @@ pub fn uri(path: &Path) -> String {
     format!("file://{}", path.display())
 }
 
-fn write_message(stdin: &Mutex<ChildStdin>, body: &str) {
-    let mut stdin = stdin.lock().unwrap_or_else(|p| p.into_inner());
-    write!(stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
-    stdin.flush().unwrap();
+fn write_message(outgoing: &Sender<String>, body: &str) {
+    // The writer is gone only when the server's input is closed; the test sees that otherwise.
+    let _ = outgoing.send(format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+}
+
+/// Writes queued frames to the server's input, in order, until the client is dropped.
+fn writer(mut stdin: ChildStdin, frames: Receiver<String>) {
+    for frame in frames {
+        if stdin
+            .write_all(frame.as_bytes())
+            .and_then(|()| stdin.flush())
+            .is_err()
+        {
+            return;
+        }
+    }
 }
 
 fn read_message(reader: &mut impl BufRead) -> Option<Value> {
@@ -69,10 +82,12 @@ impl LspClient {
             .stderr(Stdio::piped())
             .spawn()
             .expect("start krepis lsp");
-        let stdin = Arc::new(Mutex::new(child.stdin.take().unwrap()));
+        let (outgoing, frames) = channel();
+        let stdin = child.stdin.take().unwrap();
+        std::thread::spawn(move || writer(stdin, frames));
         let stdout = child.stdout.take().unwrap();
         let (sender, messages) = channel();
-        let answers = stdin.clone();
+        let answers = outgoing.clone();
         std::thread::spawn(move || {
             let mut reader = BufReader::new(stdout);
             while let Some(message) = read_message(&mut reader) {
@@ -89,7 +104,7 @@ impl LspClient {
         });
         let mut client = LspClient {
             child,
-            stdin,
+            outgoing,
             messages,
             notifications: Vec::new(),
             next_id: 1,
@@ -109,7 +124,7 @@ impl LspClient {
     }
 
     pub fn send_raw(&mut self, body: &str) {
-        write_message(&self.stdin, body);
+        write_message(&self.outgoing, body);
     }
 
     fn send(&mut self, message: Value) {
