@@ -43,7 +43,16 @@ fn take(buffer: *mut krepis_bridge::FfiBuffer) -> Result<Vec<u8>, String> {
     }
 }
 
-fn split(data: &[u8]) -> Option<(u8, [&[u8]; 3], &[u8])> {
+/// The parts of one input.
+struct Input<'a> {
+    flags: u8,
+    handshake: &'a [u8],
+    id: &'a [u8],
+    context: &'a [u8],
+    script: &'a [u8],
+}
+
+fn split(data: &[u8]) -> Option<Input<'_>> {
     let (&flags, mut rest) = data.split_first()?;
     let mut lengths = [0usize; 3];
     for length in &mut lengths {
@@ -56,7 +65,14 @@ fn split(data: &[u8]) -> Option<(u8, [&[u8]; 3], &[u8])> {
         let length = length.min(rest.len());
         (*part, rest) = rest.split_at(length);
     }
-    Some((flags, parts, rest))
+    let [handshake, id, context] = parts;
+    Some(Input {
+        flags,
+        handshake,
+        id,
+        context,
+        script: rest,
+    })
 }
 
 /// The fuzzer may ask for any limits; keep them to 50 ms and 16 MB so a run stays short.
@@ -72,7 +88,14 @@ fn clamp_limits(context: &[u8]) -> Vec<u8> {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((flags, [handshake, id, context], script)) = split(data) else {
+    let Some(Input {
+        flags,
+        handshake,
+        id,
+        context,
+        script,
+    }) = split(data)
+    else {
         return;
     };
     let (live, invalid) = (krepis_live_buffers(), krepis_invalid_frees());

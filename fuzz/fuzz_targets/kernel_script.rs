@@ -39,7 +39,7 @@ fuzz_target!(|data: &[u8]| {
     ];
     // JavaScript files are not type-stripped the same way: alternate by length, like the paths
     // of the analyzer targets, so the seeds stay plain text.
-    let path = if data.len() % 2 == 0 {
+    let path = if data.len().is_multiple_of(2) {
         "main.ts"
     } else {
         "main.js"
