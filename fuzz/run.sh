@@ -5,7 +5,8 @@
 #   fuzz/run.sh [SECONDS] [TARGET...]
 #
 # Corpora grow in fuzz/corpus/<target>, crashes land in fuzz/artifacts/<target>, each run's log in
-# fuzz/logs/<target>.log. Exits non-zero when any target found a crash, a hang or a leak.
+# fuzz/logs/<target>.log. Exits non-zero when any target found a crash, a hang (one input taking
+# over FUZZ_TIMEOUT seconds, default 1) or a leak. FUZZ_JOBS (default 2) targets run at a time.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -15,6 +16,7 @@ all=(analyzer_bytes analyzer_fragments config lsp_stream lsp_requests kernel_scr
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
 jobs=${FUZZ_JOBS:-2}
+timeout=${FUZZ_TIMEOUT:-1}
 
 dict_of() {
   case "$1" in
@@ -33,7 +35,7 @@ mkdir -p logs
 run_one() {
   local target=$1 dict args
   dict=$(dict_of "$target")
-  args=(-max_total_time="$seconds" -timeout=1 -rss_limit_mb=2048 -print_final_stats=1)
+  args=(-max_total_time="$seconds" -timeout="$timeout" -rss_limit_mb=2048 -print_final_stats=1)
   [ -n "$dict" ] && args+=(-dict="$dict")
   cargo fuzz run --sanitizer none "$target" -- "${args[@]}" >"logs/$target.log" 2>&1
 }
