@@ -285,14 +285,22 @@ pub const ANALYSIS_STACK_BYTES: usize = 256 << 20;
 /// recursing through a hostile file must not exhaust the stack.
 pub const MAX_NESTING: u32 = 1_000;
 
+/// How many `name<` may be open (not closed by `>`) at once, across enclosing brackets, before a
+/// file is not parsed: each costs the parser a speculative branch (real code stays far below).
+pub const MAX_OPEN_TYPE_ARGUMENTS: u32 = 24;
+
 /// Looks for nesting the parser would recurse through too deeply: brackets and template
 /// substitutions, and chains of arrows (`x => y => z …`). Strings and comments are skipped.
 /// Returns the offset where the limit is passed, with what nests.
-pub fn excessive_nesting(text: &str) -> Option<(u32, &'static str)> {
+pub fn excessive_nesting(text: &str) -> Option<(u32, String)> {
     let bytes = text.as_bytes();
     // Open brackets, with `b'$'` for a template substitution and `b'`'` for a template literal.
     let mut stack: Vec<u8> = Vec::new();
     let mut arrows = 0u32;
+    // `name<` not yet closed by `>`, per open bracket (the first for the top level), and in all.
+    let mut angles: Vec<u32> = vec![0];
+    let mut open_angles = 0u32;
+    let deep = |what: &str, limit: u32| format!("{what} nest more than {limit} levels deep");
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
@@ -336,25 +344,62 @@ pub fn excessive_nesting(text: &str) -> Option<(u32, &'static str)> {
             }
             b'`' | b'(' | b'[' | b'{' => {
                 stack.push(b);
+                angles.push(0);
                 if stack.len() as u32 > MAX_NESTING {
-                    return Some((i as u32, "brackets or template literals"));
+                    return Some((i as u32, deep("brackets or template literals", MAX_NESTING)));
                 }
             }
             // `)` does not end an arrow chain: `x => (y) => (z) => …` still nests.
-            b')' => {
+            b')' | b']' | b'}' => {
                 stack.pop();
+                if angles.len() > 1 {
+                    open_angles -= angles.pop().unwrap_or(0);
+                }
+                if b != b')' {
+                    arrows = 0;
+                }
             }
-            b']' | b'}' => {
-                stack.pop();
+            b';' | b',' => {
                 arrows = 0;
+                if b == b';'
+                    && let Some(current) = angles.last_mut()
+                {
+                    open_angles -= *current;
+                    *current = 0;
+                }
             }
-            b';' | b',' => arrows = 0,
             b'=' if bytes.get(i + 1) == Some(&b'>') => {
                 arrows += 1;
                 if arrows > MAX_NESTING {
-                    return Some((i as u32, "arrow functions"));
+                    return Some((i as u32, deep("arrow functions", MAX_NESTING)));
                 }
                 i += 1;
+            }
+            // The parser tries each `name<` as type arguments and backtracks: unclosed ones
+            // nested in brackets cost time exponential in their number.
+            b'<' if i > 0
+                && (bytes[i - 1].is_ascii_alphanumeric()
+                    || bytes[i - 1] == b'_'
+                    || bytes[i - 1] == b'$') =>
+            {
+                if let Some(current) = angles.last_mut() {
+                    *current += 1;
+                    open_angles += 1;
+                }
+                if open_angles > MAX_OPEN_TYPE_ARGUMENTS {
+                    return Some((
+                        i as u32,
+                        deep("unclosed `<` (type arguments)", MAX_OPEN_TYPE_ARGUMENTS),
+                    ));
+                }
+            }
+            b'>' => {
+                if let Some(current) = angles.last_mut()
+                    && *current > 0
+                {
+                    *current -= 1;
+                    open_angles -= 1;
+                }
             }
             _ => {}
         }
@@ -388,9 +433,7 @@ pub fn extract(path: &Path, text: &str) -> ModuleFacts {
 
 fn extract_in(allocator: &Allocator, path: &Path, text: &str) -> ModuleFacts {
     if let Some((offset, what)) = excessive_nesting(text) {
-        let message = format!(
-            "{what} nest more than {MAX_NESTING} levels deep here; Krepis does not analyse this file"
-        );
+        let message = format!("{what} here; Krepis does not analyse this file");
         let range = TextRange::new(offset, offset + 1);
         return ModuleFacts {
             syntax_errors: vec![SyntaxError { message, range }],
@@ -1482,6 +1525,34 @@ import h = require("./h");
             "a: () => 1, ".repeat(3_000)
         );
         assert!(facts(&fine).syntax_errors.is_empty());
+    }
+
+    #[test]
+    fn unclosed_type_arguments_in_brackets_are_refused_before_parsing() {
+        // Each `name<` left open inside brackets doubles the parser's work: sixteen of these took
+        // over a minute before this limit.
+        let exponential = format!("({}\n", "a<T<c[{[".repeat(16));
+        let f = facts(&exponential);
+        assert_eq!(f.syntax_errors.len(), 1);
+        assert!(
+            f.syntax_errors[0]
+                .message
+                .starts_with("unclosed `<` (type arguments) nest more than 24 levels deep"),
+            "{}",
+            f.syntax_errors[0].message
+        );
+        // Generics that close, comparisons that a statement or bracket ends, and minified loops
+        // are ordinary code.
+        let ordinary = format!(
+            "const m: Map<string, Array<Promise<Record<K, V>>>> = f(g(h<A>(x < y && a<b)));\n{}{}",
+            "for(let i=0;i<n;i++){if(a<b&&c<d&&e<f){g(h<i)}}\n".repeat(50),
+            "const ok = (p: Array<Set<number>>) => p.length<3 ? 1 : 2;\n".repeat(50)
+        );
+        assert!(
+            facts(&ordinary).syntax_errors.is_empty(),
+            "{:?}",
+            facts(&ordinary).syntax_errors
+        );
     }
 
     #[test]

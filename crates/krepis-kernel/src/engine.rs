@@ -109,10 +109,7 @@ pub fn strip_types(path: &Path, source: &str) -> Result<String, String> {
     // Parsing, lowering and printing recurse as deep as the code nests: absurd nesting is refused
     // before it can exhaust the stack, with the limit the analyzer applies.
     if let Some((offset, what)) = krepis_analyzer::facts::excessive_nesting(source) {
-        return Err(format!(
-            "syntax error: {what} nest more than {} levels deep at byte {offset}",
-            krepis_analyzer::facts::MAX_NESTING
-        ));
+        return Err(format!("syntax error: {what} at byte {offset}"));
     }
     let allocator = Allocator::default();
     let source_type = SourceType::from_path(path)
