@@ -121,7 +121,8 @@ pub fn compare(path: &Path, text: &str, diagnostics: &[Diagnostic]) -> Result<()
     ))
 }
 
-fn memory_workspace(files: &[(&str, &str)]) -> (Workspace, PathBuf) {
+/// A workspace in memory under `/project` with the default config; returns it and the root.
+pub fn memory_workspace(files: &[(&str, &str)]) -> (Workspace, PathBuf) {
     let root = PathBuf::from("/project");
     let mut settings = ProjectSettings::new(&root, None);
     settings.insert_config(root.clone(), Config::default_for(&root));

@@ -1,22 +1,13 @@
 use std::path::{Path, PathBuf};
 
-use krepis_analyzer::config::Config;
-use krepis_analyzer::project::ProjectSettings;
 use krepis_analyzer::workspace::Workspace;
 
 use super::*;
 
-const ROOT: &str = "/shop";
+const ROOT: &str = "/project";
 
 fn workspace(files: &[(&str, &str)]) -> Workspace {
-    let root = PathBuf::from(ROOT);
-    let mut settings = ProjectSettings::new(&root, None);
-    settings.insert_config(root.clone(), Config::default_for(&root));
-    let sources = files
-        .iter()
-        .map(|(p, t)| (root.join(p), t.to_string()))
-        .collect();
-    Workspace::from_memory(settings, sources)
+    krepis_analyzer::testing::memory_workspace(files).0
 }
 
 fn builtin(name: &str) -> &'static Generator {
@@ -102,7 +93,7 @@ fn implement_port_writes_an_adapter_and_gives_the_port_its_context() {
     let planned = apply(&mut ws, &proposal);
     assert_eq!(
         planned[0].path,
-        Path::new("/shop/src/orders/adapters/order-store.ts")
+        Path::new("/project/src/orders/adapters/order-store.ts")
     );
     assert_eq!(
         planned[0].after,
@@ -190,8 +181,8 @@ fn new_use_case_writes_a_command_or_a_query_handler_with_its_port() {
     assert_eq!(
         paths,
         [
-            Path::new("/shop/src/orders/application/cancel_order_port.ts"),
-            Path::new("/shop/src/orders/application/cancel_order.ts"),
+            Path::new("/project/src/orders/application/cancel_order_port.ts"),
+            Path::new("/project/src/orders/application/cancel_order.ts"),
         ]
     );
     assert!(
@@ -227,7 +218,7 @@ fn new_use_case_writes_a_command_or_a_query_handler_with_its_port() {
     // A name the file defines, a lower-case or an all-capitals word is not a new use case, and
     // neither is a bare cursor on a name or a selection wider than it.
     let file = ws
-        .file(Path::new("/shop/src/orders/application/place_order.ts"))
+        .file(Path::new("/project/src/orders/application/place_order.ts"))
         .unwrap();
     for (start, end) in [(12, 12), (11, 23)] {
         let (_, request) = request_for(&ws.snapshot(), file, start, end).unwrap();
@@ -281,7 +272,7 @@ fn add_context_threads_the_context_through_the_file() {
 
 #[test]
 fn plans_refuse_paths_outside_the_project_and_bad_edits() {
-    let read = |p: &Path| (p == Path::new("/shop/a.ts")).then(|| "abc".to_string());
+    let read = |p: &Path| (p == Path::new("/project/a.ts")).then(|| "abc".to_string());
     let create = |path: &str| Change::Create {
         path: path.into(),
         text: String::new(),
@@ -368,7 +359,7 @@ fn project_generators_that_misbehave_give_errors_not_crashes() {
     let names: Vec<&str> = generators.iter().map(|g| g.name.as_str()).collect();
     assert_eq!(names, ["broken", "escape", "junk", "loops", "quiet"]);
     let ws = workspace(&[("src/a.ts", "export const a = 1;\n")]);
-    let file = ws.file(Path::new("/shop/src/a.ts")).unwrap();
+    let file = ws.file(Path::new("/project/src/a.ts")).unwrap();
     let (_, request) = request_for(&ws.snapshot(), file, 0, 0).unwrap();
     let outcome: Vec<Result<Option<Proposal>, String>> =
         generators.iter().map(|g| run(g, &request)).collect();
