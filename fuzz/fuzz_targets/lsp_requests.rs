@@ -264,7 +264,8 @@ fuzz_target!(|session: Session| {
         progress: session.progress,
         watch: session.watch,
     };
-    let transcript = lsp::session(caps, &out.payload);
+    let ids: Vec<String> = out.ids.iter().map(u32::to_string).collect();
+    let transcript = lsp::session(caps, &out.payload, &ids);
     assert!(!transcript.ended_early, "the server stopped answering");
     lsp::check_transcript(&transcript);
     for id in &out.ids {

@@ -42,7 +42,7 @@ fuzz_target!(|data: &[u8]| {
         progress: data.len() % 5 == 1,
         watch: true,
     };
-    let transcript = lsp::session(caps, &guarded);
+    let transcript = lsp::session(caps, &guarded, &[]);
     if !exits {
         assert!(!transcript.ended_early, "the server stopped answering");
     }

@@ -187,9 +187,15 @@ pub mod lsp {
     /// sent) and `initialized`, then `payload` (whole frames), then a final `shutdown` request
     /// whose answer is awaited, then `exit`. Panics when the session takes longer than
     /// [`SESSION_LIMIT`] or the server misbehaves on the wire.
-    pub fn session(caps: Capabilities, payload: &[u8]) -> Transcript {
+    ///
+    /// The final request waits until every id in `answered_first` (JSON text of the ids) has its
+    /// answer: the server may answer `shutdown` before requests sent earlier, and drops what is
+    /// still running at `exit`.
+    pub fn session(caps: Capabilities, payload: &[u8], answered_first: &[String]) -> Transcript {
         let root = workspace();
         let payload = payload.to_vec();
+        let mut waiting: std::collections::HashSet<String> =
+            answered_first.iter().cloned().collect();
         let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
         let log = events.clone();
         let note = move |event: String| log.lock().expect("event log").push(event);
@@ -241,6 +247,10 @@ pub mod lsp {
                 let _ = out_tx.send(frame(&initialize(root, caps)));
                 note("sent initialize".into());
                 let mut final_seen = false;
+                let mut initialized = false;
+                let shutdown = frame(&json!({
+                    "jsonrpc": "2.0", "id": FINAL_ID, "method": "shutdown"
+                }));
                 while let Some((id, message)) = response_rx.recv().await {
                     transcript.responses.insert(id.clone(), message);
                     if id == "\"init\"" {
@@ -248,10 +258,14 @@ pub mod lsp {
                             &json!({ "jsonrpc": "2.0", "method": "initialized", "params": {} }),
                         ));
                         let _ = out_tx.send(payload.clone());
-                        let _ = out_tx.send(frame(&json!({
-                            "jsonrpc": "2.0", "id": FINAL_ID, "method": "shutdown"
-                        })));
-                        note("sent the payload and the final request".into());
+                        note("sent the payload".into());
+                        initialized = true;
+                        if waiting.is_empty() {
+                            let _ = out_tx.send(shutdown.clone());
+                        }
+                    } else if initialized && waiting.remove(&id) && waiting.is_empty() {
+                        let _ = out_tx.send(shutdown.clone());
+                        note("sent the final request".into());
                     }
                     if id == format!("\"{FINAL_ID}\"") {
                         final_seen = true;
