@@ -16,8 +16,29 @@ pub enum SettingsError {
     Resolve(#[from] ResolveConfigError),
 }
 
+/// Files that mark the root of a project when no `krepis.json` says where it is: what Deno, npm,
+/// TypeScript and git take for one.
+const PROJECT_MARKERS: [&str; 6] = [
+    "krepis.json",
+    "deno.json",
+    "deno.jsonc",
+    "package.json",
+    "tsconfig.json",
+    ".git",
+];
+
+/// The nearest folder at or above `dir` that holds a project marker ([`PROJECT_MARKERS`]).
+pub fn project_root_of(dir: &Path) -> Option<&Path> {
+    dir.ancestors()
+        .find(|d| PROJECT_MARKERS.iter().any(|m| d.join(m).exists()))
+}
+
 /// Configurations and resolution settings by folder; a file takes the nearest above it.
-#[derive(Debug)]
+///
+/// A settings file that cannot be read is remembered, not raised: it is an error only for the
+/// files it governs ([`ProjectSettings::error_for`]), so a broken file elsewhere in a repository
+/// never stops the check of a folder it has nothing to do with.
+#[derive(Debug, Clone)]
 pub struct ProjectSettings {
     /// `--config FILE`: governs every file.
     override_config: Option<Arc<Config>>,
@@ -27,6 +48,10 @@ pub struct ProjectSettings {
     ts_paths: HashMap<PathBuf, Arc<TsPaths>>,
     /// Folders already looked at, so discovery reads each settings file once.
     scanned: std::collections::HashSet<PathBuf>,
+    /// Folders whose `krepis.json` (or `deno.json` `krepis` key) could not be used.
+    broken_configs: HashMap<PathBuf, SettingsError>,
+    /// Folders whose import map or `tsconfig.json` could not be used.
+    broken_resolvers: HashMap<PathBuf, SettingsError>,
 }
 
 impl ProjectSettings {
@@ -39,13 +64,16 @@ impl ProjectSettings {
             import_maps: HashMap::new(),
             ts_paths: HashMap::new(),
             scanned: Default::default(),
+            broken_configs: HashMap::new(),
+            broken_resolvers: HashMap::new(),
         }
     }
 
     /// Reads the settings files in `dir` (once): `krepis.json`, `deno.json(c)`, `tsconfig.json`.
-    pub fn scan_dir(&mut self, dir: &Path) -> Result<(), SettingsError> {
+    /// Files that cannot be used are remembered for [`ProjectSettings::error_for`].
+    pub fn scan_dir(&mut self, dir: &Path) {
         if !self.scanned.insert(dir.to_path_buf()) {
-            return Ok(());
+            return;
         }
         let krepis = dir.join("krepis.json");
         let deno = ["deno.json", "deno.jsonc"]
@@ -53,35 +81,95 @@ impl ProjectSettings {
             .into_iter()
             .find(|p| p.is_file());
         if self.override_config.is_none() {
-            if krepis.is_file() {
-                self.configs
-                    .insert(dir.to_path_buf(), Arc::new(Config::load_file(&krepis)?));
-            } else if let Some(deno) = &deno
-                && let Some(config) = Config::load_deno_json(deno)?
-            {
-                self.configs.insert(dir.to_path_buf(), Arc::new(config));
+            let config = if krepis.is_file() {
+                Config::load_file(&krepis).map(Some)
+            } else if let Some(deno) = &deno {
+                Config::load_deno_json(deno)
+            } else {
+                Ok(None)
+            };
+            match config {
+                Ok(Some(config)) => {
+                    self.configs.insert(dir.to_path_buf(), Arc::new(config));
+                }
+                Ok(None) => {}
+                Err(error) => {
+                    self.broken_configs.insert(dir.to_path_buf(), error.into());
+                }
             }
         }
-        if let Some(deno) = &deno
-            && let Some(map) = ImportMap::from_deno_json(deno)?
-        {
-            self.import_maps.insert(dir.to_path_buf(), Arc::new(map));
+        if let Some(deno) = &deno {
+            match ImportMap::from_deno_json(deno) {
+                Ok(Some(map)) => {
+                    self.import_maps.insert(dir.to_path_buf(), Arc::new(map));
+                }
+                Ok(None) => {}
+                Err(error) => {
+                    self.broken_resolvers
+                        .insert(dir.to_path_buf(), error.into());
+                }
+            }
         }
         let tsconfig = dir.join("tsconfig.json");
-        if tsconfig.is_file()
-            && let Some(paths) = TsPaths::from_tsconfig(&tsconfig)?
-        {
-            self.ts_paths.insert(dir.to_path_buf(), Arc::new(paths));
+        if tsconfig.is_file() {
+            match TsPaths::from_tsconfig(&tsconfig) {
+                Ok(Some(paths)) => {
+                    self.ts_paths.insert(dir.to_path_buf(), Arc::new(paths));
+                }
+                Ok(None) => {}
+                Err(error) => {
+                    // A `deno.json` error in the same folder is the one to show first.
+                    self.broken_resolvers
+                        .entry(dir.to_path_buf())
+                        .or_insert(error.into());
+                }
+            }
         }
-        Ok(())
     }
 
     /// Scans `dir` and every folder above it.
-    pub fn scan_ancestors(&mut self, dir: &Path) -> Result<(), SettingsError> {
+    pub fn scan_ancestors(&mut self, dir: &Path) {
         for ancestor in dir.ancestors() {
-            self.scan_dir(ancestor)?;
+            self.scan_dir(ancestor);
         }
-        Ok(())
+    }
+
+    /// The error of a settings file that governs `path`: the nearest configuration above it is
+    /// broken, or a broken import map or `tsconfig.json` sits nearer than any usable one.
+    pub fn error_for(&self, path: &Path) -> Option<&SettingsError> {
+        if self.broken_configs.is_empty() && self.broken_resolvers.is_empty() {
+            return None;
+        }
+        let mut config_found = self.override_config.is_some();
+        let mut resolver_found = false;
+        for dir in path.ancestors().skip(1) {
+            if !config_found {
+                if let Some(error) = self.broken_configs.get(dir) {
+                    return Some(error);
+                }
+                config_found = self.configs.contains_key(dir);
+            }
+            if !resolver_found {
+                if let Some(error) = self.broken_resolvers.get(dir) {
+                    return Some(error);
+                }
+                resolver_found =
+                    self.import_maps.contains_key(dir) || self.ts_paths.contains_key(dir);
+            }
+            if config_found && resolver_found {
+                break;
+            }
+        }
+        None
+    }
+
+    /// Makes the embedded default govern `root` and below when no configuration file does, so
+    /// layer globs are relative to the project a file belongs to, not to where the command runs.
+    pub fn default_at(&mut self, root: &Path) {
+        if self.override_config.is_none() && self.config_dir_for(&root.join("x")).is_none() {
+            self.configs
+                .insert(root.to_path_buf(), Config::default_for(root));
+        }
     }
 
     /// Adds an already-made configuration for `dir` (editors, tests).

@@ -180,13 +180,13 @@ fn absolute(path: &Path, base: &Path) -> PathBuf {
 }
 
 /// Walks `root`, honouring `.gitignore` and always skipping `node_modules` and `.git`.
-/// Folders the walk could not enter become `notes` (when given): the check goes on without them.
+/// Folders the walk could not enter become `notes`: the check goes on without them.
 fn walk(
     root: &Path,
     settings: &mut ProjectSettings,
     out: &mut FxHashSet<PathBuf>,
-    mut notes: Option<&mut Vec<Note>>,
-) -> Result<(), LoadError> {
+    notes: &mut Vec<Note>,
+) {
     let walker = ignore::WalkBuilder::new(root)
         .require_git(false)
         .filter_entry(|entry| {
@@ -200,20 +200,29 @@ fn walk(
         let entry = match entry {
             Ok(entry) => entry,
             Err(error) => {
-                if let Some(notes) = notes.as_deref_mut() {
-                    notes.push(walk_note(error, root));
-                }
+                notes.push(walk_note(error, root));
                 continue;
             }
         };
         let path = entry.path();
         if entry.file_type().is_some_and(|t| t.is_dir()) {
-            settings.scan_dir(path)?;
+            settings.scan_dir(path);
         } else if is_checkable_path(path) {
             out.insert(path.to_path_buf());
         }
     }
-    Ok(())
+}
+
+/// Runs `work` on a thread pool whose threads have room for the parser's recursion on deeply
+/// nested code.
+fn in_analysis_pool<T: Send>(work: impl FnOnce() -> T + Send) -> T {
+    match rayon::ThreadPoolBuilder::new()
+        .stack_size(crate::facts::ANALYSIS_STACK_BYTES)
+        .build()
+    {
+        Ok(pool) => pool.install(work),
+        Err(_) => work(),
+    }
 }
 
 /// What the user is told about a part of the tree the walk could not read.
@@ -298,7 +307,9 @@ impl Workspace {
             paths.iter().map(|p| absolute(p, &base)).collect()
         };
         let mut requested = FxHashSet::default();
-        let mut known = FxHashSet::default();
+        // Projects some checked paths lie inside of without covering them: imports from the
+        // checked files into the rest of such a project are followed (and only those).
+        let mut partial_projects: Vec<PathBuf> = Vec::new();
         for root in &roots {
             if !root.exists() {
                 return Err(LoadError::NotFound(root.clone()));
@@ -308,61 +319,132 @@ impl Workspace {
             } else {
                 root.parent().map(Path::to_path_buf).unwrap_or_default()
             };
-            settings.scan_ancestors(&dir)?;
-            walk(root, &mut settings, &mut requested, Some(&mut notes))?;
-            // The whole project under the governing config is known, so imports of files that
-            // were not asked about still resolve and can be followed.
-            // Without a config, the folder the command runs in is the project.
-            let project_dir = settings
-                .config_dir_for(&root.join("x"))
-                .map(Path::to_path_buf)
-                .or_else(|| root.starts_with(&base).then(|| base.clone()));
-            if let Some(project_dir) = project_dir
-                && project_dir != *root
-                && root.starts_with(&project_dir)
-            {
-                walk(&project_dir, &mut settings, &mut known, None)?;
+            settings.scan_ancestors(&dir);
+            if let Some(error) = settings.error_for(&dir.join("x")) {
+                return Err(error.clone().into());
+            }
+            // Without a configuration, the project is the nearest folder that looks like one
+            // (a `package.json`, `tsconfig.json`, `.git`…), never more.
+            let project_dir = match settings.config_dir_for(&dir.join("x")) {
+                Some(config_dir) => config_dir.to_path_buf(),
+                None => {
+                    // …and never above the folder the command runs in, when that lies between.
+                    let marked = crate::project::project_root_of(&dir);
+                    let root_dir =
+                        if dir.starts_with(&base) && marked.is_none_or(|m| base.starts_with(m)) {
+                            base.clone()
+                        } else {
+                            marked.map_or_else(|| dir.clone(), Path::to_path_buf)
+                        };
+                    settings.default_at(&root_dir);
+                    root_dir
+                }
+            };
+            walk(root, &mut settings, &mut requested, &mut notes);
+            if project_dir != *root && root.starts_with(&project_dir) {
+                partial_projects.push(project_dir);
             }
         }
-        // Known-only files are those not asked about; both lists in a stable (byte) order.
-        known.retain(|p| !requested.contains(p));
         let mut requested: Vec<PathBuf> = requested
             .into_iter()
             .filter(|p| !settings.config_for(p).is_ignored(p))
             .collect();
-        let mut known: Vec<PathBuf> = known
-            .into_iter()
-            .filter(|p| !settings.config_for(p).is_ignored(p))
-            .collect();
+        // Byte order: stable across runs, and cheaper than comparing path components.
         requested.sort_unstable_by(|a, b| a.as_os_str().cmp(b.as_os_str()));
-        known.sort_unstable_by(|a, b| a.as_os_str().cmp(b.as_os_str()));
-        let texts: Vec<(PathBuf, Result<String, String>, bool)> = requested
+        // A settings file is an error only for the files it governs.
+        if let Some(error) = requested.iter().find_map(|p| settings.error_for(p)) {
+            return Err(error.clone().into());
+        }
+        let texts: Vec<(PathBuf, Result<String, String>)> = requested
             .par_iter()
-            .map(|p| (p.clone(), read_source(p), true))
-            .chain(known.par_iter().map(|p| (p.clone(), read_source(p), false)))
+            .map(|p| (p.clone(), read_source(p)))
             .collect();
-        let mut db = match &options.cache {
+        let db = match &options.cache {
             Some(cache) => AnalysisDatabase::with_cache(cache.clone()),
             None => AnalysisDatabase::default(),
         };
         let mut files = FxHashMap::default();
         let mut checked = Vec::new();
-        for (path, text, is_requested) in texts {
+        for (path, text) in texts {
             match text {
                 Ok(text) => {
                     let file = SourceFile::new(&db, path.clone(), Arc::from(text));
                     files.insert(path, file);
-                    if is_requested {
-                        checked.push(file);
-                    }
+                    checked.push(file);
                 }
-                Err(message) if is_requested => notes.push(Note { path, message }),
-                Err(_) => {}
+                Err(message) => notes.push(Note { path, message }),
             }
         }
-        Project::new(&db, Arc::new(files), Arc::new(settings), true);
-        let _ = &mut db;
-        Ok(Workspace { db, checked, notes })
+        Project::new(&db, Arc::new(files), Arc::new(settings.clone()), true);
+        let mut workspace = Workspace { db, checked, notes };
+        if !partial_projects.is_empty() {
+            workspace.load_imported(settings, &partial_projects);
+        }
+        Ok(workspace)
+    }
+
+    /// Reads, on demand, the modules that the known ones import inside `projects`, and theirs in
+    /// turn, so checking one folder costs what that folder and its dependencies cost.
+    fn load_imported(&mut self, mut settings: ProjectSettings, projects: &[PathBuf]) {
+        let mut frontier: Vec<SourceFile> = self.checked.clone();
+        while !frontier.is_empty() {
+            let db = self.db.clone();
+            let targets: Vec<PathBuf> = in_analysis_pool(|| {
+                frontier
+                    .par_iter()
+                    .map_with(db, |db, &file| {
+                        resolved_imports(db, file)
+                            .iter()
+                            .filter_map(|r| match r {
+                                crate::resolve::Resolution::File(path) => Some(path.clone()),
+                                _ => None,
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                    .flatten()
+                    .collect()
+            });
+            let project = Project::get(&self.db);
+            let known = project.files(&self.db);
+            let mut new: Vec<PathBuf> = targets
+                .into_iter()
+                .filter(|p| {
+                    !known.contains_key(p)
+                        && projects.iter().any(|dir| p.starts_with(dir))
+                        && is_checkable_path(p)
+                        && !p.components().any(|c| c.as_os_str() == "node_modules")
+                })
+                .collect();
+            new.sort_unstable_by(|a, b| a.as_os_str().cmp(b.as_os_str()));
+            new.dedup();
+            for path in &new {
+                if let Some(dir) = path.parent() {
+                    settings.scan_ancestors(dir);
+                }
+            }
+            new.retain(|p| !settings.config_for(p).is_ignored(p));
+            let texts: Vec<(PathBuf, Result<String, String>)> = new
+                .par_iter()
+                .map(|p| (p.clone(), read_source(p)))
+                .collect();
+            let mut files = (**known).clone();
+            frontier.clear();
+            for (path, text) in texts {
+                // A dependency that cannot be read is simply not followed: it is not checked.
+                if let Ok(text) = text {
+                    let file = SourceFile::new(&self.db, path.clone(), Arc::from(text));
+                    files.insert(path, file);
+                    frontier.push(file);
+                }
+            }
+            if frontier.is_empty() {
+                break;
+            }
+            project.set_files(&mut self.db).to(Arc::new(files));
+            project
+                .set_settings(&mut self.db)
+                .to(Arc::new(settings.clone()));
+        }
     }
 
     /// A workspace of in-memory files (tests, editors): no disk access at all.
@@ -565,10 +647,6 @@ impl Workspace {
 
     /// Checks every requested file in parallel; `progress` is called once per file done.
     pub fn check(&self, progress: &(dyn Fn() + Sync)) -> Vec<FileResult> {
-        // Deeply nested code recurses deeply in the parser: give the workers room.
-        let pool = rayon::ThreadPoolBuilder::new()
-            .stack_size(crate::facts::ANALYSIS_STACK_BYTES)
-            .build();
         let db = self.db.clone();
         let checked = &self.checked;
         let all: Vec<SourceFile> = Project::get(&self.db)
@@ -596,10 +674,7 @@ impl Workspace {
                 })
                 .collect::<Vec<_>>()
         };
-        let mut results = match pool {
-            Ok(pool) => pool.install(run),
-            Err(_) => run(),
-        };
+        let mut results = in_analysis_pool(run);
         results.sort_by(|a, b| a.path.cmp(&b.path));
         results
     }
