@@ -57,6 +57,10 @@ pub struct ContextConfig {
     pub param: String,
     #[serde(default = "default_context_module")]
     pub module: String,
+    /// Functions of `module` that make a new context (entry points call them): an argument made
+    /// by one of them is a context, and the first is what a fix calls where none is in scope.
+    #[serde(default = "default_context_factories")]
+    pub factories: Vec<String>,
 }
 
 fn default_context_type() -> String {
@@ -68,6 +72,16 @@ fn default_context_param() -> String {
 fn default_context_module() -> String {
     "@krepis/core".into()
 }
+fn default_context_factories() -> Vec<String> {
+    [
+        "createContext",
+        "testContext",
+        "contextFromRequest",
+        "contextFromIncomingMessage",
+    ]
+    .map(String::from)
+    .to_vec()
+}
 
 impl Default for ContextConfig {
     fn default() -> Self {
@@ -75,6 +89,7 @@ impl Default for ContextConfig {
             type_name: default_context_type(),
             param: default_context_param(),
             module: default_context_module(),
+            factories: default_context_factories(),
         }
     }
 }
@@ -336,7 +351,11 @@ impl Config {
         }
         // Fixes write `param: Type` and `import type { Type } from "module"` into code: both
         // must stay valid TypeScript.
-        for (key, value) in [("type", &context.type_name), ("param", &context.param)] {
+        let factories = context.factories.iter().map(|f| ("factories", f));
+        for (key, value) in [("type", &context.type_name), ("param", &context.param)]
+            .into_iter()
+            .chain(factories)
+        {
             if !oxc_syntax::identifier::is_identifier_name(value)
                 || oxc_syntax::keyword::is_reserved_keyword(value)
             {

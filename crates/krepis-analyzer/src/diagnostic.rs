@@ -100,12 +100,61 @@ impl TextEdit {
     }
 }
 
+/// Whether a fix can be applied without a person looking at it.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+pub enum Applicability {
+    /// Keeps the code compiling and its meaning: `krepis fix` applies it, editors prefer it.
+    #[default]
+    Safe,
+    /// May break code the analysis cannot see (a call it could not resolve, a changed parameter
+    /// order): applied only by `krepis fix --unsafe`, shown but not preferred in the editor.
+    Unsafe,
+}
+
+impl Applicability {
+    /// The name used in JSON output: `safe` or `unsafe`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Applicability::Safe => "safe",
+            Applicability::Unsafe => "unsafe",
+        }
+    }
+}
+
 /// A fix: edits to the diagnostic's file that resolve it, applied together.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Fix {
     pub description: String,
     /// Non-overlapping edits, sorted by position.
     pub edits: Vec<TextEdit>,
+    #[serde(default)]
+    pub applicability: Applicability,
+}
+
+impl Fix {
+    /// A safe fix.
+    pub fn safe(description: impl Into<String>, mut edits: Vec<TextEdit>) -> Fix {
+        edits.sort_by_key(|e| (e.range.start, e.range.end));
+        Fix {
+            description: description.into(),
+            edits,
+            applicability: Applicability::Safe,
+        }
+    }
+
+    /// The same fix, marked unsafe when `unsafe_` holds.
+    pub fn unsafe_if(mut self, unsafe_: bool) -> Fix {
+        if unsafe_ {
+            self.applicability = Applicability::Unsafe;
+        }
+        self
+    }
+
+    pub fn is_safe(&self) -> bool {
+        self.applicability == Applicability::Safe
+    }
 }
 
 /// One finding in one file.
@@ -127,6 +176,11 @@ impl Diagnostic {
     /// The rule's name as output shows it: a built-in rule's, or a custom rule's own.
     pub fn rule_name(&self) -> &str {
         self.custom_rule.as_deref().unwrap_or(self.rule.as_str())
+    }
+
+    /// The fix `krepis fix` applies: the safe one, or also an unsafe one when `unsafe_` is set.
+    pub fn fix_to_apply(&self, unsafe_: bool) -> Option<&Fix> {
+        self.fix.as_ref().filter(|f| unsafe_ || f.is_safe())
     }
 }
 

@@ -227,6 +227,10 @@ pub enum ArgumentFact {
         callee: Name,
     },
     ObjectLiteral,
+    /// `value as T` (or `<T>value`, `value satisfies T`) for a named type `T`.
+    Cast {
+        type_name: Name,
+    },
     Other,
 }
 
@@ -796,6 +800,19 @@ fn root_identifier<'a>(expr: &'a Expression<'a>) -> Option<&'a str> {
 }
 
 fn summarize_argument(expr: &Expression<'_>) -> ArgumentFact {
+    let mut outer = expr;
+    while let Expression::ParenthesizedExpression(p) = outer {
+        outer = &p.expression;
+    }
+    let cast = match outer {
+        Expression::TSAsExpression(e) => Some(&e.type_annotation),
+        Expression::TSSatisfiesExpression(e) => Some(&e.type_annotation),
+        Expression::TSTypeAssertion(e) => Some(&e.type_annotation),
+        _ => None,
+    };
+    if let Some(type_name) = cast.and_then(type_name) {
+        return ArgumentFact::Cast { type_name };
+    }
     let inner = expr.get_inner_expression();
     match inner {
         Expression::Identifier(id) => ArgumentFact::Identifier(id.name.as_str().into()),

@@ -7,7 +7,7 @@ use crate::diagnostic::{Diagnostic, TextEdit};
 /// A fix whose edits overlap an already chosen edit is left for a later round; an edit identical
 /// to a chosen one (two fixes adding the same import) is merged rather than repeated.
 pub fn merged_fix_edits(diagnostics: &[Diagnostic]) -> Vec<TextEdit> {
-    merge_fixes(diagnostics).edits
+    merge_fixes(diagnostics, false).edits
 }
 
 /// Fixes merged for one round: the edits, and how many fixes they carry.
@@ -17,11 +17,12 @@ pub struct MergedFixes {
     pub fixes: usize,
 }
 
-/// See [`merged_fix_edits`]; also counts the fixes that made it in.
-pub fn merge_fixes(diagnostics: &[Diagnostic]) -> MergedFixes {
+/// See [`merged_fix_edits`]; also counts the fixes that made it in. Unsafe fixes are taken only
+/// when `unsafe_` is set.
+pub fn merge_fixes(diagnostics: &[Diagnostic], unsafe_: bool) -> MergedFixes {
     let mut chosen: Vec<TextEdit> = Vec::new();
     let mut fixes = 0;
-    for fix in diagnostics.iter().filter_map(|d| d.fix.as_ref()) {
+    for fix in diagnostics.iter().filter_map(|d| d.fix_to_apply(unsafe_)) {
         let fresh: Vec<&TextEdit> = fix.edits.iter().filter(|e| !chosen.contains(e)).collect();
         let conflicts = fresh.iter().any(|edit| {
             chosen.iter().any(|c| {
@@ -56,8 +57,13 @@ mod tests {
         let (fixed, _) = apply_edits(text, &edits);
         assert_eq!(
             fixed,
-            "import type { KrepisContext } from \"@krepis/core\";\nexport async function a(ctx: KrepisContext, id: string) {}\nexport async function b(ctx: KrepisContext) {}\nasync function c(ctx: KrepisContext, x: number) {}\n"
+            "import type { KrepisContext } from \"@krepis/core\";\nexport async function a(ctx: KrepisContext, id: string) {}\nexport async function b(ctx: KrepisContext) {}\nasync function c(x: number, ctx: KrepisContext) {}\n"
         );
+        // What is left is the move of `c`'s context, which only `krepis fix --unsafe` applies.
+        let left = check_source("src/a.ts", &fixed);
+        assert_eq!(left.len(), 1);
+        assert!(!left[0].fix.as_ref().unwrap().is_safe());
+        let (fixed, _) = apply_edits(&fixed, &super::merge_fixes(&left, true).edits);
         assert!(check_source("src/a.ts", &fixed).is_empty());
     }
 }

@@ -15,6 +15,8 @@ pub struct Signature {
     pub context_first: bool,
     /// Parameters before any rest parameter.
     pub params: u32,
+    /// Whether a rest parameter follows them.
+    pub rest: bool,
 }
 
 /// Methods of a class, interface or type alias, by name.
@@ -67,6 +69,7 @@ pub fn signature(config: &Config, is_typescript: bool, function: &FunctionFact) 
             .first()
             .is_some_and(|p| is_context_param(config, is_typescript, p)),
         params: function.params.iter().filter(|p| !p.is_rest).count() as u32,
+        rest: function.params.iter().any(|p| p.is_rest),
     }
 }
 

@@ -172,7 +172,11 @@ pub fn fix_project(others: &[(&str, &str)], path: &str, text: &str) -> String {
         let Some(result) = results.iter().find(|r| r.path == root.join(path)) else {
             return text;
         };
-        let Some(fix) = result.diagnostics.iter().find_map(|d| d.fix.clone()) else {
+        let Some(fix) = result
+            .diagnostics
+            .iter()
+            .find_map(|d| d.fix_to_apply(false).cloned())
+        else {
             return text;
         };
         text = apply_edits(&text, &fix.edits).0;
@@ -276,7 +280,7 @@ pub fn fix_invariants(
         for result in &results {
             check_diagnostics(&result.text, &result.diagnostics)
                 .map_err(|e| format!("{}: {e}", result.path.display()))?;
-            let merged = crate::fix::merge_fixes(&result.diagnostics);
+            let merged = crate::fix::merge_fixes(&result.diagnostics, false);
             if merged.fixes == 0 {
                 continue;
             }

@@ -83,6 +83,8 @@ pub struct FixOptions {
     pub paths: Vec<PathBuf>,
     pub config: Option<PathBuf>,
     pub dry_run: bool,
+    /// `--unsafe`: unsafe fixes too.
+    pub unsafe_fixes: bool,
 }
 
 pub fn fix(options: FixOptions) -> ExitCode {
@@ -131,7 +133,7 @@ pub fn fix(options: FixOptions) -> ExitCode {
             if dropped.contains(&result.path) {
                 continue;
             }
-            let merged = merge_fixes(&result.diagnostics);
+            let merged = merge_fixes(&result.diagnostics, options.unsafe_fixes);
             if merged.fixes == 0 {
                 continue;
             }

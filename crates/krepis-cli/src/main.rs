@@ -40,6 +40,9 @@ enum Command {
         /// Print the changes as a unified diff and write nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Also apply unsafe fixes: those that may break code the analysis cannot see.
+        #[arg(long = "unsafe")]
+        unsafe_fixes: bool,
         /// Use this configuration file for every file instead of looking for one.
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
@@ -164,11 +167,13 @@ fn run(cli: Cli) -> ExitCode {
         Command::Fix {
             paths,
             dry_run,
+            unsafe_fixes,
             config,
         } => fix::fix(fix::FixOptions {
             paths,
             config,
             dry_run,
+            unsafe_fixes,
         }),
         Command::Undo { id, list, force } => fix::undo(fix::UndoOptions { id, list, force }),
         Command::Graph(args) => graph(args),

@@ -51,7 +51,10 @@ pub struct Report<'a> {
     pub files_checked: usize,
     pub errors: usize,
     pub warnings: usize,
+    /// Diagnostics with a safe fix: exactly what a plain `krepis fix` applies.
     pub fixable: usize,
+    /// Diagnostics whose fix only `krepis fix --unsafe` applies.
+    pub unsafe_fixable: usize,
 }
 
 impl<'a> Report<'a> {
@@ -62,6 +65,7 @@ impl<'a> Report<'a> {
             errors: 0,
             warnings: 0,
             fixable: 0,
+            unsafe_fixable: 0,
         };
         for result in results {
             for d in result.diagnostics.iter() {
@@ -70,7 +74,11 @@ impl<'a> Report<'a> {
                     Severity::Warning => report.warnings += 1,
                     Severity::Info => {}
                 }
-                report.fixable += usize::from(d.fix.is_some());
+                match &d.fix {
+                    Some(fix) if fix.is_safe() => report.fixable += 1,
+                    Some(_) => report.unsafe_fixable += 1,
+                    None => {}
+                }
             }
             if !result.diagnostics.is_empty() {
                 report.files.push(FileReport {
@@ -132,7 +140,8 @@ pub fn write_text(out: &mut impl Write, report: &Report<'_>, elapsed: Duration) 
             .saturating_sub(start)
             .clamp(span_start, source.len());
         let label = match &d.fix {
-            Some(fix) => format!("fix: {}", fix.description),
+            Some(fix) if fix.is_safe() => format!("fix: {}", fix.description),
+            Some(fix) => format!("unsafe fix: {}", fix.description),
             None => String::new(),
         };
         let mut group = level
@@ -163,11 +172,17 @@ pub fn write_text(out: &mut impl Write, report: &Report<'_>, elapsed: Duration) 
             plural(report.files_checked, "file")
         )
     } else {
-        let fixable = if report.fixable > 0 {
+        let mut fixable = if report.fixable > 0 {
             format!(", {} fixable", report.fixable)
         } else {
             String::new()
         };
+        if report.unsafe_fixable > 0 {
+            fixable.push_str(&format!(
+                ", {} more with `krepis fix --unsafe`",
+                report.unsafe_fixable
+            ));
+        }
         writeln!(
             out,
             "Found {} and {} in {} of {} checked{fixable} ({seconds:.2}s).",
@@ -196,7 +211,11 @@ pub fn write_json(out: &mut impl Write, report: &Report<'_>) -> io::Result<()> {
                         })
                     })
                     .collect();
-                json!({ "description": fix.description, "edits": edits })
+                json!({
+                    "description": fix.description,
+                    "applicability": fix.applicability.as_str(),
+                    "edits": edits,
+                })
             });
             json!({
                 "file": file.path,
@@ -211,7 +230,10 @@ pub fn write_json(out: &mut impl Write, report: &Report<'_>) -> io::Result<()> {
     let value = json!({
         "version": 1,
         "files_checked": report.files_checked,
-        "summary": { "errors": report.errors, "warnings": report.warnings, "fixable": report.fixable },
+        "summary": {
+            "errors": report.errors, "warnings": report.warnings,
+            "fixable": report.fixable, "unsafe_fixable": report.unsafe_fixable,
+        },
         "diagnostics": diagnostics,
     });
     serde_json::to_writer_pretty(&mut *out, &value)?;

@@ -69,10 +69,18 @@ fn fix_then_undo_round_trips_every_fixture_byte_for_byte() {
 fn dry_run_prints_a_diff_and_writes_nothing() {
     let dir = fixture_copy("shop");
     let before = snapshot(dir.path());
+    let moved = "-  async retry(orderId: string, ctx: KrepisContext): Promise<void> {\n+  async retry(ctx: KrepisContext, orderId: string): Promise<void> {";
     let (stdout, _, code) = krepis(dir.path(), &["fix", "--dry-run"]);
     assert_eq!(code, 1);
     assert!(stdout.contains("--- a/src/orders/application/place_order.ts\n+++ b/src/orders/application/place_order.ts"), "{stdout}");
-    assert!(stdout.contains("-  async retry(orderId: string, ctx: KrepisContext): Promise<void> {\n+  async retry(ctx: KrepisContext, orderId: string): Promise<void> {"), "{stdout}");
+    // The move is unsafe (callers pass the old order): only `--unsafe` makes it.
+    assert!(!stdout.contains(moved), "{stdout}");
+    assert!(
+        stdout.contains("1 more with `krepis fix --unsafe`"),
+        "{stdout}"
+    );
+    let (stdout, _, _) = krepis(dir.path(), &["fix", "--dry-run", "--unsafe"]);
+    assert!(stdout.contains(moved), "{stdout}");
     assert_eq!(snapshot(dir.path()), before);
     assert!(
         !dir.path().join(".krepis").exists(),

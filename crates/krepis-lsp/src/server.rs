@@ -904,14 +904,20 @@ impl LanguageServer for Backend {
                 if !touches {
                     continue;
                 }
+                // An unsafe fix is offered, said to be unsafe, and never applied on its own.
+                let title = if fix.is_safe() {
+                    fix.description.clone()
+                } else {
+                    format!("{} (unsafe: check the callers)", fix.description)
+                };
                 actions.push(CodeActionOrCommand::CodeAction(CodeAction {
-                    title: fix.description.clone(),
+                    title,
                     kind: Some(CodeActionKind::QUICKFIX),
                     diagnostics: Some(vec![convert::diagnostic(&converter, d)]),
                     edit: Some(workspace_edit(
                         fix.edits.iter().map(|e| converter.edit(e)).collect(),
                     )),
-                    is_preferred: Some(true),
+                    is_preferred: Some(fix.is_safe()),
                     ..Default::default()
                 }));
             }
@@ -930,7 +936,11 @@ impl LanguageServer for Backend {
             }
             if only.is_empty()
                 || allows(&CodeActionKind::QUICKFIX)
-                    && diagnostics.iter().filter(|d| d.fix.is_some()).count() > 1
+                    && diagnostics
+                        .iter()
+                        .filter(|d| d.fix_to_apply(false).is_some())
+                        .count()
+                        > 1
             {
                 actions.push(CodeActionOrCommand::CodeAction(CodeAction {
                     title: "Fix all Krepis problems in this file".into(),

@@ -117,33 +117,59 @@ fn callee_signature(cx: &RuleContext<'_>, call: &CallFact) -> Option<Signature> 
     }
 }
 
-/// Whether a value looks freshly made to serve as a context.
-fn is_fresh_context(argument: &ArgumentFact) -> bool {
+/// Whether an argument is provably a context: made by a configured context factory
+/// (`createContext(…)`), or cast to the context type (`{ … } as KrepisContext`).
+fn is_made_context(cx: &RuleContext<'_>, argument: &ArgumentFact) -> bool {
+    let context = &cx.config.context;
     match argument {
-        ArgumentFact::ObjectLiteral => true,
-        ArgumentFact::Call { callee } => {
-            let lower = callee.to_ascii_lowercase();
-            lower.contains("context") || lower == "ctx"
+        ArgumentFact::Call { callee } => context.factories.iter().any(|f| f == callee),
+        ArgumentFact::Cast { type_name } => {
+            type_name == &context.type_name
+                || type_name.rsplit('.').next() == Some(context.type_name.as_str())
         }
         _ => false,
     }
 }
 
+/// The name of the callee as the message shows it.
+fn callee_name(call: &CallFact) -> Option<&str> {
+    match &call.callee {
+        Callee::Name(name) => Some(name),
+        Callee::Member { property, .. } => Some(property),
+        Callee::Other => None,
+    }
+}
+
+/// Whether the call leaves out the context: fewer arguments than the callee's parameters (the
+/// call was written before the callee took the context), or none at all.
+fn misses_context(call: &CallFact, signature: &Signature) -> bool {
+    call.argument_count < signature.params || call.argument_count == 0
+}
+
+/// The edit that passes `value` as the call's first argument, before what it already passes.
+fn insert_first(call: &CallFact, value: &str) -> TextEdit {
+    let text = if call.argument_count == 0 {
+        value.to_string()
+    } else {
+        format!("{value}, ")
+    };
+    TextEdit::insert(call.args_start, text)
+}
+
 pub fn check(cx: &mut RuleContext<'_>) {
     for call in &cx.facts.calls {
-        let Some((holder, context)) = context_holder(cx, call.enclosing_function) else {
-            continue;
-        };
         let Some(signature) = callee_signature(cx, call) else {
             continue;
         };
         if !signature.context_first {
             continue;
         }
-        let callee = match &call.callee {
-            Callee::Name(name) => name.clone(),
-            Callee::Member { property, .. } => property.clone(),
-            Callee::Other => continue,
+        let Some(callee) = callee_name(call) else {
+            continue;
+        };
+        let Some((holder, context)) = context_holder(cx, call.enclosing_function) else {
+            entry_point_call(cx, call, &signature, callee);
+            continue;
         };
         let first = call.first_argument.as_ref();
         let passes_context = first.is_some_and(|(argument, _)| match argument {
@@ -162,44 +188,84 @@ pub fn check(cx: &mut RuleContext<'_>) {
         let note = Some(format!(
             "`{callee}` takes the context first; pass `{context}` (or a context derived from it) so request state keeps flowing"
         ));
-        match first {
-            Some((argument, range)) if is_fresh_context(argument) => {
-                let fix = Fix {
-                    description: format!("Pass `{context}` instead"),
-                    edits: vec![TextEdit {
-                        range: *range,
-                        text: context.to_string(),
-                    }],
-                };
-                cx.report(
-                    RuleId::ContextPropagation,
-                    call.name_range,
-                    format!("`{callee}` is given a fresh context instead of `{context}`"),
-                    note,
-                    Some(fix),
-                );
-            }
-            _ if call.argument_count < signature.params => {
-                let text = if call.argument_count == 0 {
-                    context.to_string()
-                } else {
-                    format!("{context}, ")
-                };
-                let fix = Fix {
-                    description: format!("Pass `{context}` first"),
-                    edits: vec![TextEdit::insert(call.args_start, text)],
-                };
-                cx.report(
-                    RuleId::ContextPropagation,
-                    call.name_range,
-                    format!("call to `{callee}` does not pass `{context}`"),
-                    note,
-                    Some(fix),
-                );
-            }
-            _ => {}
+        // A value is replaced only when it is provably a context: a factory's, a cast to the
+        // context type, or an object literal in the context's place of a call that passes every
+        // parameter. Anything else is the caller's own argument, and the context goes before it.
+        let replaceable = first.filter(|(argument, _)| {
+            is_made_context(cx, argument)
+                || matches!(argument, ArgumentFact::ObjectLiteral)
+                    && !signature.rest
+                    && call.argument_count >= signature.params
+        });
+        if let Some((_, range)) = replaceable {
+            let fix = Fix::safe(
+                format!("Pass `{context}` instead"),
+                vec![TextEdit {
+                    range: *range,
+                    text: context.to_string(),
+                }],
+            );
+            cx.report(
+                RuleId::ContextPropagation,
+                call.name_range,
+                format!("`{callee}` is given a fresh context instead of `{context}`"),
+                note,
+                Some(fix),
+            );
+        } else if misses_context(call, &signature) || signature.rest {
+            let fix = Fix::safe(
+                format!("Pass `{context}` first"),
+                vec![insert_first(call, context)],
+            );
+            cx.report(
+                RuleId::ContextPropagation,
+                call.name_range,
+                format!("call to `{callee}` does not pass `{context}`"),
+                note,
+                Some(fix),
+            );
         }
     }
+}
+
+/// A call that leaves out the context where no context is in scope (top-level code, a callback
+/// passed to a framework, a function that is not async): this is where a context is made.
+fn entry_point_call(
+    cx: &mut RuleContext<'_>,
+    call: &CallFact,
+    signature: &Signature,
+    callee: &str,
+) {
+    if !misses_context(call, signature) {
+        return;
+    }
+    let context = &cx.config.context;
+    let fix = context.factories.first().map(|factory| {
+        let mut edits = vec![insert_first(call, &format!("{factory}()"))];
+        if !cx.facts.has_top_level_name(factory) {
+            edits.push(TextEdit::insert(
+                cx.facts.import_insert_offset,
+                format!("import {{ {factory} }} from \"{}\";\n", context.module),
+            ));
+        }
+        Fix::safe(format!("Pass a new context: `{factory}()`"), edits)
+    });
+    let note = Some(format!(
+        "no `{}` is in scope here, so this is an entry point: make the request's context once (`{}()` from `{}`) and pass it down",
+        context.type_name,
+        context
+            .factories
+            .first()
+            .map_or("createContext", String::as_str),
+        context.module
+    ));
+    cx.report(
+        RuleId::ContextPropagation,
+        call.name_range,
+        format!("call to `{callee}` passes no context, and none is in scope"),
+        note,
+        fix,
+    );
 }
 
 #[cfg(test)]
@@ -265,6 +331,7 @@ export class OrderService {
 
 export function notAsync(id: string) {
   local(1);
+//^^^^^ context-propagation
 }
 "#,
             ),
@@ -309,7 +376,21 @@ export async function inner(ctx: KrepisContext) {
         );
         assert_eq!(
             fixed,
-            "import type { KrepisContext } from \"@krepis/core\";\nimport { audit } from \"./ports.ts\";\nexport async function run(context: KrepisContext) {\n  await audit(context, \"a\");\n  await audit(context);\n}\n"
+            "import type { KrepisContext } from \"@krepis/core\";\nimport { audit } from \"./ports.ts\";\nexport async function run(context: KrepisContext) {\n  await audit(context, \"a\");\n  await audit(context, {});\n}\n"
+        );
+    }
+
+    #[test]
+    fn the_callers_own_arguments_are_never_replaced() {
+        let creator = "import type { KrepisContext } from \"@krepis/core\";\nexport class CourseCreator {\n  async run(ctx: KrepisContext, input: { id: string; name: string }): Promise<void> {}\n}\n";
+        let fixed = fix_project(
+            &[("src/app/creator.ts", creator)],
+            "src/app/controller.ts",
+            "import type { KrepisContext } from \"@krepis/core\";\nimport type { CourseCreator } from \"./creator.ts\";\nexport class CoursePutController {\n  constructor(private readonly creator: CourseCreator) {}\n  async put(ctx: KrepisContext, id: string, name: string) {\n    await this.creator.run({ id, name });\n  }\n}\n",
+        );
+        assert!(
+            fixed.contains("await this.creator.run(ctx, { id, name });"),
+            "{fixed}"
         );
     }
 }

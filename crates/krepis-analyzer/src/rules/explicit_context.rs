@@ -124,10 +124,7 @@ fn insert_fix(cx: &RuleContext<'_>, function: &FunctionFact, wanted: &str) -> Op
             text: format!("({wanted}, {})", first.text),
         }),
     }
-    Some(Fix {
-        description: format!("Add `{wanted}`"),
-        edits,
-    })
+    Some(Fix::safe(format!("Add `{wanted}`"), edits))
 }
 
 /// Moves the existing context parameter at `index` to the front.
@@ -136,16 +133,20 @@ fn move_fix(cx: &RuleContext<'_>, function: &FunctionFact, index: usize) -> Opti
     let previous = function.params.get(index.checked_sub(1)?)?;
     let first = function.params.first()?;
     let _ = cx;
-    Some(Fix {
-        description: format!("Move `{}` first", param.text),
-        edits: vec![
-            TextEdit::insert(first.range.start, format!("{}, ", param.text)),
-            TextEdit::delete(crate::diagnostic::TextRange::new(
-                previous.range.end,
-                param.range.end,
-            )),
-        ],
-    })
+    // Callers pass the arguments in the old order: only a person can tell them apart.
+    Some(
+        Fix::safe(
+            format!("Move `{}` first", param.text),
+            vec![
+                TextEdit::insert(first.range.start, format!("{}, ", param.text)),
+                TextEdit::delete(crate::diagnostic::TextRange::new(
+                    previous.range.end,
+                    param.range.end,
+                )),
+            ],
+        )
+        .unsafe_if(true),
+    )
 }
 
 #[cfg(test)]
@@ -199,7 +200,15 @@ const wired = { onPaid: async (_ctx, id: string) => {}, onLost: async (ctx: stri
         );
         assert_eq!(
             fixed,
-            "// header\nimport type { KrepisContext } from \"@krepis/core\";\nexport async function load(ctx: KrepisContext, id: string) {}\nconst f = async (ctx: KrepisContext) => {};\nconst g = async (ctx: KrepisContext, x) => x;\nasync function h(ctx: KrepisContext, a: A) {}\n"
+            "// header\nimport type { KrepisContext } from \"@krepis/core\";\nexport async function load(ctx: KrepisContext, id: string) {}\nconst f = async (ctx: KrepisContext) => {};\nconst g = async (ctx: KrepisContext, x) => x;\nasync function h(a: A, ctx: KrepisContext) {}\n"
+        );
+        // Moving the context first changes what every caller must pass: only `--unsafe` does it.
+        let text = "async function h(a: A, ctx: KrepisContext) {}\n";
+        let diagnostics = crate::testing::check_source("src/a.ts", text);
+        let edits = crate::fix::merge_fixes(&diagnostics, true).edits;
+        assert_eq!(
+            crate::diagnostic::apply_edits(text, &edits).0,
+            "async function h(ctx: KrepisContext, a: A) {}\n"
         );
     }
 
