@@ -124,7 +124,7 @@ fn is_made_context(cx: &RuleContext<'_>, argument: &ArgumentFact) -> bool {
     match argument {
         ArgumentFact::Call { callee } => context.factories.iter().any(|f| f == callee),
         ArgumentFact::Cast { type_name } => {
-            type_name == &context.type_name
+            *type_name == context.type_name
                 || type_name.rsplit('.').next() == Some(context.type_name.as_str())
         }
         _ => false,
