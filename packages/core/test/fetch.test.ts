@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { contextFromRequest, type HonoContextLike, honoMiddleware, withContext } from "../src/fetch.ts";
 import { type KrepisContext, parseTraceparent, withCancel, withTimeout } from "../src/mod.ts";
 import { seededRandom, virtualClock } from "../src/testing.ts";
-import { aborted, within } from "./helpers.ts";
+import { aborted, isDeno, within } from "./helpers.ts";
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
@@ -149,4 +149,43 @@ test("honoMiddleware: sets c.get('ctx') from c.req.raw before the next handler",
     inNext = store.get("ctx");
   });
   assert.equal((inNext as KrepisContext).tenant_id, "hono");
+});
+
+interface DenoServe {
+  serve(
+    options: { hostname: string; port: number; onListen?: (addr: { port: number }) => void },
+    handler: (request: Request) => Promise<Response>,
+  ): { finished: Promise<void>; shutdown(): Promise<void> };
+}
+
+test("Deno.serve: withContext's context aborts when the client disconnects", { skip: !isDeno }, async () => {
+  const deno = (globalThis as unknown as { Deno: DenoServe }).Deno;
+  let received!: (ctx: KrepisContext) => void;
+  const arrived = new Promise<KrepisContext>((resolve) => (received = resolve));
+  let listening!: (port: number) => void;
+  const ready = new Promise<number>((resolve) => (listening = resolve));
+  const server = deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: ({ port }) => listening(port) },
+    withContext(async (ctx) => {
+      received(ctx);
+      await aborted(ctx.signal);
+      return new Response("too late");
+    }),
+  );
+  try {
+    const port = await within(ready, 5_000, "listen");
+    const client = new AbortController();
+    const response = fetch(`http://127.0.0.1:${port}/slow`, {
+      headers: { "x-tenant-id": "deno" },
+      signal: client.signal,
+    }).catch((e: unknown) => e);
+    const ctx = await within(arrived, 5_000, "request to arrive");
+    assert.equal(ctx.tenant_id, "deno");
+    assert.equal(ctx.signal.aborted, false);
+    client.abort();
+    await within(aborted(ctx.signal), 5_000, "abort on disconnect");
+    assert.equal((await response as Error).name, "AbortError");
+  } finally {
+    await server.shutdown();
+  }
 });
