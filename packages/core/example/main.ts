@@ -1,13 +1,11 @@
 // The entry point, in the `Deno.serve` style: `deno serve example/main.ts` serves the default
 // export; `Deno.serve(app.fetch)`, Bun and Cloudflare Workers take the same shape.
 import { type KrepisContext, withTimeout } from "@krepis/core";
-import { withContext } from "@krepis/core/fetch";
+import { type FetchHandler, withContext } from "@krepis/core/fetch";
 import { ListOrdersHandler, type OrderRepository, PlaceOrderHandler } from "./application/orders.ts";
 import { MemoryOrders } from "./infrastructure/memory_orders.ts";
 
-export function createApp(orders: OrderRepository = new MemoryOrders()): {
-  fetch: (request: Request) => Promise<Response>;
-} {
+export function createApp(orders: OrderRepository = new MemoryOrders()): { fetch: FetchHandler } {
   const place = new PlaceOrderHandler(orders);
   const list = new ListOrdersHandler(orders);
 

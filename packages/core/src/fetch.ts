@@ -29,6 +29,9 @@ export function contextFromRequest(request: Request, options: FetchContextOption
   return requestContext(request, (name) => headers.get(name) ?? undefined, request.signal, options);
 }
 
+/** A plain fetch handler: what `Deno.serve`, Bun and Workers call for each request. */
+export type FetchHandler<A extends unknown[] = []> = (request: Request, ...rest: A) => Promise<Response>;
+
 /**
  * Wraps a handler that takes the context first into a plain fetch handler, usable as
  * `Deno.serve(handler)`, `export default { fetch: handler }` (Deno, Bun, Cloudflare) or in any
@@ -37,7 +40,7 @@ export function contextFromRequest(request: Request, options: FetchContextOption
 export function withContext<A extends unknown[]>(
   handler: (ctx: KrepisContext, request: Request, ...rest: A) => Response | Promise<Response>,
   options: FetchContextOptions = {},
-): (request: Request, ...rest: A) => Promise<Response> {
+): FetchHandler<A> {
   return async (request: Request, ...rest: A): Promise<Response> =>
     await handler(contextFromRequest(request, options), request, ...rest);
 }
