@@ -317,8 +317,7 @@ export function withTimeout(ctx: KrepisContext, ms: number): Cancellable {
 
 /** A child of `ctx` where `ctx.value(key)` is `value`; everything else is shared with `ctx`. */
 export function withValue<T>(ctx: KrepisContext, key: ContextKey<T>, value: T): KrepisContext {
-  const parent = ctx;
-  return child(parent, parent.signal, parent.deadline, (k) => (k === key ? value : parent.value(k)));
+  return child(ctx, ctx.signal, ctx.deadline, (k) => (k === key ? value : ctx.value(k)));
 }
 
 /** A new key for values of type `T`. */
