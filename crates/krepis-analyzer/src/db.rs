@@ -157,7 +157,16 @@ pub fn file_diagnostics(db: &dyn Db, file: SourceFile) -> Arc<Vec<Diagnostic>> {
     let resolutions = resolved_imports(db, file);
     let layer = file_layer(db, file);
     let callees = crate::signatures::callee_index(db, file);
-    let cx = RuleContext::new(path, facts, config, resolutions, layer.as_ref(), callees);
+    let model = crate::model::Model::new(db, file);
+    let cx = RuleContext::new(
+        path,
+        facts,
+        config,
+        resolutions,
+        layer.as_ref(),
+        callees,
+        &model,
+    );
     let cycles = import_cycles(db);
     let mine: Vec<CycleFinding> = cycles
         .iter()

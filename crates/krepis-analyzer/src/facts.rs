@@ -38,6 +38,47 @@ pub struct ModuleFacts {
     pub fields: Vec<FieldFact>,
     /// Interface declarations (their methods are `functions` with this container).
     pub interfaces: Vec<InterfaceFact>,
+    /// Classes and interfaces with what they extend and implement.
+    pub types: Vec<TypeDeclFact>,
+    /// Local variables whose type can be told from their declaration.
+    pub locals: Vec<LocalFact>,
+}
+
+/// A class or interface declaration and its supertypes, as written (`Base<T>`, `ports.Store`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct TypeDeclFact {
+    pub name: Name,
+    pub is_class: bool,
+    /// A class's superclass; an interface's `extends` list.
+    pub extends: Vec<Name>,
+    /// A class's `implements` list.
+    pub implements: Vec<Name>,
+}
+
+/// A local variable and what its declaration says of its value.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct LocalFact {
+    pub name: Name,
+    /// The function it is declared in (`None`: the module's top level).
+    pub function: Option<u32>,
+    pub value: ValueFact,
+}
+
+/// Where a value comes from, as far as a declaration shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum ValueFact {
+    /// A written type: an annotation, or `… as T`.
+    Type(Name),
+    /// `new C(…)`: the class as written.
+    New(Name),
+    /// `this.store`, `other`: a dotted path.
+    Path(Name),
+    /// `this.handlers.get(…)`, `make(…)`: the callee's dotted path.
+    Call(Name),
+    /// `await …`.
+    Await(Box<ValueFact>),
+    /// An element of `…` (`for (const x of …)`).
+    Element(Box<ValueFact>),
 }
 
 /// An interface declaration: a port, when it lives in an inner layer.
@@ -56,12 +97,14 @@ pub struct GlobalUse {
     pub range: TextRange,
 }
 
-/// A class field with a declared type: `private readonly store: OrderStore`.
+/// A class field with a declared type (`private readonly store: OrderStore`), or one made with
+/// `new` (`private readonly clock = new SystemClock()`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct FieldFact {
     pub class: Name,
     pub name: Name,
-    pub type_name: Name,
+    /// The type as written: `OrderStore`, `Map<string, Handler>`, `Handler[]`.
+    pub type_text: Name,
 }
 
 /// Globals whose uses are recorded (the rest cannot break purity).
@@ -173,6 +216,8 @@ pub struct ParamFact {
     pub name: Option<Name>,
     /// The annotated type's name: `KrepisContext`, or `core.KrepisContext` for a qualified name.
     pub type_name: Option<Name>,
+    /// The annotation as written, when there is one: `Map<string, Handler>`.
+    pub type_text: Option<Name>,
     pub range: TextRange,
     /// The parameter as written, to move it without reading the file again.
     pub text: Name,
@@ -202,6 +247,9 @@ pub struct FunctionFact {
     /// Whether the body has `return <value>;` (its own, not a nested function's).
     pub returns_value: bool,
     pub has_body: bool,
+    /// A `private` or `#private` class member: nothing outside the class sees it.
+    #[serde(default)]
+    pub is_private: bool,
 }
 
 impl FunctionFact {
@@ -499,6 +547,8 @@ struct Collector<'t> {
     containers: Vec<Name>,
     /// Identifier references already recorded as part of a longer global use.
     consumed_refs: std::collections::HashSet<u32>,
+    /// Function nodes (by span start) that are private class members.
+    private_members: std::collections::HashSet<u32>,
 }
 
 impl<'t> Collector<'t> {
@@ -511,6 +561,7 @@ impl<'t> Collector<'t> {
             function_stack: Vec::new(),
             containers: Vec::new(),
             consumed_refs: Default::default(),
+            private_members: Default::default(),
         }
     }
 
@@ -601,6 +652,10 @@ impl<'t> Collector<'t> {
                     .type_annotation
                     .as_ref()
                     .and_then(|t| type_name(&t.type_annotation)),
+                type_text: p
+                    .type_annotation
+                    .as_ref()
+                    .map(|t| self.slice(t.type_annotation.span()).trim().into()),
                 range: p.span.into(),
                 text: self.slice(p.span).into(),
                 is_rest: false,
@@ -610,6 +665,7 @@ impl<'t> Collector<'t> {
             out.push(ParamFact {
                 name: binding_name(&rest.rest.argument),
                 type_name: None,
+                type_text: None,
                 range: rest.span.into(),
                 text: self.slice(rest.span).into(),
                 is_rest: true,
@@ -672,6 +728,7 @@ impl<'t> Collector<'t> {
             parent: self.function_stack.last().copied(),
             returns_value: false,
             has_body,
+            is_private: self.private_members.remove(&span.start),
         };
         self.facts.functions.push(fact);
         (self.facts.functions.len() - 1) as u32
@@ -686,6 +743,51 @@ impl<'t> Collector<'t> {
                 self.bindings.insert(function.span.start, binding);
             }
             _ => {}
+        }
+    }
+
+    /// What a declaration's initializer says of its value (`None`: nothing usable).
+    fn value_fact(&self, expr: &Expression<'_>) -> Option<ValueFact> {
+        match expr {
+            Expression::ParenthesizedExpression(e) => self.value_fact(&e.expression),
+            Expression::TSNonNullExpression(e) => self.value_fact(&e.expression),
+            Expression::TSAsExpression(e) => Some(ValueFact::Type(
+                self.slice(e.type_annotation.span()).trim().into(),
+            )),
+            Expression::TSSatisfiesExpression(e) => self.value_fact(&e.expression),
+            Expression::TSTypeAssertion(e) => Some(ValueFact::Type(
+                self.slice(e.type_annotation.span()).trim().into(),
+            )),
+            Expression::AwaitExpression(e) => {
+                Some(ValueFact::Await(Box::new(self.value_fact(&e.argument)?)))
+            }
+            Expression::NewExpression(e) => self.constructed(e).map(ValueFact::New),
+            Expression::CallExpression(e) => dotted_path(&e.callee).map(ValueFact::Call),
+            Expression::Identifier(_)
+            | Expression::ThisExpression(_)
+            | Expression::StaticMemberExpression(_) => dotted_path(expr).map(ValueFact::Path),
+            _ => None,
+        }
+    }
+
+    /// The type `new C<A>(…)` makes, as written: `C<A>`.
+    fn constructed(&self, new: &NewExpression<'_>) -> Option<Name> {
+        dotted_path(&new.callee)?;
+        let start = new.callee.span().start;
+        let end = new
+            .type_arguments
+            .as_ref()
+            .map_or(new.callee.span().end, |t| t.span.end);
+        Some(self.slice(Span::new(start, end)).into())
+    }
+
+    fn add_local(&mut self, name: Name, value: Option<ValueFact>) {
+        if let Some(value) = value {
+            self.facts.locals.push(LocalFact {
+                name,
+                function: self.function_stack.last().copied(),
+                value,
+            });
         }
     }
 
@@ -768,6 +870,7 @@ fn dotted_path(expr: &Expression<'_>) -> Option<Name> {
     match expr.get_inner_expression() {
         Expression::Identifier(id) => Some(id.name.as_str().into()),
         Expression::ThisExpression(_) => Some("this".into()),
+        Expression::Super(_) => Some("super".into()),
         Expression::StaticMemberExpression(member) => Some(compact_str::format_compact!(
             "{}.{}",
             dotted_path(&member.object)?,
@@ -1082,6 +1185,16 @@ impl<'a> Visit<'a> for Collector<'_> {
     }
 
     fn visit_variable_declarator(&mut self, it: &VariableDeclarator<'a>) {
+        if let BindingPattern::BindingIdentifier(id) = &it.id {
+            let value = match (&it.type_annotation, &it.init) {
+                (Some(annotation), _) => Some(ValueFact::Type(
+                    self.slice(annotation.type_annotation.span()).trim().into(),
+                )),
+                (None, Some(init)) => self.value_fact(init),
+                (None, None) => None,
+            };
+            self.add_local(id.name.as_str().into(), value);
+        }
         if let (BindingPattern::BindingIdentifier(id), Some(init)) = (&it.id, &it.init) {
             let binding = Binding {
                 name: id.name.as_str().into(),
@@ -1094,17 +1207,60 @@ impl<'a> Visit<'a> for Collector<'_> {
         walk::walk_variable_declarator(self, it);
     }
 
+    fn visit_for_of_statement(&mut self, it: &ForOfStatement<'a>) {
+        if let ForStatementLeft::VariableDeclaration(declaration) = &it.left
+            && let [declarator] = declaration.declarations.as_slice()
+            && let BindingPattern::BindingIdentifier(id) = &declarator.id
+        {
+            let value = self
+                .value_fact(&it.right)
+                .map(|v| ValueFact::Element(Box::new(v)));
+            self.add_local(id.name.as_str().into(), value);
+        }
+        walk::walk_for_of_statement(self, it);
+    }
+
     fn visit_class(&mut self, it: &Class<'a>) {
-        let name = it
+        let name: Name = it
             .id
             .as_ref()
             .map_or_else(|| "<class>".into(), |id| id.name.as_str().into());
+        let extends = it
+            .heritage
+            .as_ref()
+            .map(|h| {
+                let arguments = h.type_arguments.as_ref().map_or("", |t| self.slice(t.span));
+                compact_str::format_compact!("{}{arguments}", self.slice(h.expression.span()))
+            })
+            .into_iter()
+            .collect();
+        let implements = it
+            .implements
+            .iter()
+            .map(|i| self.slice(i.span).trim().into())
+            .collect();
+        self.facts.types.push(TypeDeclFact {
+            name: name.clone(),
+            is_class: true,
+            extends,
+            implements,
+        });
         self.containers.push(name);
         walk::walk_class(self, it);
         self.containers.pop();
     }
 
     fn visit_ts_interface_declaration(&mut self, it: &TSInterfaceDeclaration<'a>) {
+        self.facts.types.push(TypeDeclFact {
+            name: it.id.name.as_str().into(),
+            is_class: false,
+            extends: it
+                .extends
+                .iter()
+                .map(|h| self.slice(h.span).trim().into())
+                .collect(),
+            implements: Vec::new(),
+        });
         self.facts.interfaces.push(InterfaceFact {
             name: it.id.name.as_str().into(),
             name_range: it.id.span.into(),
@@ -1122,6 +1278,11 @@ impl<'a> Visit<'a> for Collector<'_> {
     }
 
     fn visit_method_definition(&mut self, it: &MethodDefinition<'a>) {
+        if it.accessibility == Some(TSAccessibility::Private)
+            || matches!(it.key, PropertyKey::PrivateIdentifier(_))
+        {
+            self.private_members.insert(it.value.span.start);
+        }
         if it.kind == MethodDefinitionKind::Method
             && let Some(name) = property_key_name(&it.key)
         {
@@ -1139,17 +1300,22 @@ impl<'a> Visit<'a> for Collector<'_> {
     }
 
     fn visit_property_definition(&mut self, it: &PropertyDefinition<'a>) {
-        if let (Some(name), Some(ty), Some(class)) = (
+        let type_text: Option<Name> = match (&it.type_annotation, &it.value) {
+            (Some(annotation), _) => {
+                Some(self.slice(annotation.type_annotation.span()).trim().into())
+            }
+            (None, Some(Expression::NewExpression(new))) => self.constructed(new),
+            _ => None,
+        };
+        if let (Some(name), Some(type_text), Some(class)) = (
             property_key_name(&it.key),
-            it.type_annotation
-                .as_ref()
-                .and_then(|t| type_name(&t.type_annotation)),
+            type_text,
             self.containers.last(),
         ) {
             self.facts.fields.push(FieldFact {
                 class: class.clone(),
                 name: name.clone(),
-                type_name: ty,
+                type_text,
             });
         }
         if let (Some(value), Some(name)) = (&it.value, property_key_name(&it.key)) {
@@ -1323,18 +1489,15 @@ impl<'a> Visit<'a> for Collector<'_> {
     fn visit_formal_parameter(&mut self, it: &FormalParameter<'a>) {
         // `constructor(private readonly store: OrderStore)` declares a typed field.
         if (it.accessibility.is_some() || it.readonly)
-            && let (Some(name), Some(ty)) = (
-                binding_name(&it.pattern),
-                it.type_annotation
-                    .as_ref()
-                    .and_then(|t| type_name(&t.type_annotation)),
-            )
+            && let (Some(name), Some(annotation)) =
+                (binding_name(&it.pattern), it.type_annotation.as_ref())
             && let Some(class) = self.containers.last()
         {
+            let type_text = self.slice(annotation.type_annotation.span()).trim().into();
             self.facts.fields.push(FieldFact {
                 class: class.clone(),
                 name,
-                type_name: ty,
+                type_text,
             });
         }
         walk::walk_formal_parameter(self, it);

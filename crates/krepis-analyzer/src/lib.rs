@@ -14,6 +14,7 @@ pub mod graph;
 pub mod jsonc;
 pub mod layers;
 pub mod line_index;
+pub mod model;
 pub mod project;
 pub mod resolve;
 pub mod rules;

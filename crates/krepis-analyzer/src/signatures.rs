@@ -29,11 +29,11 @@ pub struct ModuleSignatures {
     pub types: HashMap<Name, Arc<Methods>>,
 }
 
-/// Signatures visible in one module: its own and those it imports, by local name.
+/// Function signatures visible in one module: its own and those it imports, by local name.
+/// (Methods are looked up through [`crate::model`], which knows the receiver's type.)
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CalleeIndex {
     pub functions: HashMap<Name, Signature>,
-    pub types: HashMap<Name, Arc<Methods>>,
     /// `import * as ns`: the exported functions of `ns`.
     pub namespaces: HashMap<Name, HashMap<Name, Signature>>,
 }
@@ -106,11 +106,13 @@ pub fn module_signatures(db: &dyn Db, file: SourceFile) -> Arc<ModuleSignatures>
     ))
 }
 
-/// What an exported name turns out to be.
-#[derive(Debug, Clone)]
-enum Exported {
-    Function(Signature),
-    Type(Arc<Methods>),
+/// Where a name a module exports (or imports) is declared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// At the top level of `file`, under the name `local`.
+    Declared(SourceFile, Name),
+    /// In a package, a built-in or a URL: outside the project.
+    External,
 }
 
 fn project_file(db: &dyn Db, resolution: &Resolution) -> Option<SourceFile> {
@@ -120,20 +122,55 @@ fn project_file(db: &dyn Db, resolution: &Resolution) -> Option<SourceFile> {
     Project::get(db).files(db).get(path).copied()
 }
 
-/// Follows `name` exported by `file` to its declaration, through re-exports (bounded depth, so a
-/// re-export cycle ends).
-fn resolve_export(db: &dyn Db, file: SourceFile, name: &str) -> Option<Exported> {
-    resolve_export_in(db, file, name, &mut HashSet::new())
+/// Where `resolution` leads: a project module, or outside the project (`Err(true)`); `Err(false)`
+/// when it leads nowhere known.
+fn target_of(db: &dyn Db, resolution: Option<&Resolution>) -> Result<SourceFile, bool> {
+    match resolution {
+        Some(Resolution::External) => Err(true),
+        Some(r) => project_file(db, r).ok_or(false),
+        None => Err(false),
+    }
 }
 
-/// [`resolve_export`], never looking for one name in one module twice: `export *` cycles end, and
+/// Whether `file` declares `name` at its top level (a function, class, interface or alias).
+fn declares(db: &dyn Db, file: SourceFile, name: &str) -> bool {
+    let own = module_signatures(db, file);
+    own.functions.contains_key(name)
+        || own.types.contains_key(name)
+        || module_facts(db, file).types.iter().any(|t| t.name == name)
+}
+
+/// Follows `name` exported by `file` to its declaration, through re-exports and imports.
+pub fn export_origin(db: &dyn Db, file: SourceFile, name: &str) -> Option<Origin> {
+    export_origin_in(db, file, name, &mut HashSet::new())
+}
+
+/// Where the name `local`, imported by `file`, is declared (`None`: not an import).
+pub fn import_origin(db: &dyn Db, file: SourceFile, local: &str) -> Option<Origin> {
+    let facts = module_facts(db, file);
+    let resolutions = resolved_imports(db, file);
+    let (index, imported) = facts.imports.iter().enumerate().find_map(|(i, imp)| {
+        imp.names
+            .iter()
+            .find(|n| n.local == local)
+            .map(|n| (i, n.imported.clone()))
+    })?;
+    match target_of(db, resolutions.get(index)) {
+        Ok(target) if imported == "*" => Some(Origin::Declared(target, "*".into())),
+        Ok(target) => export_origin(db, target, &imported),
+        Err(true) => Some(Origin::External),
+        Err(false) => None,
+    }
+}
+
+/// [`export_origin`], never looking for one name in one module twice: `export *` cycles end, and
 /// barrels re-exporting barrels are searched once each.
-fn resolve_export_in(
+fn export_origin_in(
     db: &dyn Db,
     mut file: SourceFile,
     name: &str,
     seen: &mut HashSet<(SourceFile, Name)>,
-) -> Option<Exported> {
+) -> Option<Origin> {
     let mut name = Name::from(name);
     for _ in 0..16 {
         if !seen.insert((file, name.clone())) {
@@ -147,42 +184,50 @@ fn resolve_export_in(
             for star in facts.exports.iter().filter(|e| e.exported == "*") {
                 let target = star
                     .from_import
-                    .and_then(|i| resolutions.get(i as usize))
-                    .and_then(|r| project_file(db, r));
+                    .and_then(|i| target_of(db, resolutions.get(i as usize)).ok());
                 if let Some(target) = target
-                    && let Some(found) = resolve_export_in(db, target, &name, seen)
+                    && let Some(found) = export_origin_in(db, target, &name, seen)
                 {
                     return Some(found);
                 }
             }
             return None;
         };
-        match export.from_import {
+        let index = match export.from_import {
+            None if declares(db, file, &export.local) => {
+                return Some(Origin::Declared(file, export.local.clone()));
+            }
+            // `export { load }` of an imported binding: follow the import.
             None => {
-                let own = module_signatures(db, file);
-                if let Some(sig) = own.functions.get(&export.local) {
-                    return Some(Exported::Function(*sig));
-                }
-                if let Some(methods) = own.types.get(&export.local) {
-                    return Some(Exported::Type(methods.clone()));
-                }
-                // `export { load }` of an imported binding: follow the import.
-                let import = facts.imports.iter().enumerate().find_map(|(i, imp)| {
+                let (index, imported) = facts.imports.iter().enumerate().find_map(|(i, imp)| {
                     imp.names
                         .iter()
                         .find(|n| n.local == export.local)
                         .map(|n| (i, n.imported.clone()))
                 })?;
-                file = project_file(db, resolutions.get(import.0)?)?;
-                name = import.1;
+                name = imported;
+                index
             }
             Some(index) => {
-                file = project_file(db, resolutions.get(index as usize)?)?;
                 name = export.local.clone();
+                index as usize
             }
+        };
+        match target_of(db, resolutions.get(index)) {
+            Ok(target) => file = target,
+            Err(true) => return Some(Origin::External),
+            Err(false) => return None,
         }
     }
     None
+}
+
+/// The signature of the function `name` exported by `file`, wherever it is declared.
+fn exported_function(db: &dyn Db, file: SourceFile, name: &str) -> Option<Signature> {
+    match export_origin(db, file, name)? {
+        Origin::Declared(at, local) => module_signatures(db, at).functions.get(&local).copied(),
+        Origin::External => None,
+    }
 }
 
 /// The callee signatures visible in `file`: its own declarations and what it imports.
@@ -191,7 +236,6 @@ pub fn callee_index(db: &dyn Db, file: SourceFile) -> Arc<CalleeIndex> {
     let own = module_signatures(db, file);
     let mut index = CalleeIndex {
         functions: own.functions.clone(),
-        types: own.types.clone(),
         namespaces: HashMap::new(),
     };
     let facts = module_facts(db, file);
@@ -203,25 +247,19 @@ pub fn callee_index(db: &dyn Db, file: SourceFile) -> Arc<CalleeIndex> {
         for name in &import.names {
             if name.imported == "*" {
                 let target_facts = module_facts(db, target);
-                let mut exports = HashMap::new();
-                for export in &target_facts.exports {
-                    if let Some(Exported::Function(sig)) =
-                        resolve_export(db, target, &export.exported)
-                    {
-                        exports.insert(export.exported.clone(), sig);
-                    }
-                }
+                let exports = target_facts
+                    .exports
+                    .iter()
+                    .filter_map(|export| {
+                        let sig = exported_function(db, target, &export.exported)?;
+                        Some((export.exported.clone(), sig))
+                    })
+                    .collect();
                 index.namespaces.insert(name.local.clone(), exports);
                 continue;
             }
-            match resolve_export(db, target, &name.imported) {
-                Some(Exported::Function(sig)) => {
-                    index.functions.insert(name.local.clone(), sig);
-                }
-                Some(Exported::Type(methods)) => {
-                    index.types.insert(name.local.clone(), methods);
-                }
-                None => {}
+            if let Some(sig) = exported_function(db, target, &name.imported) {
+                index.functions.insert(name.local.clone(), sig);
             }
         }
     }

@@ -1,13 +1,15 @@
 //! `context-propagation`: a function that has the context passes it on to every call that takes it.
 //!
 //! The user page is `rules/context-propagation.md`. What "takes the context first" means for a
-//! callee comes from [`crate::signatures::callee_index`]: same-module functions and methods,
-//! imports followed through re-exports, and methods of the declared type of `this.field` or of a
-//! parameter.
+//! callee comes from [`crate::signatures::callee_index`] for functions (same module, or imported
+//! through re-exports) and from [`crate::model`] for methods: the receiver's type (`this`,
+//! `super`, fields, parameters, locals, generic containers), its supertypes across modules, and
+//! whether the model could tell at all.
 
 use super::{RuleContext, RuleId};
 use crate::diagnostic::{Fix, TextEdit};
 use crate::facts::{ArgumentFact, CallFact, Callee, FunctionFact, FunctionKind};
+use crate::model::Reached;
 use crate::signatures::{Signature, is_context_param, signature};
 
 /// The nearest enclosing function (from `start` outward) whose first parameter is the context,
@@ -29,52 +31,30 @@ fn context_holder<'f>(
     None
 }
 
-/// The class the call is made from (for `this.…`), through nested callbacks.
-fn enclosing_class<'f>(cx: &'f RuleContext<'_>, start: Option<u32>) -> Option<&'f str> {
-    let mut at = start;
-    while let Some(index) = at {
-        let function = cx.facts.functions.get(index as usize)?;
-        if let Some(container) = &function.container {
-            return Some(container);
-        }
-        at = function.parent;
-    }
-    None
+/// What a call reaches, as far as the analysis can tell.
+enum CallTarget {
+    Takes(Signature),
+    Unknown,
+    Other,
 }
 
-/// The declared type of a parameter named `name` in an enclosing function.
-fn parameter_type<'f>(cx: &'f RuleContext<'_>, start: Option<u32>, name: &str) -> Option<&'f str> {
-    let mut at = start;
-    while let Some(index) = at {
-        let function = cx.facts.functions.get(index as usize)?;
-        if let Some(param) = function
-            .params
-            .iter()
-            .find(|p| p.name.as_deref() == Some(name))
-        {
-            return param.type_name.as_deref();
-        }
-        at = function.parent;
-    }
-    None
-}
-
-fn callee_signature(cx: &RuleContext<'_>, call: &CallFact) -> Option<Signature> {
+fn callee_signature(cx: &RuleContext<'_>, call: &CallFact) -> CallTarget {
     let index = cx.callees;
-    let method_of =
-        |type_name: &str, method: &str| index.types.get(type_name)?.get(method).copied();
+    let known = |sig: Option<Signature>| sig.map_or(CallTarget::Other, CallTarget::Takes);
     match &call.callee {
         Callee::Name(name) => {
             // Inner declarations and parameters shadow module-level names.
             let mut at = call.enclosing_function;
             while let Some(i) = at {
-                let function = cx.facts.functions.get(i as usize)?;
+                let Some(function) = cx.facts.functions.get(i as usize) else {
+                    return CallTarget::Other;
+                };
                 if function
                     .params
                     .iter()
                     .any(|p| p.name.as_deref() == Some(name.as_str()))
                 {
-                    return None;
+                    return CallTarget::Other;
                 }
                 let inner = cx.facts.functions.iter().find(|f| {
                     f.parent == Some(i)
@@ -82,38 +62,26 @@ fn callee_signature(cx: &RuleContext<'_>, call: &CallFact) -> Option<Signature> 
                         && matches!(f.kind, FunctionKind::Declaration | FunctionKind::Variable)
                 });
                 if let Some(inner) = inner {
-                    return Some(signature(cx.config, cx.is_typescript, inner));
+                    return CallTarget::Takes(signature(cx.config, cx.is_typescript, inner));
                 }
                 at = function.parent;
             }
-            index.functions.get(name.as_str()).copied()
+            known(index.functions.get(name.as_str()).copied())
         }
         Callee::Member { object, property } => {
-            if object == "this" {
-                return method_of(enclosing_class(cx, call.enclosing_function)?, property);
-            }
-            if let Some(field) = object.strip_prefix("this.").filter(|f| !f.contains('.')) {
-                let class = enclosing_class(cx, call.enclosing_function)?;
-                let field = cx
-                    .facts
-                    .fields
-                    .iter()
-                    .find(|f| f.class == class && f.name == field)?;
-                return method_of(&field.type_name, property);
-            }
-            if object.contains('.') {
-                return None;
-            }
             if let Some(namespace) = index.namespaces.get(object.as_str()) {
-                return namespace.get(property.as_str()).copied();
+                return known(namespace.get(property.as_str()).copied());
             }
-            if let Some(type_name) = parameter_type(cx, call.enclosing_function, object) {
-                return method_of(type_name, property);
+            match cx
+                .model
+                .method_call(object, property, call.enclosing_function)
+            {
+                Reached::Method(sig) => CallTarget::Takes(sig),
+                Reached::NotProject => CallTarget::Other,
+                Reached::Unknown => CallTarget::Unknown,
             }
-            // `OrderService.load(…)`: a static method named on its class.
-            method_of(object, property)
         }
-        Callee::Other => None,
+        Callee::Other => CallTarget::Other,
     }
 }
 
@@ -158,14 +126,16 @@ fn insert_first(call: &CallFact, value: &str) -> TextEdit {
 
 pub fn check(cx: &mut RuleContext<'_>) {
     for call in &cx.facts.calls {
-        let Some(signature) = callee_signature(cx, call) else {
-            continue;
-        };
-        if !signature.context_first {
-            continue;
-        }
         let Some(callee) = callee_name(call) else {
             continue;
+        };
+        let signature = match callee_signature(cx, call) {
+            CallTarget::Takes(signature) if signature.context_first => signature,
+            CallTarget::Unknown => {
+                unresolved_call(cx, call, callee);
+                continue;
+            }
+            _ => continue,
         };
         let Some((holder, context)) = context_holder(cx, call.enclosing_function) else {
             entry_point_call(cx, call, &signature, callee);
@@ -226,6 +196,37 @@ pub fn check(cx: &mut RuleContext<'_>) {
             );
         }
     }
+}
+
+/// A call inside a context-holding function to a method whose receiver the analysis cannot type,
+/// when some project method of that name takes the context: reported, never guessed at.
+fn unresolved_call(cx: &mut RuleContext<'_>, call: &CallFact, callee: &str) {
+    let Some((_, context)) = context_holder(cx, call.enclosing_function) else {
+        return;
+    };
+    if !cx.model.context_methods().contains(callee) {
+        return;
+    }
+    let passes_first = matches!(
+        call.first_argument.as_ref(),
+        Some((ArgumentFact::Identifier(n) | ArgumentFact::Derived { root: n }, _)) if n == context
+    );
+    if passes_first {
+        return;
+    }
+    let Callee::Member { object, .. } = &call.callee else {
+        return;
+    };
+    let note = Some(format!(
+        "a project method named `{callee}` takes the context first, but the type of `{object}` is not written where Krepis can read it (an annotation, `new`, a typed field or parameter); annotate it, or pass `{context}` if this is that method"
+    ));
+    cx.report(
+        RuleId::ContextPropagation,
+        call.name_range,
+        format!("cannot tell whether `{object}.{callee}` takes the context"),
+        note,
+        None,
+    );
 }
 
 /// A call that leaves out the context where no context is in scope (top-level code, a callback

@@ -14,6 +14,11 @@ pub struct Options {
     /// Also check async callbacks passed straight to a call (`app.get("/", async (req) => …)`).
     #[serde(default)]
     pub check_inline_callbacks: bool,
+    /// Also check methods that may implement or override a type from outside the project (a
+    /// framework's interface or base class); by default they are entry points, which make a
+    /// context rather than take one.
+    #[serde(default)]
+    pub check_external_implementations: bool,
 }
 
 fn is_context_param(cx: &RuleContext<'_>, param: &ParamFact) -> bool {
@@ -39,19 +44,65 @@ fn describe(function: &FunctionFact) -> String {
     }
 }
 
+/// Whether a method belongs to a class that may implement it for a type outside the project.
+fn is_external_implementation(cx: &RuleContext<'_>, function: &FunctionFact) -> bool {
+    // A private member implements nothing: interfaces and subclasses cannot see it.
+    matches!(
+        function.kind,
+        FunctionKind::Method | FunctionKind::ClassField
+    ) && !function.is_private
+        && function
+            .container
+            .as_deref()
+            .is_some_and(|class| cx.model.implements_external(class, &function.name))
+}
+
+/// Whether `next` is one more declaration of the overloaded `first` (same name and owner, one
+/// after the other): `function f(a): A; function f(a, b): B; function f(…) {…}`.
+fn same_overload(first: &FunctionFact, next: &FunctionFact) -> bool {
+    first.name == next.name
+        && first.kind == next.kind
+        && first.container == next.container
+        && first.parent == next.parent
+        && matches!(
+            first.kind,
+            FunctionKind::Declaration | FunctionKind::Method | FunctionKind::Signature
+        )
+}
+
 pub fn check(cx: &mut RuleContext<'_>) {
     let options = &cx.config.rules.explicit_context;
-    for function in &cx.facts.functions {
+    let functions = &cx.facts.functions;
+    let mut i = 0;
+    while i < functions.len() {
+        let function = &functions[i];
+        // The declarations of one overloaded function are reported, and fixed, together.
+        let mut group = 1;
+        // Overload signatures have no body; the implementation (with one) ends the group.
+        while i + group < functions.len()
+            && !functions[i + group - 1].has_body
+            && same_overload(function, &functions[i + group])
+        {
+            group += 1;
+        }
+        let overloads = &functions[i..i + group];
+        i += group;
         let in_scope = match function.kind {
             FunctionKind::Anonymous => false,
             FunctionKind::InlineCallback => options.check_inline_callbacks,
             _ => true,
         };
-        if !in_scope || !(function.is_async || function.returns_promise()) {
+        if !in_scope || !overloads.iter().any(|f| f.is_async || f.returns_promise()) {
             continue;
         }
-        let position = function.params.iter().position(|p| is_context_param(cx, p));
-        if position == Some(0) {
+        if !options.check_external_implementations && is_external_implementation(cx, function) {
+            continue;
+        }
+        let positions: Vec<Option<usize>> = overloads
+            .iter()
+            .map(|f| f.params.iter().position(|p| is_context_param(cx, p)))
+            .collect();
+        if positions.iter().all(|p| *p == Some(0)) {
             continue;
         }
         let context = &cx.config.context;
@@ -60,13 +111,13 @@ pub fn check(cx: &mut RuleContext<'_>) {
         } else {
             context.param.clone()
         };
-        let (message, fix) = match position {
+        let (message, fix) = match positions.iter().find_map(|p| p.filter(|&at| at > 0)) {
             None => (
                 format!(
                     "{} must take `{wanted}` as its first parameter",
                     describe(function)
                 ),
-                insert_fix(cx, function, &wanted),
+                insert_fix(cx, overloads, &positions, &wanted),
             ),
             Some(index) => (
                 format!(
@@ -74,7 +125,7 @@ pub fn check(cx: &mut RuleContext<'_>) {
                     function.name,
                     index + 1
                 ),
-                move_fix(cx, function, index),
+                move_fix(overloads, &positions),
             ),
         };
         let note = Some(format!(
@@ -90,18 +141,39 @@ pub fn check(cx: &mut RuleContext<'_>) {
     }
 }
 
-/// Adds the context parameter first, plus the type import when the name is not in scope.
-fn insert_fix(cx: &RuleContext<'_>, function: &FunctionFact, wanted: &str) -> Option<Fix> {
+/// Adds the context parameter first to every declaration that lacks it, plus the type import
+/// when the name is not in scope.
+fn insert_fix(
+    cx: &RuleContext<'_>,
+    overloads: &[FunctionFact],
+    positions: &[Option<usize>],
+    wanted: &str,
+) -> Option<Fix> {
     let context = &cx.config.context;
-    // A parameter already named like the context would clash with the inserted one.
-    if function
-        .params
-        .iter()
-        .any(|p| p.name.as_deref() == Some(context.param.as_str()))
-    {
-        return None;
-    }
     let mut edits = Vec::new();
+    for (function, position) in overloads.iter().zip(positions) {
+        if position.is_some() {
+            continue;
+        }
+        // A parameter already named like the context would clash with the inserted one.
+        if function
+            .params
+            .iter()
+            .any(|p| p.name.as_deref() == Some(context.param.as_str()))
+        {
+            return None;
+        }
+        match (function.params.first(), function.params_parenthesized) {
+            (None, _) => edits.push(TextEdit::insert(function.params_range.start + 1, wanted)),
+            (Some(first), true) => {
+                edits.push(TextEdit::insert(first.range.start, format!("{wanted}, ")))
+            }
+            (Some(first), false) => edits.push(TextEdit {
+                range: first.range,
+                text: format!("({wanted}, {})", first.text),
+            }),
+        }
+    }
     if cx.is_typescript
         && !context.type_name.contains('.')
         && !cx.facts.has_top_level_name(&context.type_name)
@@ -114,39 +186,41 @@ fn insert_fix(cx: &RuleContext<'_>, function: &FunctionFact, wanted: &str) -> Op
             ),
         ));
     }
-    match (function.params.first(), function.params_parenthesized) {
-        (None, _) => edits.push(TextEdit::insert(function.params_range.start + 1, wanted)),
-        (Some(first), true) => {
-            edits.push(TextEdit::insert(first.range.start, format!("{wanted}, ")))
-        }
-        (Some(first), false) => edits.push(TextEdit {
-            range: first.range,
-            text: format!("({wanted}, {})", first.text),
-        }),
-    }
-    Some(Fix::safe(format!("Add `{wanted}`"), edits))
+    // A method called somewhere on a receiver the analysis cannot type may have callers this
+    // fix would leave without the new argument.
+    // A callback handed to a call is called by that call, with the arguments it chooses.
+    let function = &overloads[0];
+    let unseen_callers = match function.kind {
+        FunctionKind::Declaration | FunctionKind::Variable | FunctionKind::DefaultExport => false,
+        FunctionKind::InlineCallback => true,
+        _ => cx.model.unresolved_methods().contains(&function.name),
+    };
+    Some(Fix::safe(format!("Add `{wanted}`"), edits).unsafe_if(unseen_callers))
 }
 
-/// Moves the existing context parameter at `index` to the front.
-fn move_fix(cx: &RuleContext<'_>, function: &FunctionFact, index: usize) -> Option<Fix> {
-    let param = function.params.get(index)?;
-    let previous = function.params.get(index.checked_sub(1)?)?;
-    let first = function.params.first()?;
-    let _ = cx;
+/// Moves the existing context parameter first in every declaration.
+fn move_fix(overloads: &[FunctionFact], positions: &[Option<usize>]) -> Option<Fix> {
+    let mut edits = Vec::new();
+    let mut text = None;
+    for (function, position) in overloads.iter().zip(positions) {
+        let Some(index) = position.filter(|&at| at > 0) else {
+            continue;
+        };
+        let param = function.params.get(index)?;
+        let previous = function.params.get(index - 1)?;
+        let first = function.params.first()?;
+        // An optional context (`ctx?: KrepisContext`) before required parameters is an error
+        // (TS1016): once first, it is required.
+        let moved = param.text.replacen("?:", ":", 1);
+        edits.push(TextEdit::insert(first.range.start, format!("{moved}, ")));
+        edits.push(TextEdit::delete(crate::diagnostic::TextRange::new(
+            previous.range.end,
+            param.range.end,
+        )));
+        text.get_or_insert(moved);
+    }
     // Callers pass the arguments in the old order: only a person can tell them apart.
-    Some(
-        Fix::safe(
-            format!("Move `{}` first", param.text),
-            vec![
-                TextEdit::insert(first.range.start, format!("{}, ", param.text)),
-                TextEdit::delete(crate::diagnostic::TextRange::new(
-                    previous.range.end,
-                    param.range.end,
-                )),
-            ],
-        )
-        .unsafe_if(true),
-    )
+    Some(Fix::safe(format!("Move `{}` first", text?), edits).unsafe_if(true))
 }
 
 #[cfg(test)]

@@ -223,6 +223,8 @@ pub struct RuleContext<'a> {
     pub is_typescript: bool,
     /// What the functions this module can call take.
     pub callees: &'a CalleeIndex,
+    /// The project's types, for methods called on a receiver.
+    pub model: &'a crate::model::Model<'a>,
     diagnostics: Vec<Diagnostic>,
 }
 
@@ -234,10 +236,12 @@ impl<'a> RuleContext<'a> {
         resolutions: &'a [Resolution],
         layer: Option<&'a LayerMatch>,
         callees: &'a CalleeIndex,
+        model: &'a crate::model::Model<'a>,
     ) -> Self {
         let is_typescript = crate::signatures::is_typescript_path(path);
         Self {
             callees,
+            model,
             path,
             facts,
             config,

@@ -1,0 +1,615 @@
+//! The project's types, as its TypeScript says them in the open: classes and interfaces with
+//! their supertypes across modules (through imports, re-exports and barrels), members with their
+//! declared types, and the type of the receiver at a call site.
+//!
+//! It reads facts and resolutions only (no second parse) and answers one question for the
+//! context rules: which method does `receiver.method(…)` call, and does it take the context?
+//! "Unknown" is an answer too: the rules report such calls instead of guessing.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use crate::db::{Db, Project, SourceFile, module_facts, sorted_files};
+use crate::facts::{FunctionFact, FunctionKind, ModuleFacts, Name, ValueFact};
+use crate::signatures::{Origin, Signature, import_origin, module_signatures, signature};
+
+/// A class or interface of the project: the module that declares it and its name there.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TypeKey {
+    pub file: SourceFile,
+    pub name: Name,
+}
+
+/// What a type written somewhere turns out to be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ty {
+    /// A class or interface of the project, with the type arguments as written.
+    Project(TypeKey),
+    /// A built-in container whose element the model follows (`Map<K, V>`, `T[]`, `Promise<T>`).
+    Builtin(Name, Vec<Written>),
+    /// A package's type, or a built-in the model does not follow: no project method lives there.
+    External,
+    /// Nothing the model can tell (an unannotated value, a type parameter, a union).
+    Unknown,
+}
+
+/// A type as written, with the module its names are resolved in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    pub text: Name,
+    pub scope: SourceFile,
+}
+
+/// What a method call reaches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reached {
+    /// A method of the project.
+    Method(Signature),
+    /// Something outside the project, or a member that is not a project method.
+    NotProject,
+    /// The receiver's type is unknown.
+    Unknown,
+}
+
+/// The members of a project type, its supertypes' included.
+#[derive(Debug, Default)]
+struct Members {
+    /// Methods by name: the nearest declaration wins (an override hides its base).
+    methods: HashMap<Name, (Signature, Option<Written>)>,
+    /// Field types by name.
+    fields: HashMap<Name, Written>,
+    /// Methods declared by a supertype (not the type itself).
+    inherited: HashSet<Name>,
+    /// Whether a supertype lies outside the project (a framework's interface or base class).
+    external_ancestor: bool,
+    /// Whether a supertype could not be resolved at all.
+    unknown_ancestor: bool,
+}
+
+/// Built-in generic types whose element a call or `await` can produce.
+const CONTAINERS: [&str; 8] = [
+    "Map",
+    "ReadonlyMap",
+    "Array",
+    "ReadonlyArray",
+    "Set",
+    "ReadonlySet",
+    "Promise",
+    "Readonly",
+];
+
+/// Built-in types with no project methods.
+const OPAQUE: [&str; 14] = [
+    "string", "number", "boolean", "bigint", "symbol", "object", "void", "String", "Number",
+    "Boolean", "Date", "RegExp", "Error", "Record",
+];
+
+/// Splits `Map<string, Handler<X>>` into `Map` and its top-level arguments.
+fn split_generic(text: &str) -> (&str, Vec<&str>) {
+    let Some(open) = text.find('<') else {
+        return (text.trim(), Vec::new());
+    };
+    if !text.ends_with('>') {
+        return (text.trim(), Vec::new());
+    }
+    let inner = &text[open + 1..text.len() - 1];
+    let mut args = Vec::new();
+    let (mut depth, mut start) = (0i32, 0usize);
+    for (i, c) in inner.char_indices() {
+        match c {
+            '<' | '(' | '[' | '{' => depth += 1,
+            '>' | ')' | ']' | '}' => depth -= 1,
+            ',' if depth == 0 => {
+                args.push(inner[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    args.push(inner[start..].trim());
+    (text[..open].trim(), args)
+}
+
+/// `T | undefined`, `T | null`, `(T)`, `readonly T`: the `T`. Other unions are left as they are.
+fn strip_nullish(text: &str) -> &str {
+    let mut text = text.trim();
+    loop {
+        let before = text;
+        if let Some(rest) = text.strip_prefix("readonly ") {
+            text = rest.trim();
+        }
+        for suffix in ["| undefined", "| null"] {
+            if let Some(rest) = text.strip_suffix(suffix) {
+                text = rest.trim();
+            }
+        }
+        if text.starts_with('(') && text.ends_with(')') {
+            text = text[1..text.len() - 1].trim();
+        }
+        if text == before {
+            return text;
+        }
+    }
+}
+
+/// The type model seen from one module, with what it learnt memoised for the rest of its check.
+pub struct Model<'db> {
+    db: &'db dyn Db,
+    pub file: SourceFile,
+    facts: &'db ModuleFacts,
+    members: RefCell<HashMap<TypeKey, Arc<Members>>>,
+}
+
+impl<'db> Model<'db> {
+    pub fn new(db: &'db dyn Db, file: SourceFile) -> Self {
+        Model {
+            db,
+            file,
+            facts: module_facts(db, file),
+            members: RefCell::new(HashMap::new()),
+        }
+    }
+
+    /// What the name `name` (maybe `ns.Name`) means as a type in `scope`.
+    fn resolve_name(&self, scope: SourceFile, name: &str) -> Ty {
+        let db = self.db;
+        let facts = module_facts(db, scope);
+        let (head, rest) = match name.split_once('.') {
+            Some((head, rest)) => (head, Some(rest)),
+            None => (name, None),
+        };
+        if rest.is_none() && facts.types.iter().any(|t| t.name == head) {
+            return Ty::Project(TypeKey {
+                file: scope,
+                name: head.into(),
+            });
+        }
+        match import_origin(db, scope, head) {
+            Some(Origin::External) => Ty::External,
+            Some(Origin::Declared(file, local)) => match (local.as_str(), rest) {
+                // `import * as ports`: `ports.OrderStore`.
+                ("*", Some(member)) if !member.contains('.') => {
+                    match crate::signatures::export_origin(db, file, member) {
+                        Some(Origin::Declared(at, local)) => self.declared_type(at, local),
+                        Some(Origin::External) => Ty::External,
+                        None => Ty::Unknown,
+                    }
+                }
+                (_, None) => self.declared_type(file, local),
+                _ => Ty::Unknown,
+            },
+            None if rest.is_none() && CONTAINERS.contains(&head) => {
+                Ty::Builtin(head.into(), Vec::new())
+            }
+            None if rest.is_none() && OPAQUE.contains(&head) => Ty::External,
+            None => Ty::Unknown,
+        }
+    }
+
+    fn declared_type(&self, file: SourceFile, name: Name) -> Ty {
+        if module_facts(self.db, file)
+            .types
+            .iter()
+            .any(|t| t.name == name)
+        {
+            Ty::Project(TypeKey { file, name })
+        } else {
+            // A function or a value, not a type the model follows.
+            Ty::Unknown
+        }
+    }
+
+    /// What a written type is.
+    pub fn ty(&self, written: &Written) -> Ty {
+        let text = strip_nullish(&written.text);
+        if let Some(element) = text.strip_suffix("[]") {
+            return Ty::Builtin(
+                "Array".into(),
+                vec![Written {
+                    text: element.into(),
+                    scope: written.scope,
+                }],
+            );
+        }
+        if text.contains(['|', '&', '{', '(', '"', '\'']) || text.is_empty() {
+            return if text.starts_with('{') || text.starts_with('"') {
+                Ty::External
+            } else {
+                Ty::Unknown
+            };
+        }
+        let (name, args) = split_generic(text);
+        match self.resolve_name(written.scope, name) {
+            Ty::Builtin(name, _) => Ty::Builtin(
+                name,
+                args.into_iter()
+                    .map(|a| Written {
+                        text: a.into(),
+                        scope: written.scope,
+                    })
+                    .collect(),
+            ),
+            other => other,
+        }
+    }
+
+    /// The members of a project type, its supertypes' included (memoised per check).
+    fn members(&self, key: &TypeKey) -> Arc<Members> {
+        if let Some(found) = self.members.borrow().get(key) {
+            return found.clone();
+        }
+        let members = Arc::new(self.collect_members(key, &mut HashSet::new(), 0));
+        self.members
+            .borrow_mut()
+            .insert(key.clone(), members.clone());
+        members
+    }
+
+    fn collect_members(&self, key: &TypeKey, seen: &mut HashSet<TypeKey>, depth: u32) -> Members {
+        let mut out = Members::default();
+        // `class A extends B`, `class B extends A`: not TypeScript, but it must end.
+        if depth > 32 || !seen.insert(key.clone()) {
+            out.unknown_ancestor = true;
+            return out;
+        }
+        let db = self.db;
+        let facts = module_facts(db, key.file);
+        let settings = Project::get(db).settings(db);
+        let path = key.file.path(db);
+        let config = settings.config_for(path);
+        let is_typescript = crate::signatures::is_typescript_path(path);
+        let written = |text: &str| Written {
+            text: text.into(),
+            scope: key.file,
+        };
+        for function in facts
+            .functions
+            .iter()
+            .filter(|f| is_member_of(f, &key.name))
+        {
+            out.methods.entry(function.name.clone()).or_insert_with(|| {
+                (
+                    signature(config, is_typescript, function),
+                    function.return_type.as_deref().map(written),
+                )
+            });
+        }
+        for field in facts.fields.iter().filter(|f| f.class == key.name) {
+            out.fields
+                .entry(field.name.clone())
+                .or_insert_with(|| written(&field.type_text));
+        }
+        let Some(decl) = facts.types.iter().find(|t| t.name == key.name) else {
+            seen.remove(key);
+            return out;
+        };
+        let result = self.collect_parents(key, decl, seen, depth, out);
+        // Seen on this path only: two interfaces extending one base is a diamond, not a loop.
+        seen.remove(key);
+        result
+    }
+
+    fn collect_parents(
+        &self,
+        key: &TypeKey,
+        decl: &crate::facts::TypeDeclFact,
+        seen: &mut HashSet<TypeKey>,
+        depth: u32,
+        mut out: Members,
+    ) -> Members {
+        for parent in decl.extends.iter().chain(&decl.implements) {
+            let (name, _) = split_generic(parent);
+            match self.resolve_name(key.file, name) {
+                Ty::Project(parent) => {
+                    let inherited = self.collect_members(&parent, seen, depth + 1);
+                    out.external_ancestor |= inherited.external_ancestor;
+                    out.unknown_ancestor |= inherited.unknown_ancestor;
+                    for (name, method) in inherited.methods {
+                        out.inherited.insert(name.clone());
+                        out.methods.entry(name).or_insert(method);
+                    }
+                    for (name, field) in inherited.fields {
+                        out.fields.entry(name).or_insert(field);
+                    }
+                }
+                Ty::External | Ty::Builtin(..) => out.external_ancestor = true,
+                Ty::Unknown => out.unknown_ancestor = true,
+            }
+        }
+        out
+    }
+
+    /// Method names called somewhere in the project on a receiver the model could not resolve.
+    pub fn unresolved_methods(&self) -> Arc<HashSet<Name>> {
+        unresolved_methods(self.db).clone()
+    }
+
+    /// Names of project methods that take the context first.
+    pub fn context_methods(&self) -> Arc<HashSet<Name>> {
+        context_methods(self.db).clone()
+    }
+
+    /// Whether a method of the class `class` of this module may implement or override a type
+    /// outside the project: the class has such a supertype, and no project supertype declares
+    /// the method.
+    pub fn implements_external(&self, class: &str, method: &str) -> bool {
+        let key = TypeKey {
+            file: self.file,
+            name: class.into(),
+        };
+        let members = self.members(&key);
+        (members.external_ancestor || members.unknown_ancestor)
+            && !members.inherited.contains(method)
+    }
+
+    /// The type of the value a dotted path names (`this.store`, `handler`, `super`) inside the
+    /// function `at` of this module.
+    pub fn path_type(&self, path: &str, at: Option<u32>) -> Ty {
+        let mut segments = path.split('.');
+        let Some(head) = segments.next() else {
+            return Ty::Unknown;
+        };
+        let mut ty = match head {
+            "this" => match self.enclosing_class(at) {
+                Some(class) => self.class_ty(class),
+                None => Ty::Unknown,
+            },
+            "super" => match self.enclosing_class(at).and_then(|c| self.superclass(c)) {
+                Some(ty) => ty,
+                None => Ty::Unknown,
+            },
+            name => self.name_type(name, at),
+        };
+        for segment in segments {
+            ty = match ty {
+                Ty::Project(key) => match self.members(&key).fields.get(segment) {
+                    Some(field) => self.ty(field),
+                    None => Ty::Unknown,
+                },
+                Ty::External => Ty::External,
+                _ => Ty::Unknown,
+            };
+        }
+        ty
+    }
+
+    fn class_ty(&self, class: &str) -> Ty {
+        if self.facts.types.iter().any(|t| t.name == class) {
+            Ty::Project(TypeKey {
+                file: self.file,
+                name: class.into(),
+            })
+        } else {
+            Ty::Unknown
+        }
+    }
+
+    fn superclass(&self, class: &str) -> Option<Ty> {
+        let decl = self.facts.types.iter().find(|t| t.name == class)?;
+        let parent = decl.extends.first()?;
+        Some(self.ty(&Written {
+            text: parent.clone(),
+            scope: self.file,
+        }))
+    }
+
+    /// The class a function belongs to, through nested callbacks.
+    pub fn enclosing_class(&self, mut at: Option<u32>) -> Option<&'db str> {
+        while let Some(index) = at {
+            let function = self.facts.functions.get(index as usize)?;
+            if let Some(container) = &function.container
+                && matches!(
+                    function.kind,
+                    FunctionKind::Method | FunctionKind::ClassField
+                )
+            {
+                return Some(container);
+            }
+            at = function.parent;
+        }
+        None
+    }
+
+    /// The type of a plain name: a parameter or local of an enclosing function, a module-level
+    /// local, or a class named for a static call.
+    fn name_type(&self, name: &str, at: Option<u32>) -> Ty {
+        let mut scope = at;
+        loop {
+            if let Some(index) = scope {
+                let Some(function) = self.facts.functions.get(index as usize) else {
+                    return Ty::Unknown;
+                };
+                if let Some(param) = function
+                    .params
+                    .iter()
+                    .find(|p| p.name.as_deref() == Some(name))
+                {
+                    return match &param.type_text {
+                        Some(text) => self.ty(&Written {
+                            text: text.clone(),
+                            scope: self.file,
+                        }),
+                        None => Ty::Unknown,
+                    };
+                }
+            }
+            if let Some(local) = self
+                .facts
+                .locals
+                .iter()
+                .rev()
+                .find(|l| l.function == scope && l.name == name)
+            {
+                return self.value_type(&local.value, scope, 0);
+            }
+            match scope {
+                Some(index) => scope = self.facts.functions[index as usize].parent,
+                None => break,
+            }
+        }
+        // `OrderService.load(…)`: a static method on a class.
+        match self.resolve_name(self.file, name) {
+            ty @ Ty::Project(_) => ty,
+            Ty::External => Ty::External,
+            _ => Ty::Unknown,
+        }
+    }
+
+    /// The type of a declared value.
+    fn value_type(&self, value: &ValueFact, at: Option<u32>, depth: u32) -> Ty {
+        if depth > 8 {
+            return Ty::Unknown;
+        }
+        match value {
+            ValueFact::Type(text) | ValueFact::New(text) => self.ty(&Written {
+                text: text.clone(),
+                scope: self.file,
+            }),
+            ValueFact::Path(path) => self.path_type(path, at),
+            ValueFact::Call(path) => match path.rsplit_once('.') {
+                Some((receiver, method)) => self.call_result(receiver, method, at),
+                None => Ty::Unknown,
+            },
+            ValueFact::Await(inner) => match self.value_type(inner, at, depth + 1) {
+                Ty::Builtin(name, args) if name == "Promise" => match args.first() {
+                    Some(arg) => self.ty(arg),
+                    None => Ty::Unknown,
+                },
+                other => other,
+            },
+            ValueFact::Element(inner) => match self.value_type(inner, at, depth + 1) {
+                Ty::Builtin(name, args)
+                    if matches!(
+                        name.as_str(),
+                        "Array" | "ReadonlyArray" | "Set" | "ReadonlySet"
+                    ) =>
+                {
+                    match args.first() {
+                        Some(arg) => self.ty(arg),
+                        None => Ty::Unknown,
+                    }
+                }
+                Ty::External => Ty::External,
+                _ => Ty::Unknown,
+            },
+        }
+    }
+
+    /// The type `receiver.method(…)` returns.
+    fn call_result(&self, receiver: &str, method: &str, at: Option<u32>) -> Ty {
+        match self.path_type(receiver, at) {
+            Ty::Builtin(name, args) => {
+                let element = match (name.as_str(), method) {
+                    ("Map" | "ReadonlyMap", "get") => args.get(1),
+                    ("Array" | "ReadonlyArray", "find" | "at" | "pop" | "shift" | "findLast") => {
+                        args.first()
+                    }
+                    ("Readonly", _) => return Ty::Unknown,
+                    _ => return Ty::External,
+                };
+                element.map_or(Ty::Unknown, |e| self.ty(e))
+            }
+            Ty::Project(key) => match self.members(&key).methods.get(method) {
+                Some((_, Some(returns))) => self.ty(returns),
+                _ => Ty::Unknown,
+            },
+            Ty::External => Ty::External,
+            Ty::Unknown => Ty::Unknown,
+        }
+    }
+
+    /// What `receiver.method(…)` calls, from inside the function `at`.
+    pub fn method_call(&self, receiver: &str, method: &str, at: Option<u32>) -> Reached {
+        match self.path_type(receiver, at) {
+            Ty::Project(key) => {
+                let members = self.members(&key);
+                match members.methods.get(method) {
+                    Some((sig, _)) => Reached::Method(*sig),
+                    // Inherited from a supertype the model cannot see into.
+                    None if members.unknown_ancestor => Reached::Unknown,
+                    None => Reached::NotProject,
+                }
+            }
+            Ty::Builtin(..) | Ty::External => Reached::NotProject,
+            Ty::Unknown => Reached::Unknown,
+        }
+    }
+}
+
+fn is_member_of(function: &FunctionFact, type_name: &str) -> bool {
+    function.container.as_deref() == Some(type_name)
+        && matches!(
+            function.kind,
+            FunctionKind::Method | FunctionKind::Signature | FunctionKind::ClassField
+        )
+}
+
+/// Method names the model could not resolve at a call site of this module.
+#[salsa::tracked]
+pub fn module_unresolved_methods(db: &dyn Db, file: SourceFile) -> Arc<Vec<Name>> {
+    let facts = module_facts(db, file);
+    let model = Model::new(db, file);
+    let namespaces = &crate::signatures::callee_index(db, file).namespaces;
+    let mut names: Vec<Name> = facts
+        .calls
+        .iter()
+        .filter_map(|call| match &call.callee {
+            crate::facts::Callee::Member { object, property }
+                if !namespaces.contains_key(object.as_str())
+                    && model.method_call(object, property, call.enclosing_function)
+                        == Reached::Unknown =>
+            {
+                Some(property.clone())
+            }
+            _ => None,
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    Arc::new(names)
+}
+
+/// Method names called somewhere in the project on a receiver the model could not resolve: a
+/// fix that changes such a method's parameters might break a call no one can see.
+#[salsa::tracked]
+pub fn unresolved_methods(db: &dyn Db) -> Arc<HashSet<Name>> {
+    let mut out = HashSet::new();
+    for &file in sorted_files(db).iter() {
+        out.extend(module_unresolved_methods(db, file).iter().cloned());
+    }
+    Arc::new(out)
+}
+
+/// Names of project methods that take the context first.
+#[salsa::tracked]
+pub fn context_methods(db: &dyn Db) -> Arc<HashSet<Name>> {
+    let mut out = HashSet::new();
+    for &file in sorted_files(db).iter() {
+        for methods in module_signatures(db, file).types.values() {
+            out.extend(
+                methods
+                    .iter()
+                    .filter(|(_, sig)| sig.context_first)
+                    .map(|(name, _)| name.clone()),
+            );
+        }
+    }
+    Arc::new(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{split_generic, strip_nullish};
+
+    #[test]
+    fn generic_arguments_split_at_the_top_level() {
+        assert_eq!(
+            split_generic("Map<string, Handler<Map<A, B>>>"),
+            ("Map", vec!["string", "Handler<Map<A, B>>"])
+        );
+        assert_eq!(split_generic("OrderStore"), ("OrderStore", vec![]));
+        assert_eq!(strip_nullish("readonly (Store | undefined)"), "Store");
+        assert_eq!(strip_nullish("A | B"), "A | B");
+    }
+}

@@ -1,0 +1,218 @@
+//! Threading the context through classes, interfaces and inheritance across modules: what the
+//! type model lets `context-propagation` and `explicit-context` see, and what they refuse to
+//! guess. Each case is a shape found in real projects.
+
+use krepis_analyzer::testing::{assert_project, fix_project, memory_workspace};
+
+const CTX: &str = "import type { KrepisContext } from \"@krepis/core\";\n";
+
+fn with_ctx(body: &str) -> String {
+    format!("{CTX}{body}")
+}
+
+#[test]
+fn calls_to_inherited_methods_are_judged_by_the_base_class() {
+    let base = with_ctx(
+        "export abstract class MongoRepository<T> {\n  protected async persist(ctx: KrepisContext, item: T): Promise<void> {}\n  protected collection(ctx: KrepisContext): Promise<string> { return Promise.resolve(\"c\"); }\n}\n",
+    );
+    let sub = with_ctx(
+        r#"import { MongoRepository } from "./mongo-repository.ts";
+export class CourseRepository extends MongoRepository<string> {
+  async save(ctx: KrepisContext, course: string): Promise<void> {
+    await this.persist(course);
+//             ^^^^^^^ context-propagation
+    await super.persist(ctx, course);
+    await super.persist(course);
+//              ^^^^^^^ context-propagation
+    await this.collection();
+//             ^^^^^^^^^^ context-propagation
+  }
+}
+"#,
+    );
+    assert_project(&[
+        ("src/shared/infrastructure/mongo-repository.ts", &base),
+        ("src/courses/infrastructure/course-repository.ts", &sub),
+    ]);
+}
+
+#[test]
+fn receivers_typed_by_generic_containers_locals_and_interfaces_are_followed() {
+    let ports = with_ctx(
+        "export interface Command { name: string }\nexport interface CommandHandler<C extends Command> {\n  handle(ctx: KrepisContext, command: C): Promise<void>;\n}\nexport interface Base { load(ctx: KrepisContext, id: string): Promise<string> }\nexport interface Store extends Base { size(): number }\n",
+    );
+    let bus = with_ctx(
+        r#"import type { Command, CommandHandler, Store } from "./ports.ts";
+export class CommandBus {
+  private readonly handlers = new Map<string, CommandHandler<Command>>();
+  private readonly all: CommandHandler<Command>[] = [];
+  constructor(private readonly store: Store) {}
+  async dispatch(ctx: KrepisContext, command: Command): Promise<void> {
+    const handler = this.handlers.get(command.name);
+    await handler!.handle(command);
+//                 ^^^^^^ context-propagation
+    for (const each of this.all) {
+      await each.handle(command);
+//               ^^^^^^ context-propagation
+    }
+    const typed: Store = this.store;
+    await typed.load(command.name);
+//              ^^^^ context-propagation
+    await this.store.load(ctx, command.name);
+    this.store.size();
+  }
+}
+"#,
+    );
+    assert_project(&[
+        ("src/app/application/ports.ts", &ports),
+        ("src/app/application/bus.ts", &bus),
+    ]);
+}
+
+#[test]
+fn a_receiver_the_model_cannot_type_is_reported_not_guessed() {
+    let ports = with_ctx(
+        "export interface Handler { handle(ctx: KrepisContext, input: string): Promise<void> }\n",
+    );
+    let caller = with_ctx(
+        r#"import type { Handler } from "./ports.ts";
+export async function run(ctx: KrepisContext, registry: Record<string, unknown>, pick: () => any) {
+  const handler = pick();
+  await handler.handle("x");
+//              ^^^^^^ context-propagation
+  await handler.handle(ctx, "x");
+  await handler.close();
+}
+"#,
+    );
+    assert_project(&[("src/app/ports.ts", &ports), ("src/app/run.ts", &caller)]);
+    let (workspace, root) =
+        memory_workspace(&[("src/app/ports.ts", &ports), ("src/app/run.ts", &caller)]);
+    let file = workspace.file(&root.join("src/app/run.ts")).unwrap();
+    let diagnostics = workspace.diagnostics(file);
+    assert_eq!(
+        diagnostics[0].message,
+        "cannot tell whether `handler.handle` takes the context"
+    );
+    assert!(diagnostics[0].fix.is_none());
+}
+
+#[test]
+fn adding_the_context_to_a_method_called_on_an_untyped_receiver_is_unsafe() {
+    let service = with_ctx(
+        "export class Mailer {\n  async send(to: string): Promise<void> {}\n  async ping(): Promise<void> {}\n}\n",
+    );
+    let caller = "export function later(queue: any) {\n  queue.send(\"x\");\n}\n";
+    let (workspace, root) = memory_workspace(&[
+        ("src/app/mailer.ts", &service),
+        ("src/app/later.ts", caller),
+    ]);
+    let file = workspace.file(&root.join("src/app/mailer.ts")).unwrap();
+    let fixes: Vec<(String, bool)> = workspace
+        .diagnostics(file)
+        .iter()
+        .map(|d| (d.message.clone(), d.fix.as_ref().unwrap().is_safe()))
+        .collect();
+    assert_eq!(
+        fixes,
+        [
+            (
+                "async method `send` must take `ctx: KrepisContext` as its first parameter"
+                    .to_string(),
+                false
+            ),
+            (
+                "async method `ping` must take `ctx: KrepisContext` as its first parameter"
+                    .to_string(),
+                true
+            ),
+        ]
+    );
+}
+
+#[test]
+fn members_implementing_a_framework_type_are_entry_points() {
+    let handler = r#"import { CommandHandler, type ICommandHandler } from "@nestjs/cqrs";
+import type { KrepisContext } from "@krepis/core";
+import { PlaceOrder } from "./place-order.ts";
+import { place } from "./place.ts";
+@CommandHandler(PlaceOrder)
+export class PlaceOrderHandler implements ICommandHandler<PlaceOrder> {
+  async execute(command: PlaceOrder): Promise<void> {
+    await place(command.id);
+//        ^^^^^ context-propagation
+  }
+  private async audit(id: string): Promise<void> {}
+//              ^^^^^ explicit-context
+}
+"#;
+    assert_project(&[
+        (
+            "src/orders/application/place-order.ts",
+            "export class PlaceOrder { id = \"\"; }\n",
+        ),
+        (
+            "src/orders/application/place.ts",
+            &with_ctx(
+                "export async function place(ctx: KrepisContext, id: string): Promise<void> {}\n",
+            ),
+        ),
+        ("src/orders/application/handler.ts", handler),
+    ]);
+    // The entry point makes the context it passes.
+    let fixed = fix_project(
+        &[(
+            "src/orders/application/place.ts",
+            &with_ctx(
+                "export async function place(ctx: KrepisContext, id: string): Promise<void> {}\n",
+            ),
+        )],
+        "src/orders/application/handler.ts",
+        "import { Injectable, type OnModuleInit } from \"@nestjs/common\";\nimport { place } from \"./place.ts\";\n@Injectable()\nexport class Warmup implements OnModuleInit {\n  async onModuleInit(): Promise<void> {\n    await place(\"warm\");\n  }\n}\n",
+    );
+    assert_eq!(
+        fixed,
+        "import { createContext } from \"@krepis/core\";\nimport { Injectable, type OnModuleInit } from \"@nestjs/common\";\nimport { place } from \"./place.ts\";\n@Injectable()\nexport class Warmup implements OnModuleInit {\n  async onModuleInit(): Promise<void> {\n    await place(createContext(), \"warm\");\n  }\n}\n"
+    );
+}
+
+#[test]
+fn overloads_are_reported_once_and_fixed_together() {
+    let text = with_ctx(
+        r#"export async function find(id: string): Promise<string>;
+//                    ^^^^ explicit-context
+export async function find(id: string, all: boolean): Promise<string[]>;
+export async function find(id: string, all?: boolean): Promise<string | string[]> { return id; }
+export class Repo {
+  get(id: string): Promise<string>;
+//^^^ explicit-context
+  get(id: number): Promise<string>;
+  get(id: string | number): Promise<string> { return Promise.resolve(String(id)); }
+}
+"#,
+    );
+    assert_project(&[("src/a.ts", &text)]);
+    let fixed = fix_project(&[], "src/a.ts", &text);
+    assert_eq!(
+        fixed.matches("(ctx: KrepisContext, id").count(),
+        6,
+        "{fixed}"
+    );
+}
+
+#[test]
+fn an_optional_context_moved_first_becomes_required() {
+    let text =
+        with_ctx("export async function load(id: string, ctx?: KrepisContext): Promise<void> {}\n");
+    let (workspace, root) = memory_workspace(&[("src/a.ts", &text)]);
+    let file = workspace.file(&root.join("src/a.ts")).unwrap();
+    let diagnostics = workspace.diagnostics(file);
+    let fix = diagnostics[0].fix.clone().unwrap();
+    assert!(!fix.is_safe(), "callers pass the old order");
+    let (fixed, _) = krepis_analyzer::diagnostic::apply_edits(&text, &fix.edits);
+    assert!(
+        fixed.contains("load(ctx: KrepisContext, id: string)"),
+        "{fixed}"
+    );
+}
