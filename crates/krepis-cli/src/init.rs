@@ -158,8 +158,30 @@ pub fn init(dir: &Path) -> ExitCode {
             summary.join("; ")
         );
     }
+    if !context_module_resolves(dir, "@krepis/core") {
+        println!(
+            "The fixes import `KrepisContext` from `@krepis/core`, which this project does not have yet:\n  npm i @krepis/core        (or pnpm add / yarn add)\n  deno add jsr:@krepis/core (Deno)\nTo use a context type of your own instead, set `context.module` (and `context.type`) in krepis.json."
+        );
+    }
     println!("Run `krepis check` to see what it reports.");
     ExitCode::SUCCESS
+}
+
+/// Whether an import of `module` can resolve from `dir`: an installed package above it, or an
+/// entry for it in a `deno.json(c)` import map or `package.json` dependencies.
+fn context_module_resolves(dir: &Path, module: &str) -> bool {
+    let quoted = format!("\"{module}\"");
+    dir.ancestors().any(|d| {
+        d.join("node_modules")
+            .join(module)
+            .join("package.json")
+            .is_file()
+            || ["deno.json", "deno.jsonc", "package.json"]
+                .iter()
+                .any(|name| {
+                    std::fs::read_to_string(d.join(name)).is_ok_and(|text| text.contains(&quoted))
+                })
+    })
 }
 
 #[cfg(test)]

@@ -43,6 +43,11 @@ fn init_writes_a_working_config_and_never_overwrites() {
         stdout.contains("application (usecases)") && stdout.contains("infrastructure (infra)"),
         "{stdout}"
     );
+    // No context package yet: the user is told how to install the one the fixes import.
+    assert!(
+        stdout.contains("npm i @krepis/core") && stdout.contains("deno add jsr:@krepis/core"),
+        "{stdout}"
+    );
     let written = std::fs::read_to_string(dir.path().join("krepis.json")).unwrap();
     assert!(written.contains("\"$schema\"") && written.contains("// Layers are tried in order"));
     // The detected layers are in force: `infra` is the infrastructure layer now.
@@ -57,6 +62,16 @@ fn init_writes_a_working_config_and_never_overwrites() {
     let (_, stderr, code) = krepis(dir.path(), &["init"]);
     assert_eq!(code, 2);
     assert!(stderr.contains("already exists"), "{stderr}");
+    // A project that depends on it hears nothing of it.
+    let other = tempfile::tempdir().unwrap();
+    std::fs::write(
+        other.path().join("package.json"),
+        "{ \"dependencies\": { \"@krepis/core\": \"^0.1.0\" } }\n",
+    )
+    .unwrap();
+    let (stdout, _, code) = krepis(other.path(), &["init"]);
+    assert_eq!(code, 0);
+    assert!(!stdout.contains("npm i @krepis/core"), "{stdout}");
     assert_eq!(
         std::fs::read_to_string(dir.path().join("krepis.json")).unwrap(),
         written
