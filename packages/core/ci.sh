@@ -116,8 +116,27 @@ cat >"$app/tsconfig.bundler.json" <<'JSON'
   "files": ["main.ts"]
 }
 JSON
+cat >"$app/cjs.ts" <<'TS'
+import { createContext, type KrepisContext } from "@krepis/core";
+import { testContext } from "@krepis/core/testing";
+import { contextFromRequest } from "@krepis/core/fetch";
+export async function load(ctx: KrepisContext, id: string): Promise<string> { return `${ctx.tenant_id}/${id}`; }
+export const made: KrepisContext[] = [createContext(), testContext({ seed: 1 }), contextFromRequest(new Request("https://x.example/"))];
+TS
+cat >"$app/tsconfig.node10.json" <<'JSON'
+{
+  "compilerOptions": {
+    "target": "ES2022", "lib": ["ES2022", "DOM"], "module": "CommonJS", "moduleResolution": "node",
+    "strict": true, "skipLibCheck": false, "types": [], "noEmit": true
+  },
+  "files": ["cjs.ts"]
+}
+JSON
 "$tsc" -p "$app/tsconfig.json"
 "$tsc" -p "$app/tsconfig.bundler.json"
+# CommonJS projects on TypeScript's older `node` resolution, as many NestJS and Express code
+# bases still are: main, types and typesVersions serve them.
+"$tsc" -p "$app/tsconfig.node10.json"
 smoke=$(node "$app/out/main.js")
 echo "$smoke"
 expected='{"expired":true,"first":0.6011037519201636,"now":1500,"tenant":"acme","body":"fetch","cancelled":true,"middleware":"function"}'
