@@ -168,6 +168,9 @@ pub struct Workspace {
     checked: Vec<SourceFile>,
     /// Files skipped with a reason (binary, too large, unreadable).
     pub notes: Vec<Note>,
+    /// Files under the checked paths that the config ignores (tests, say): not checked, but a
+    /// fix that changes a signature must still update their calls (see [`Workspace::load_ignored`]).
+    ignored: Vec<PathBuf>,
 }
 
 fn absolute(path: &Path, base: &Path) -> PathBuf {
@@ -345,10 +348,15 @@ impl Workspace {
                 partial_projects.push(project_dir);
             }
         }
-        let mut requested: Vec<PathBuf> = requested
+        let (mut requested, mut ignored): (Vec<PathBuf>, Vec<PathBuf>) = requested
             .into_iter()
-            .filter(|p| !settings.config_for(p).is_ignored(p))
-            .collect();
+            .partition(|p| !settings.config_for(p).is_ignored(p));
+        // Declarations and packages are not the project's code to edit.
+        ignored.retain(|p| {
+            !p.to_string_lossy().ends_with(".d.ts")
+                && !p.components().any(|c| c.as_os_str() == "node_modules")
+        });
+        ignored.sort_unstable_by(|a, b| a.as_os_str().cmp(b.as_os_str()));
         // Byte order: stable across runs, and cheaper than comparing path components.
         requested.sort_unstable_by(|a, b| a.as_os_str().cmp(b.as_os_str()));
         // A settings file is an error only for the files it governs.
@@ -376,7 +384,12 @@ impl Workspace {
             }
         }
         Project::new(&db, Arc::new(files), Arc::new(settings.clone()), true);
-        let mut workspace = Workspace { db, checked, notes };
+        let mut workspace = Workspace {
+            db,
+            checked,
+            notes,
+            ignored,
+        };
         if !partial_projects.is_empty() {
             workspace.load_imported(settings, &partial_projects);
         }
@@ -470,6 +483,7 @@ impl Workspace {
             db,
             checked,
             notes: Vec::new(),
+            ignored: Vec::new(),
         }
     }
 
@@ -504,6 +518,31 @@ impl Workspace {
         project.set_files(&mut self.db).to(Arc::new(files));
         self.checked.push(file);
         file
+    }
+
+    /// Reads the files under the checked paths that the config ignores into the project, without
+    /// checking them, and returns them: `krepis fix` threads the context through their calls.
+    pub fn load_ignored(&mut self) -> Vec<SourceFile> {
+        let paths = std::mem::take(&mut self.ignored);
+        let texts: Vec<(PathBuf, String)> = paths
+            .into_par_iter()
+            .filter_map(|p| read_source(&p).ok().map(|t| (p, t)))
+            .collect();
+        let project = Project::get(&self.db);
+        let mut files = (**project.files(&self.db)).clone();
+        let mut loaded = Vec::new();
+        for (path, text) in texts {
+            if files.contains_key(&path) {
+                continue;
+            }
+            let file = SourceFile::new(&self.db, path.clone(), Arc::from(text));
+            files.insert(path, file);
+            loaded.push(file);
+        }
+        if !loaded.is_empty() {
+            project.set_files(&mut self.db).to(Arc::new(files));
+        }
+        loaded
     }
 
     /// Forgets the module at `path` (deleted on disk).

@@ -7,9 +7,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
-use krepis_analyzer::diagnostic::{TextEdit, apply_edits};
+use krepis_analyzer::db::SourceFile;
+use krepis_analyzer::diagnostic::{Diagnostic, TextEdit, apply_edits};
 use krepis_analyzer::facts;
 use krepis_analyzer::fix::merge_fixes;
+use krepis_analyzer::rules::RuleId;
 use krepis_kernel::{FileChange, Journal, JournalError, Transaction, TxState};
 
 use crate::output;
@@ -125,45 +127,21 @@ pub fn fix(options: FixOptions) -> ExitCode {
         Err(code) => return code,
     };
     let mut originals: HashMap<PathBuf, Arc<str>> = HashMap::new();
-    let mut fixed = 0usize;
-    let mut dropped: Vec<PathBuf> = Vec::new();
-    for _ in 0..MAX_ROUNDS {
-        let mut changed_any = false;
-        for result in workspace.check(&|| {}) {
-            if dropped.contains(&result.path) {
-                continue;
-            }
-            let merged = merge_fixes(&result.diagnostics, options.unsafe_fixes);
-            if merged.fixes == 0 {
-                continue;
-            }
-            let (new_text, _) = apply_edits(
-                &result.text,
-                &with_line_endings(merged.edits, line_break(&result.text)),
-            );
-            // A fix must never leave a file that no longer parses.
-            if !facts::extract(&result.path, &new_text)
-                .syntax_errors
-                .is_empty()
-            {
-                eprintln!(
-                    "warning: {}: fixes dropped: the result would not parse",
-                    output::display_path(&result.path, &cwd)
-                );
-                dropped.push(result.path.clone());
-                continue;
-            }
-            originals
-                .entry(result.path.clone())
-                .or_insert_with(|| result.text.clone());
-            workspace.set_text(&result.path, &new_text);
-            fixed += merged.fixes;
-            changed_any = true;
-        }
-        if !changed_any {
-            break;
-        }
+    let mut rounds = FixRounds {
+        originals: &mut originals,
+        dropped: Vec::new(),
+        fixed: 0,
+        unsafe_fixes: options.unsafe_fixes,
+        cwd: &cwd,
+    };
+    rounds.run(&mut workspace, None);
+    // Files the config ignores (tests, say) are not checked, but a signature that gained the
+    // context must not leave their calls behind: only their calls are threaded.
+    let ignored = workspace.load_ignored();
+    if !ignored.is_empty() {
+        rounds.run(&mut workspace, Some(&ignored));
     }
+    let fixed = rounds.fixed;
     // What to write: files whose text changed, with their byte-order mark kept.
     let mut changes: Vec<(PathBuf, String, String)> = Vec::new();
     for (path, original) in &originals {
@@ -247,6 +225,77 @@ pub fn fix(options: FixOptions) -> ExitCode {
         let _ = writeln!(stdout, "Nothing to fix.\n");
     }
     remaining(&workspace, &cwd, started, &mut stdout)
+}
+
+/// Fixing in rounds: a fix can enable another (a moved parameter, then a call that passes it).
+struct FixRounds<'a> {
+    originals: &'a mut HashMap<PathBuf, Arc<str>>,
+    /// Files whose fixes would not parse: left alone.
+    dropped: Vec<PathBuf>,
+    fixed: usize,
+    unsafe_fixes: bool,
+    cwd: &'a Path,
+}
+
+impl FixRounds<'_> {
+    /// Runs rounds over the checked files, or over `only` (ignored files, whose calls alone are
+    /// threaded), until no fix is left.
+    fn run(&mut self, workspace: &mut krepis_analyzer::Workspace, only: Option<&[SourceFile]>) {
+        for _ in 0..MAX_ROUNDS {
+            let results: Vec<(PathBuf, Arc<str>, Vec<Diagnostic>)> = match only {
+                None => workspace
+                    .check(&|| {})
+                    .into_iter()
+                    .map(|r| (r.path, r.text, r.diagnostics.to_vec()))
+                    .collect(),
+                Some(files) => {
+                    let snapshot = workspace.snapshot();
+                    files
+                        .iter()
+                        .map(|&f| {
+                            let threading: Vec<Diagnostic> = snapshot
+                                .diagnostics(f)
+                                .iter()
+                                .filter(|d| d.rule == RuleId::ContextPropagation)
+                                .cloned()
+                                .collect();
+                            (snapshot.path(f), snapshot.text(f), threading)
+                        })
+                        .collect()
+                }
+            };
+            let mut changed_any = false;
+            for (path, text, diagnostics) in results {
+                if self.dropped.contains(&path) {
+                    continue;
+                }
+                let merged = merge_fixes(&diagnostics, self.unsafe_fixes);
+                if merged.fixes == 0 {
+                    continue;
+                }
+                let (new_text, _) =
+                    apply_edits(&text, &with_line_endings(merged.edits, line_break(&text)));
+                // A fix must never leave a file that no longer parses.
+                if !facts::extract(&path, &new_text).syntax_errors.is_empty() {
+                    eprintln!(
+                        "warning: {}: fixes dropped: the result would not parse",
+                        output::display_path(&path, self.cwd)
+                    );
+                    self.dropped.push(path);
+                    continue;
+                }
+                self.originals
+                    .entry(path.clone())
+                    .or_insert_with(|| text.clone());
+                workspace.set_text(&path, &new_text);
+                self.fixed += merged.fixes;
+                changed_any = true;
+            }
+            if !changed_any {
+                break;
+            }
+        }
+    }
 }
 
 /// Reports what is left after fixing, like `check`, and returns `check`'s exit code.

@@ -303,3 +303,36 @@ fn a_killed_fix_leaves_files_whole_and_undo_restores_them() {
         assert_recoverable(dir.path(), &old, &new, &format!("kill {k} after {delay:?}"));
     }
 }
+
+#[test]
+fn calls_in_ignored_test_files_are_threaded_and_nothing_else_is_touched() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("src/orders")).unwrap();
+    std::fs::write(
+        root.join("src/orders/place.ts"),
+        "export async function place(id: string): Promise<string> { return id; }\n",
+    )
+    .unwrap();
+    // A test calls the function that gains the context; it also has async helpers of its own,
+    // which are not the fix's to change (test files are ignored).
+    let test = "import { place } from \"./place.ts\";\nasync function helper(id: string) { return place(id); }\nDeno.test(\"places\", async () => {\n  await place(\"1\");\n  await helper(\"2\");\n});\n";
+    std::fs::write(root.join("src/orders/place.test.ts"), test).unwrap();
+    let (stdout, stderr, code) = krepis(root, &["fix"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(root.join("src/orders/place.ts")).unwrap(),
+        "import type { KrepisContext } from \"@krepis/core\";\nexport async function place(ctx: KrepisContext, id: string): Promise<string> { return id; }\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(root.join("src/orders/place.test.ts")).unwrap(),
+        "import { createContext } from \"@krepis/core\";\nimport { place } from \"./place.ts\";\nasync function helper(id: string) { return place(createContext(), id); }\nDeno.test(\"places\", async () => {\n  await place(createContext(), \"1\");\n  await helper(\"2\");\n});\n"
+    );
+    // Undo restores both.
+    let (_, _, code) = krepis(root, &["undo"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        std::fs::read_to_string(root.join("src/orders/place.test.ts")).unwrap(),
+        test
+    );
+}
