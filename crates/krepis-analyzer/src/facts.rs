@@ -42,6 +42,9 @@ pub struct ModuleFacts {
     pub types: Vec<TypeDeclFact>,
     /// Local variables whose type can be told from their declaration.
     pub locals: Vec<LocalFact>,
+    /// Names of functions and methods used as values rather than called: passed as an argument
+    /// (`items.map(load)`, `on(this.handle)`) or bound (`this.onMessage.bind(this)`).
+    pub value_uses: Vec<Name>,
 }
 
 /// A class or interface declaration and its supertypes, as written (`Base<T>`, `ports.Store`).
@@ -583,6 +586,8 @@ impl<'t> Collector<'t> {
     fn finish(&mut self, program: &Program<'_>) {
         self.facts.bound_names.sort();
         self.facts.bound_names.dedup();
+        self.facts.value_uses.sort();
+        self.facts.value_uses.dedup();
         let mut first_import = None;
         for statement in &program.body {
             let names = &mut self.facts.top_level_names;
@@ -880,6 +885,22 @@ fn dotted_path(expr: &Expression<'_>) -> Option<Name> {
     }
 }
 
+/// The receiver of a method call as a path the type model reads: a dotted path, `new C`
+/// (`new C().m()`) or `await path` (`(await x).m()`).
+fn receiver_path(expr: &Expression<'_>) -> Option<Name> {
+    match expr.get_inner_expression() {
+        Expression::NewExpression(new) => Some(compact_str::format_compact!(
+            "new {}",
+            dotted_path(&new.callee)?
+        )),
+        Expression::AwaitExpression(a) => Some(compact_str::format_compact!(
+            "await {}",
+            dotted_path(&a.argument)?
+        )),
+        other => dotted_path(other),
+    }
+}
+
 /// The identifier an expression chain starts from: `ctx` in `ctx.child("x").with(y)`.
 fn root_identifier<'a>(expr: &'a Expression<'a>) -> Option<&'a str> {
     match expr.get_inner_expression() {
@@ -1129,7 +1150,7 @@ impl<'a> Visit<'a> for Collector<'_> {
         }
         let (callee, name_range) = match callee_inner {
             Expression::Identifier(id) => (Callee::Name(id.name.as_str().into()), id.span.into()),
-            Expression::StaticMemberExpression(member) => match dotted_path(&member.object) {
+            Expression::StaticMemberExpression(member) => match receiver_path(&member.object) {
                 Some(object) => (
                     Callee::Member {
                         object,
@@ -1154,6 +1175,24 @@ impl<'a> Visit<'a> for Collector<'_> {
                 .map_or(ArgumentFact::Other, summarize_argument);
             (summary, TextRange::from(arg.span()))
         });
+        // `this.onMessage.bind(this)`: the method escapes as a value.
+        if let Callee::Member { object, property } = &callee
+            && matches!(property.as_str(), "bind" | "call" | "apply")
+            && let Some((_, method)) = object.rsplit_once('.')
+        {
+            self.facts.value_uses.push(method.into());
+        }
+        for arg in &it.arguments {
+            match arg.as_expression().map(|e| e.get_inner_expression()) {
+                Some(Expression::Identifier(id)) => {
+                    self.facts.value_uses.push(id.name.as_str().into())
+                }
+                Some(Expression::StaticMemberExpression(m)) => {
+                    self.facts.value_uses.push(m.property.name.as_str().into())
+                }
+                _ => {}
+            }
+        }
         let callee_for_fact = callee.clone();
         self.facts.calls.push(CallFact {
             callee: callee_for_fact,

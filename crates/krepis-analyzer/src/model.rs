@@ -325,6 +325,11 @@ impl<'db> Model<'db> {
         unresolved_methods(self.db).clone()
     }
 
+    /// Names of functions and methods used somewhere in the project as values.
+    pub fn value_uses(&self) -> Arc<HashSet<Name>> {
+        value_uses(self.db).clone()
+    }
+
     /// Names of project methods that take the context first.
     pub fn context_methods(&self) -> Arc<HashSet<Name>> {
         context_methods(self.db).clone()
@@ -346,6 +351,16 @@ impl<'db> Model<'db> {
     /// The type of the value a dotted path names (`this.store`, `handler`, `super`) inside the
     /// function `at` of this module.
     pub fn path_type(&self, path: &str, at: Option<u32>) -> Ty {
+        if let Some(class) = path.strip_prefix("new ") {
+            return self.ty(&Written {
+                text: class.into(),
+                scope: self.file,
+            });
+        }
+        if let Some(awaited) = path.strip_prefix("await ") {
+            let inner = ValueFact::Await(Box::new(ValueFact::Path(awaited.into())));
+            return self.value_type(&inner, at, 0);
+        }
         let mut segments = path.split('.');
         let Some(head) = segments.next() else {
             return Ty::Unknown;
@@ -577,6 +592,17 @@ pub fn unresolved_methods(db: &dyn Db) -> Arc<HashSet<Name>> {
     let mut out = HashSet::new();
     for &file in sorted_files(db).iter() {
         out.extend(module_unresolved_methods(db, file).iter().cloned());
+    }
+    Arc::new(out)
+}
+
+/// Names of functions and methods used somewhere in the project as values (passed, bound): a
+/// parameter added to one of them changes what its unseen caller receives.
+#[salsa::tracked]
+pub fn value_uses(db: &dyn Db) -> Arc<HashSet<Name>> {
+    let mut out = HashSet::new();
+    for &file in sorted_files(db).iter() {
+        out.extend(module_facts(db, file).value_uses.iter().cloned());
     }
     Arc::new(out)
 }

@@ -168,9 +168,10 @@ pub struct Workspace {
     checked: Vec<SourceFile>,
     /// Files skipped with a reason (binary, too large, unreadable).
     pub notes: Vec<Note>,
-    /// Files under the checked paths that the config ignores (tests, say): not checked, but a
-    /// fix that changes a signature must still update their calls (see [`Workspace::load_ignored`]).
-    ignored: Vec<PathBuf>,
+    /// Files under the checked paths that the config ignores (tests, say): known but not checked,
+    /// so their calls count when a fix decides whether it can see every caller, and `krepis fix`
+    /// threads the context through them (see [`Workspace::ignored_files`]).
+    ignored: Vec<SourceFile>,
 }
 
 fn absolute(path: &Path, base: &Path) -> PathBuf {
@@ -363,9 +364,14 @@ impl Workspace {
         if let Some(error) = requested.iter().find_map(|p| settings.error_for(p)) {
             return Err(error.clone().into());
         }
-        let texts: Vec<(PathBuf, Result<String, String>)> = requested
+        let texts: Vec<(PathBuf, Result<String, String>, bool)> = requested
             .par_iter()
-            .map(|p| (p.clone(), read_source(p)))
+            .map(|p| (p.clone(), read_source(p), true))
+            .chain(
+                ignored
+                    .par_iter()
+                    .map(|p| (p.clone(), read_source(p), false)),
+            )
             .collect();
         let db = match &options.cache {
             Some(cache) => AnalysisDatabase::with_cache(cache.clone()),
@@ -373,14 +379,21 @@ impl Workspace {
         };
         let mut files = FxHashMap::default();
         let mut checked = Vec::new();
-        for (path, text) in texts {
+        let mut ignored = Vec::new();
+        for (path, text, is_checked) in texts {
             match text {
                 Ok(text) => {
                     let file = SourceFile::new(&db, path.clone(), Arc::from(text));
                     files.insert(path, file);
-                    checked.push(file);
+                    if is_checked {
+                        checked.push(file);
+                    } else {
+                        ignored.push(file);
+                    }
                 }
-                Err(message) => notes.push(Note { path, message }),
+                Err(message) if is_checked => notes.push(Note { path, message }),
+                // An ignored file that cannot be read is simply not followed.
+                Err(_) => {}
             }
         }
         Project::new(&db, Arc::new(files), Arc::new(settings.clone()), true);
@@ -400,6 +413,7 @@ impl Workspace {
     /// turn, so checking one folder costs what that folder and its dependencies cost.
     fn load_imported(&mut self, mut settings: ProjectSettings, projects: &[PathBuf]) {
         let mut frontier: Vec<SourceFile> = self.checked.clone();
+        frontier.extend(&self.ignored);
         while !frontier.is_empty() {
             let db = self.db.clone();
             let targets: Vec<PathBuf> = in_analysis_pool(|| {
@@ -520,29 +534,9 @@ impl Workspace {
         file
     }
 
-    /// Reads the files under the checked paths that the config ignores into the project, without
-    /// checking them, and returns them: `krepis fix` threads the context through their calls.
-    pub fn load_ignored(&mut self) -> Vec<SourceFile> {
-        let paths = std::mem::take(&mut self.ignored);
-        let texts: Vec<(PathBuf, String)> = paths
-            .into_par_iter()
-            .filter_map(|p| read_source(&p).ok().map(|t| (p, t)))
-            .collect();
-        let project = Project::get(&self.db);
-        let mut files = (**project.files(&self.db)).clone();
-        let mut loaded = Vec::new();
-        for (path, text) in texts {
-            if files.contains_key(&path) {
-                continue;
-            }
-            let file = SourceFile::new(&self.db, path.clone(), Arc::from(text));
-            files.insert(path, file);
-            loaded.push(file);
-        }
-        if !loaded.is_empty() {
-            project.set_files(&mut self.db).to(Arc::new(files));
-        }
-        loaded
+    /// The files under the checked paths that the config ignores: known, not checked.
+    pub fn ignored_files(&self) -> &[SourceFile] {
+        &self.ignored
     }
 
     /// Forgets the module at `path` (deleted on disk).

@@ -216,3 +216,45 @@ fn an_optional_context_moved_first_becomes_required() {
         "{fixed}"
     );
 }
+
+#[test]
+fn functions_and_methods_passed_as_values_get_only_an_unsafe_fix() {
+    let text = r#"export class Consumer {
+  async onMessage(message: string): Promise<void> {}
+//      ^^^^^^^^^ explicit-context
+  async other(message: string): Promise<void> {}
+//      ^^^^^ explicit-context
+}
+export async function load(id: string): Promise<string> { return id; }
+//                    ^^^^ explicit-context
+export function wire(consumer: Consumer, ids: string[]) {
+  subscribe(consumer.onMessage.bind(consumer));
+  return ids.map(load);
+}
+declare function subscribe(f: (m: string) => Promise<void>): void;
+"#;
+    assert_project(&[("src/a.ts", text)]);
+    let (workspace, root) = memory_workspace(&[("src/a.ts", text)]);
+    let file = workspace.file(&root.join("src/a.ts")).unwrap();
+    let safe: Vec<bool> = workspace
+        .diagnostics(file)
+        .iter()
+        .map(|d| d.fix.as_ref().unwrap().is_safe())
+        .collect();
+    assert_eq!(safe, [false, true, false]);
+}
+
+#[test]
+fn calls_on_new_and_awaited_receivers_are_typed() {
+    let app = with_ctx(
+        "export class BackendApp {\n  async start(ctx: KrepisContext): Promise<void> {}\n}\n",
+    );
+    let start = r#"import { BackendApp } from "./app.ts";
+const ready: Promise<BackendApp> = Promise.resolve(new BackendApp());
+new BackendApp().start();
+//               ^^^^^ context-propagation
+(await ready).start();
+//            ^^^^^ context-propagation
+"#;
+    assert_project(&[("src/app.ts", &app), ("src/start.ts", start)]);
+}

@@ -137,7 +137,7 @@ pub fn fix(options: FixOptions) -> ExitCode {
     rounds.run(&mut workspace, None);
     // Files the config ignores (tests, say) are not checked, but a signature that gained the
     // context must not leave their calls behind: only their calls are threaded.
-    let ignored = workspace.load_ignored();
+    let ignored = workspace.ignored_files().to_vec();
     if !ignored.is_empty() {
         rounds.run(&mut workspace, Some(&ignored));
     }

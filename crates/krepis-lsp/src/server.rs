@@ -104,9 +104,13 @@ fn is_settings_file(path: &Path) -> bool {
 /// A module's diagnostics: the rules' from the database, then the project's own rules'
 /// (`.krepis/rules/`, run in the kernel; files that do not parse are left to `syntax-error`).
 fn diagnostics_of(s: &Snapshot, file: SourceFile) -> Arc<Vec<Diagnostic>> {
-    let built_in = s.diagnostics(file);
     let path = s.path(file);
     let config = s.config_for(&path);
+    // Files the config ignores (tests, declarations) are known, never reported: as in the CLI.
+    if config.is_ignored(&path) {
+        return Arc::new(Vec::new());
+    }
+    let built_in = s.diagnostics(file);
     let rules = custom_rules::load_cached(&config.dir);
     if rules.is_empty() {
         return built_in;

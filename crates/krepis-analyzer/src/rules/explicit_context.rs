@@ -186,14 +186,19 @@ fn insert_fix(
             ),
         ));
     }
-    // A method called somewhere on a receiver the analysis cannot type may have callers this
-    // fix would leave without the new argument.
+    // A method called somewhere on a receiver the analysis cannot type, or any function passed
+    // around as a value, may have callers this fix would leave without the new argument.
     // A callback handed to a call is called by that call, with the arguments it chooses.
     let function = &overloads[0];
     let unseen_callers = match function.kind {
-        FunctionKind::Declaration | FunctionKind::Variable | FunctionKind::DefaultExport => false,
         FunctionKind::InlineCallback => true,
-        _ => cx.model.unresolved_methods().contains(&function.name),
+        FunctionKind::Declaration | FunctionKind::Variable | FunctionKind::DefaultExport => {
+            cx.model.value_uses().contains(&function.name)
+        }
+        _ => {
+            cx.model.unresolved_methods().contains(&function.name)
+                || cx.model.value_uses().contains(&function.name)
+        }
     };
     Some(Fix::safe(format!("Add `{wanted}`"), edits).unsafe_if(unseen_callers))
 }
