@@ -82,6 +82,8 @@ pub enum ValueFact {
     Await(Box<ValueFact>),
     /// An element of `…` (`for (const x of …)`).
     Element(Box<ValueFact>),
+    /// Anything else: the name is bound, its type unknown.
+    Other,
 }
 
 /// An interface declaration: a port, when it lives in an inner layer.
@@ -787,13 +789,11 @@ impl<'t> Collector<'t> {
     }
 
     fn add_local(&mut self, name: Name, value: Option<ValueFact>) {
-        if let Some(value) = value {
-            self.facts.locals.push(LocalFact {
-                name,
-                function: self.function_stack.last().copied(),
-                value,
-            });
-        }
+        self.facts.locals.push(LocalFact {
+            name,
+            function: self.function_stack.last().copied(),
+            value: value.unwrap_or(ValueFact::Other),
+        });
     }
 
     fn keyword_range(&self, span: Span) -> TextRange {

@@ -52,15 +52,25 @@ pub enum Reached {
     Unknown,
 }
 
+/// One method as a type declares it.
+#[derive(Debug, Clone)]
+struct Method {
+    signature: Signature,
+    returns: Option<Written>,
+    /// Takes the context, or will once `explicit-context` is fixed (async, or returns a Promise).
+    takes_context: bool,
+}
+
 /// The members of a project type, its supertypes' included.
 #[derive(Debug, Default)]
 struct Members {
     /// Methods by name: the nearest declaration wins (an override hides its base).
-    methods: HashMap<Name, (Signature, Option<Written>)>,
+    methods: HashMap<Name, Method>,
     /// Field types by name.
     fields: HashMap<Name, Written>,
-    /// Methods declared by a supertype (not the type itself).
-    inherited: HashSet<Name>,
+    /// Methods declared by a supertype (not the type itself), and whether that declaration
+    /// takes the context.
+    inherited: HashMap<Name, bool>,
     /// Whether a supertype lies outside the project (a framework's interface or base class).
     external_ancestor: bool,
     /// Whether a supertype could not be resolved at all.
@@ -269,10 +279,14 @@ impl<'db> Model<'db> {
             .filter(|f| is_member_of(f, &key.name))
         {
             out.methods.entry(function.name.clone()).or_insert_with(|| {
-                (
-                    signature(config, is_typescript, function),
-                    function.return_type.as_deref().map(written),
-                )
+                let signature = signature(config, is_typescript, function);
+                Method {
+                    signature,
+                    returns: function.return_type.as_deref().map(written),
+                    takes_context: signature.context_first
+                        || function.is_async
+                        || function.returns_promise(),
+                }
             });
         }
         for field in facts.fields.iter().filter(|f| f.class == key.name) {
@@ -306,7 +320,9 @@ impl<'db> Model<'db> {
                     out.external_ancestor |= inherited.external_ancestor;
                     out.unknown_ancestor |= inherited.unknown_ancestor;
                     for (name, method) in inherited.methods {
-                        out.inherited.insert(name.clone());
+                        out.inherited
+                            .entry(name.clone())
+                            .or_insert(method.takes_context);
                         out.methods.entry(name).or_insert(method);
                     }
                     for (name, field) in inherited.fields {
@@ -345,7 +361,17 @@ impl<'db> Model<'db> {
         };
         let members = self.members(&key);
         (members.external_ancestor || members.unknown_ancestor)
-            && !members.inherited.contains(method)
+            && !members.inherited.contains_key(method)
+    }
+
+    /// Whether a project supertype of the class `class` of this module declares `method`, and if
+    /// so whether that declaration takes the context: an implementation must match it.
+    pub fn inherited_contract(&self, class: &str, method: &str) -> Option<bool> {
+        let key = TypeKey {
+            file: self.file,
+            name: class.into(),
+        };
+        self.members(&key).inherited.get(method).copied()
     }
 
     /// The type of the value a dotted path names (`this.store`, `handler`, `super`) inside the
@@ -508,6 +534,7 @@ impl<'db> Model<'db> {
                 Ty::External => Ty::External,
                 _ => Ty::Unknown,
             },
+            ValueFact::Other => Ty::Unknown,
         }
     }
 
@@ -526,7 +553,10 @@ impl<'db> Model<'db> {
                 element.map_or(Ty::Unknown, |e| self.ty(e))
             }
             Ty::Project(key) => match self.members(&key).methods.get(method) {
-                Some((_, Some(returns))) => self.ty(returns),
+                Some(Method {
+                    returns: Some(returns),
+                    ..
+                }) => self.ty(returns),
                 _ => Ty::Unknown,
             },
             Ty::External => Ty::External,
@@ -540,7 +570,7 @@ impl<'db> Model<'db> {
             Ty::Project(key) => {
                 let members = self.members(&key);
                 match members.methods.get(method) {
-                    Some((sig, _)) => Reached::Method(*sig),
+                    Some(method) => Reached::Method(method.signature),
                     // Inherited from a supertype the model cannot see into.
                     None if members.unknown_ancestor => Reached::Unknown,
                     None => Reached::NotProject,

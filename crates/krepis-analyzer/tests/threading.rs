@@ -258,3 +258,57 @@ new BackendApp().start();
 "#;
     assert_project(&[("src/app.ts", &app), ("src/start.ts", start)]);
 }
+
+#[test]
+fn an_entry_point_call_with_optional_parameters_gets_one_context() {
+    let repo = with_ctx(
+        "export class MediaRepository {\n  async findMedia(ctx: KrepisContext, by: { id?: string }, options?: { lock: boolean }): Promise<string> { return \"\"; }\n}\n",
+    );
+    let fixed = fix_project(
+        &[("src/media/repository.ts", &repo)],
+        "src/media/seed.ts",
+        "import { MediaRepository } from \"./repository.ts\";\nconst media = new MediaRepository();\nawait media.findMedia({ id: \"1\" });\n",
+    );
+    assert!(
+        fixed.contains("await media.findMedia(createContext(), { id: \"1\" });"),
+        "{fixed}"
+    );
+}
+
+#[test]
+fn implementations_follow_the_contract_of_the_project_type() {
+    let ports = with_ctx(
+        "export interface EventBus {\n  addSubscribers(subscribers: string[]): void;\n}\nexport interface Tracer {\n  trace<T>(name: string, work: () => Promise<T>): Promise<T>;\n//^^^^^ explicit-context\n}\n",
+    );
+    let impls = r#"import type { EventBus, Tracer } from "./ports.ts";
+export class RabbitBus implements EventBus {
+  async addSubscribers(subscribers: string[]) {}
+}
+export class NoTracer implements Tracer {
+  trace<T>(name: string, work: () => Promise<T>) { return work(); }
+//^^^^^ explicit-context
+}
+export class Controller {
+  async handle(id: string): Promise<void> {
+    const ctx = createContext();
+  }
+  async other(id: string): Promise<void> {
+//      ^^^^^ explicit-context
+    const ctx = 1;
+  }
+}
+declare function createContext(): unknown;
+"#;
+    assert_project(&[
+        ("src/shared/ports.ts", &ports),
+        ("src/shared/impls.ts", impls),
+    ]);
+    let (workspace, root) = memory_workspace(&[
+        ("src/shared/ports.ts", &ports),
+        ("src/shared/impls.ts", impls),
+    ]);
+    let file = workspace.file(&root.join("src/shared/impls.ts")).unwrap();
+    let diagnostics = workspace.diagnostics(file);
+    // `other` has a local `ctx`: a parameter of that name would clash, so no fix.
+    assert!(diagnostics.last().unwrap().fix.is_none());
+}

@@ -136,7 +136,8 @@ pub fn fix(options: FixOptions) -> ExitCode {
     };
     rounds.run(&mut workspace, None);
     // Files the config ignores (tests, say) are not checked, but a signature that gained the
-    // context must not leave their calls behind: only their calls are threaded.
+    // context must not leave them behind: their calls are threaded, and their implementations
+    // of project types follow the types (the rules report nothing else there).
     let ignored = workspace.ignored_files().to_vec();
     if !ignored.is_empty() {
         rounds.run(&mut workspace, Some(&ignored));
@@ -256,7 +257,12 @@ impl FixRounds<'_> {
                             let threading: Vec<Diagnostic> = snapshot
                                 .diagnostics(f)
                                 .iter()
-                                .filter(|d| d.rule == RuleId::ContextPropagation)
+                                .filter(|d| {
+                                    matches!(
+                                        d.rule,
+                                        RuleId::ContextPropagation | RuleId::ExplicitContext
+                                    )
+                                })
                                 .cloned()
                                 .collect();
                             (snapshot.path(f), snapshot.text(f), threading)

@@ -241,6 +241,15 @@ fn entry_point_call(
         return;
     }
     let context = &cx.config.context;
+    // With optional parameters a call passing the context can still pass fewer than the callee
+    // takes: a context made here (`createContext()`), or a local named like it, is passed.
+    let passes = call.first_argument.as_ref().is_some_and(|(argument, _)| {
+        is_made_context(cx, argument)
+            || matches!(argument, ArgumentFact::Identifier(n) | ArgumentFact::Derived { root: n } if *n == context.param)
+    });
+    if passes {
+        return;
+    }
     let fix = context.factories.first().map(|factory| {
         let mut edits = vec![insert_first(call, &format!("{factory}()"))];
         if !cx.facts.has_top_level_name(factory) {

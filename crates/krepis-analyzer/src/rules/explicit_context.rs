@@ -5,7 +5,7 @@
 
 use super::{RuleContext, RuleId};
 use crate::diagnostic::{Fix, TextEdit};
-use crate::facts::{FunctionFact, FunctionKind, ParamFact};
+use crate::facts::{FunctionFact, FunctionKind, ParamFact, ValueFact};
 
 /// Options of `explicit-context`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
@@ -73,6 +73,7 @@ fn same_overload(first: &FunctionFact, next: &FunctionFact) -> bool {
 pub fn check(cx: &mut RuleContext<'_>) {
     let options = &cx.config.rules.explicit_context;
     let functions = &cx.facts.functions;
+    let ignored = cx.config.is_ignored(cx.path);
     let mut i = 0;
     while i < functions.len() {
         let function = &functions[i];
@@ -86,16 +87,43 @@ pub fn check(cx: &mut RuleContext<'_>) {
             group += 1;
         }
         let overloads = &functions[i..i + group];
+        let body = (i + group - 1) as u32;
         i += group;
         let in_scope = match function.kind {
             FunctionKind::Anonymous => false,
             FunctionKind::InlineCallback => options.check_inline_callbacks,
             _ => true,
         };
-        if !in_scope || !overloads.iter().any(|f| f.is_async || f.returns_promise()) {
+        // An implementation keeps the contract of the project type it implements: it takes the
+        // context exactly when the declaration it implements does (or will).
+        let contract = match (function.kind, function.container.as_deref()) {
+            (FunctionKind::Method | FunctionKind::ClassField, Some(class)) if !function.is_private => {
+                cx.model.inherited_contract(class, &function.name)
+            }
+            _ => None,
+        };
+        let async_like = overloads.iter().any(|f| f.is_async || f.returns_promise());
+        if !in_scope || !contract.unwrap_or(async_like) {
+            continue;
+        }
+        // In a file the config ignores (a test), only what keeps the project compiling: an
+        // implementation of a project type whose method takes the context.
+        if ignored && contract != Some(true) {
             continue;
         }
         if !options.check_external_implementations && is_external_implementation(cx, function) {
+            continue;
+        }
+        // `const ctx = createContext()` in the body: this function is where a context is made.
+        let param = cx.config.context.param.as_str();
+        let local_context = cx
+            .facts
+            .locals
+            .iter()
+            .find(|l| l.function == Some(body) && l.name == param);
+        if let Some(local) = local_context
+            && matches!(&local.value, ValueFact::Call(callee) if cx.config.context.factories.iter().any(|f| f == callee))
+        {
             continue;
         }
         let positions: Vec<Option<usize>> = overloads
@@ -117,7 +145,11 @@ pub fn check(cx: &mut RuleContext<'_>) {
                     "{} must take `{wanted}` as its first parameter",
                     describe(function)
                 ),
-                insert_fix(cx, overloads, &positions, &wanted),
+                // A local of that name in the body would clash with the parameter.
+                local_context
+                    .is_none()
+                    .then(|| insert_fix(cx, overloads, &positions, &wanted))
+                    .flatten(),
             ),
             Some(index) => (
                 format!(
