@@ -554,6 +554,10 @@ struct Collector<'t> {
     consumed_refs: std::collections::HashSet<u32>,
     /// Function nodes (by span start) that are private class members.
     private_members: std::collections::HashSet<u32>,
+    /// Object literals (by span start) passed straight to a call or `new`.
+    argument_objects: std::collections::HashSet<u32>,
+    /// For each object literal being walked: whether it is such an argument.
+    object_stack: Vec<bool>,
 }
 
 impl<'t> Collector<'t> {
@@ -567,6 +571,8 @@ impl<'t> Collector<'t> {
             containers: Vec::new(),
             consumed_refs: Default::default(),
             private_members: Default::default(),
+            argument_objects: Default::default(),
+            object_stack: Vec::new(),
         }
     }
 
@@ -1209,6 +1215,9 @@ impl<'a> Visit<'a> for Collector<'_> {
         };
         for arg in &it.arguments {
             match arg.as_expression().map(|e| e.get_inner_expression()) {
+                Some(Expression::ObjectExpression(o)) => {
+                    self.argument_objects.insert(o.span.start);
+                }
                 Some(Expression::ArrowFunctionExpression(f)) => {
                     self.inline_callbacks
                         .insert(f.span.start, callee_name.clone());
@@ -1369,12 +1378,25 @@ impl<'a> Visit<'a> for Collector<'_> {
         walk::walk_property_definition(self, it);
     }
 
+    fn visit_object_expression(&mut self, it: &ObjectExpression<'a>) {
+        let is_argument = self.argument_objects.remove(&it.span.start);
+        self.object_stack.push(is_argument);
+        walk::walk_object_expression(self, it);
+        self.object_stack.pop();
+    }
+
     fn visit_object_property(&mut self, it: &ObjectProperty<'a>) {
         if let Some(name) = property_key_name(&it.key) {
+            // `new Readable({ async read() {} })`: the library calls it, with its own arguments.
+            let kind = if self.object_stack.last() == Some(&true) {
+                FunctionKind::InlineCallback
+            } else {
+                FunctionKind::ObjectMember
+            };
             let binding = Binding {
                 name,
                 range: it.key.span().into(),
-                kind: FunctionKind::ObjectMember,
+                kind,
                 container: None,
             };
             self.bind(&it.value, binding);
@@ -1497,6 +1519,13 @@ impl<'a> Visit<'a> for Collector<'_> {
     }
 
     fn visit_new_expression(&mut self, it: &NewExpression<'a>) {
+        for arg in &it.arguments {
+            if let Some(Expression::ObjectExpression(o)) =
+                arg.as_expression().map(|e| e.get_inner_expression())
+            {
+                self.argument_objects.insert(o.span.start);
+            }
+        }
         if let Expression::Identifier(id) = it.callee.get_inner_expression()
             && id.name == "Date"
             && it.arguments.is_empty()

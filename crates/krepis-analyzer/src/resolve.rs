@@ -41,6 +41,8 @@ pub struct TsPaths {
     /// Targets of `paths` are relative to this folder (`baseUrl` or the tsconfig's folder).
     pub paths_base: PathBuf,
     pub paths: Vec<(String, Vec<String>)>,
+    /// `compilerOptions.noUnusedParameters`: a parameter nobody reads is a compile error.
+    pub no_unused_parameters: bool,
 }
 
 /// The resolution settings that apply to one importing file.
@@ -135,6 +137,7 @@ impl TsPaths {
         let mut current = path.to_path_buf();
         let mut base_url: Option<PathBuf> = None;
         let mut paths: Option<(PathBuf, PathsMap)> = None;
+        let mut no_unused_parameters: Option<bool> = None;
         // Every file of the chain, by its real path: one seen twice is a loop, refused as
         // TypeScript refuses it.
         let mut chain: Vec<(PathBuf, PathBuf)> = Vec::new();
@@ -157,6 +160,11 @@ impl TsPaths {
             let value = read_json(&current)?;
             let dir = current.parent().unwrap_or(Path::new(".")).to_path_buf();
             let options = value.get("compilerOptions");
+            if no_unused_parameters.is_none() {
+                no_unused_parameters = options
+                    .and_then(|o| o.get("noUnusedParameters"))
+                    .and_then(|v| v.as_bool());
+            }
             if base_url.is_none()
                 && let Some(url) = options
                     .and_then(|o| o.get("baseUrl"))
@@ -194,14 +202,21 @@ impl TsPaths {
                 _ => break,
             }
         }
-        if base_url.is_none() && paths.is_none() {
+        let no_unused_parameters = no_unused_parameters.unwrap_or(false);
+        if base_url.is_none() && paths.is_none() && !no_unused_parameters {
             return Ok(None);
         }
-        let (paths_dir, paths) = paths.unwrap_or_default();
+        let (paths_dir, paths) = paths.unwrap_or_else(|| {
+            (
+                path.parent().unwrap_or(Path::new(".")).to_path_buf(),
+                Vec::new(),
+            )
+        });
         Ok(Some(TsPaths {
             paths_base: base_url.clone().unwrap_or(paths_dir),
             base_url,
             paths,
+            no_unused_parameters,
         }))
     }
 }
@@ -390,6 +405,7 @@ mod tests {
                 base_url: Some("/p".into()),
                 paths_base: "/p".into(),
                 paths: vec![("~shared/*".into(), vec!["src/shared/*".into()])],
+                no_unused_parameters: false,
             })),
         };
         let from = Path::new("/p/src/app.ts");

@@ -534,6 +534,43 @@ impl Workspace {
         file
     }
 
+    /// The text of the module at `path` with its fixes applied in rounds (a parameter added, then
+    /// the calls in the file that pass it), as `krepis fix` would write it for this file alone.
+    /// The workspace is left as it was.
+    pub fn fixed_text(&mut self, path: &Path, unsafe_fixes: bool) -> Option<String> {
+        let file = self.file(path)?;
+        let original = file.text(&self.db).clone();
+        let parsed = crate::facts::extract(path, &original)
+            .syntax_errors
+            .is_empty();
+        let mut text = original.to_string();
+        for _ in 0..crate::testing::MAX_FIX_ROUNDS {
+            let diagnostics = file_diagnostics(&self.db, file).clone();
+            let merged = crate::fix::merge_fixes(&diagnostics, unsafe_fixes);
+            if merged.fixes == 0 {
+                break;
+            }
+            let (next, _) = crate::diagnostic::apply_edits(&text, &merged.edits);
+            // A fix never leaves a file that no longer parses.
+            if parsed && !crate::facts::extract(path, &next).syntax_errors.is_empty() {
+                break;
+            }
+            self.set_text(path, &next);
+            text = next;
+        }
+        self.set_text(path, &original);
+        Some(text)
+    }
+
+    /// Whether the `tsconfig.json` governing `path` makes an unread parameter an error.
+    pub fn no_unused_parameters(&self, path: &Path) -> bool {
+        Project::get(&self.db)
+            .settings(&self.db)
+            .resolver_for(path)
+            .ts_paths
+            .is_some_and(|t| t.no_unused_parameters)
+    }
+
     /// The files under the checked paths that the config ignores: known, not checked.
     pub fn ignored_files(&self) -> &[SourceFile] {
         &self.ignored

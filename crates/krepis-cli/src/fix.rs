@@ -143,6 +143,7 @@ pub fn fix(options: FixOptions) -> ExitCode {
         rounds.run(&mut workspace, Some(&ignored));
     }
     let fixed = rounds.fixed;
+    mark_unread_contexts(&mut workspace, &originals);
     // What to write: files whose text changed, with their byte-order mark kept.
     let mut changes: Vec<(PathBuf, String, String)> = Vec::new();
     for (path, original) in &originals {
@@ -226,6 +227,69 @@ pub fn fix(options: FixOptions) -> ExitCode {
         let _ = writeln!(stdout, "Nothing to fix.\n");
     }
     remaining(&workspace, &cwd, started, &mut stdout)
+}
+
+/// Under `noUnusedParameters`, a context the fix added to a function that never reads it (a leaf:
+/// an in-memory adapter, a flag lookup) would be a compile error: it is named `_ctx` instead, as
+/// TypeScript allows.
+fn mark_unread_contexts(
+    workspace: &mut krepis_analyzer::Workspace,
+    originals: &HashMap<PathBuf, Arc<str>>,
+) {
+    for (path, original) in originals {
+        if !workspace.no_unused_parameters(path) {
+            continue;
+        }
+        let Some(file) = workspace.file(path) else {
+            continue;
+        };
+        let text = workspace.snapshot().text(file);
+        let config = workspace.snapshot().config_for(path);
+        let context = &config.context;
+        let added = format!("{}: {}", context.param, context.type_name);
+        let before = facts::extract(path, original);
+        let had_context = |f: &facts::FunctionFact| {
+            before.functions.iter().any(|b| {
+                b.name == f.name
+                    && b.container == f.container
+                    && b.params.iter().any(|p| p.text == *added)
+            })
+        };
+        let after = facts::extract(path, &text);
+        let mut edits = Vec::new();
+        for function in &after.functions {
+            let Some(first) = function.params.first() else {
+                continue;
+            };
+            if first.text != *added || !function.has_body || had_context(function) {
+                continue;
+            }
+            let body = text
+                .get(function.params_range.end as usize..function.range.end as usize)
+                .unwrap_or("");
+            let reads = body.match_indices(context.param.as_str()).any(|(at, _)| {
+                let before = body[..at].chars().next_back();
+                let after = body[at + context.param.len()..].chars().next();
+                let ident = |c: Option<char>| {
+                    c.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$')
+                };
+                !ident(before) && !ident(after)
+            });
+            if !reads {
+                edits.push(TextEdit {
+                    range: krepis_analyzer::diagnostic::TextRange::new(
+                        first.range.start,
+                        first.range.start + context.param.len() as u32,
+                    ),
+                    text: format!("_{}", context.param),
+                });
+            }
+        }
+        if !edits.is_empty() {
+            let (new_text, _) = apply_edits(&text, &edits);
+            workspace.set_text(path, &new_text);
+        }
+    }
 }
 
 /// Fixing in rounds: a fix can enable another (a moved parameter, then a call that passes it).

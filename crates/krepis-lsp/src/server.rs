@@ -417,6 +417,47 @@ impl Backend {
     /// The generator actions for `range` of the file at `path`: generators run on a snapshot;
     /// their changes are then checked against the rules by previewing them in the database
     /// (put back at once), unless the same changes were checked since the last edit.
+    /// The edit that turns `text` into the file with all its safe fixes applied in rounds, or
+    /// `None` when the workspace is busy or nothing changes.
+    async fn fixed_edit(
+        &self,
+        path: PathBuf,
+        text: &str,
+        converter: &Text<'_>,
+    ) -> Option<Vec<TextEdit>> {
+        let state = self.state.clone();
+        let fixed = tokio::task::spawn_blocking(move || {
+            let mut state = lock(&state);
+            state.workspace.as_mut()?.fixed_text(&path, false)
+        })
+        .await
+        .ok()??;
+        // The rounds set inputs and put them back; analyses they cancelled are redone.
+        self.publish(None).await;
+        if fixed == text {
+            return None;
+        }
+        // One edit over the part that changed: the rest of the buffer (and the cursor) stays.
+        let prefix = text
+            .char_indices()
+            .zip(fixed.chars())
+            .find(|((_, a), b)| a != b)
+            .map_or(text.len().min(fixed.len()), |((i, _), _)| i);
+        let suffix = text[prefix..]
+            .chars()
+            .rev()
+            .zip(fixed[prefix..].chars().rev())
+            .take_while(|(a, b)| a == b)
+            .map(|(a, _)| a.len_utf8())
+            .sum::<usize>();
+        let range = TextRange::new(prefix as u32, (text.len() - suffix) as u32);
+        let edit = krepis_analyzer::diagnostic::TextEdit {
+            range,
+            text: fixed[prefix..fixed.len() - suffix].to_string(),
+        };
+        Some(vec![converter.edit(&edit)])
+    }
+
     async fn generator_actions(&self, path: PathBuf, range: TextRange) -> Vec<CodeAction> {
         let Some(mut offers) = analyse(&self.client, &self.state, move |s| {
             generate::offers(s, &path, range)
@@ -931,10 +972,16 @@ impl LanguageServer for Backend {
             let edits: Vec<TextEdit> = all.iter().map(|e| converter.edit(e)).collect();
             let fix_all_kind = CodeActionKind::from(FIX_ALL_KIND.to_string());
             if allows(&fix_all_kind) {
+                // Asked for by name (fix-on-save): every round, so the calls in the file pass
+                // the parameters the same fix adds. Listing actions stays one cheap round.
+                let whole = match (only.is_empty(), path_of(&uri)) {
+                    (false, Some(path)) => self.fixed_edit(path, &text, &converter).await,
+                    _ => None,
+                };
                 actions.push(CodeActionOrCommand::CodeAction(CodeAction {
                     title: "Fix all Krepis problems in this file".into(),
                     kind: Some(fix_all_kind),
-                    edit: Some(workspace_edit(edits.clone())),
+                    edit: Some(workspace_edit(whole.unwrap_or_else(|| edits.clone()))),
                     ..Default::default()
                 }));
             }

@@ -97,7 +97,9 @@ pub fn check(cx: &mut RuleContext<'_>) {
         // An implementation keeps the contract of the project type it implements: it takes the
         // context exactly when the declaration it implements does (or will).
         let contract = match (function.kind, function.container.as_deref()) {
-            (FunctionKind::Method | FunctionKind::ClassField, Some(class)) if !function.is_private => {
+            (FunctionKind::Method | FunctionKind::ClassField, Some(class))
+                if !function.is_private =>
+            {
                 cx.model.inherited_contract(class, &function.name)
             }
             _ => None,
