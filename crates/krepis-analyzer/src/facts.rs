@@ -42,6 +42,9 @@ pub struct ModuleFacts {
     pub types: Vec<TypeDeclFact>,
     /// Local variables whose type can be told from their declaration.
     pub locals: Vec<LocalFact>,
+    /// Names of type parameters declared anywhere in the module (`T` of `Repo<T>`): a type of
+    /// that name is not a global one.
+    pub type_parameters: Vec<Name>,
     /// Names of functions and methods used as values rather than called: passed as an argument
     /// (`items.map(load)`, `on(this.handle)`) or bound (`this.onMessage.bind(this)`).
     pub value_uses: Vec<Name>,
@@ -594,8 +597,25 @@ impl<'t> Collector<'t> {
     fn finish(&mut self, program: &Program<'_>) {
         self.facts.bound_names.sort();
         self.facts.bound_names.dedup();
-        self.facts.value_uses.sort();
-        self.facts.value_uses.dedup();
+        // A parameter or a local passed on is a value, not a function escaping: keep only names
+        // that can be functions (declared here as one, or not bound here at all).
+        let facts = &mut *self.facts;
+        let bound: std::collections::HashSet<&str> = facts
+            .functions
+            .iter()
+            .flat_map(|f| f.params.iter().filter_map(|p| p.name.as_deref()))
+            .chain(facts.locals.iter().map(|l| l.name.as_str()))
+            .collect();
+        let functions: std::collections::HashSet<&str> =
+            facts.functions.iter().map(|f| f.name.as_str()).collect();
+        let mut uses = std::mem::take(&mut facts.value_uses);
+        uses.retain(|n| functions.contains(n.as_str()) || !bound.contains(n.as_str()));
+        uses.sort();
+        uses.dedup();
+        uses.shrink_to_fit();
+        facts.value_uses = uses;
+        self.facts.type_parameters.sort();
+        self.facts.type_parameters.dedup();
         let mut first_import = None;
         for statement in &program.body {
             let names = &mut self.facts.top_level_names;
@@ -794,7 +814,23 @@ impl<'t> Collector<'t> {
         Some(self.slice(Span::new(start, end)).into())
     }
 
+    /// Records `expr` when it names a function or method as a value rather than calling it.
+    fn value_use(&mut self, expr: &Expression<'_>) {
+        match expr.get_inner_expression() {
+            Expression::Identifier(id) => self.facts.value_uses.push(id.name.as_str().into()),
+            Expression::StaticMemberExpression(m) => {
+                self.facts.value_uses.push(m.property.name.as_str().into())
+            }
+            _ => {}
+        }
+    }
+
     fn add_local(&mut self, name: Name, value: Option<ValueFact>) {
+        // A local whose value says nothing of its type matters only when it is named like a
+        // context parameter (the fix must not add a clashing one): keep the facts small.
+        if value.is_none() && !name.contains("ctx") && !name.contains("ontext") {
+            return;
+        }
         self.facts.locals.push(LocalFact {
             name,
             function: self.function_stack.last().copied(),
@@ -1065,6 +1101,9 @@ impl<'a> Visit<'a> for Collector<'_> {
     }
 
     fn visit_export_default_declaration(&mut self, it: &ExportDefaultDeclaration<'a>) {
+        if let Some(expr) = it.declaration.as_expression() {
+            self.value_use(expr);
+        }
         let keyword = TextRange::new(it.span.start, (it.span.start + 14).min(it.span.end));
         let binding = Binding {
             name: "default".into(),
@@ -1233,6 +1272,9 @@ impl<'a> Visit<'a> for Collector<'_> {
     }
 
     fn visit_variable_declarator(&mut self, it: &VariableDeclarator<'a>) {
+        if let Some(init) = &it.init {
+            self.value_use(init);
+        }
         if let BindingPattern::BindingIdentifier(id) = &it.id {
             let value = match (&it.type_annotation, &it.init) {
                 (Some(annotation), _) => Some(ValueFact::Type(
@@ -1386,6 +1428,8 @@ impl<'a> Visit<'a> for Collector<'_> {
     }
 
     fn visit_object_property(&mut self, it: &ObjectProperty<'a>) {
+        // `{ run: runner }`, `{ runner }`: the function escapes as a value.
+        self.value_use(&it.value);
         if let Some(name) = property_key_name(&it.key) {
             // `new Readable({ async read() {} })`: the library calls it, with its own arguments.
             let kind = if self.object_stack.last() == Some(&true) {
@@ -1504,6 +1548,13 @@ impl<'a> Visit<'a> for Collector<'_> {
         self.function_stack.pop();
     }
 
+    fn visit_ts_type_parameter(&mut self, it: &TSTypeParameter<'a>) {
+        self.facts
+            .type_parameters
+            .push(it.name.name.as_str().into());
+        walk::walk_ts_type_parameter(self, it);
+    }
+
     fn visit_ts_type_reference(&mut self, it: &TSTypeReference<'a>) {
         // A type named `Date` or `WebSocket` is not a use of the global; only its arguments
         // can hold function types worth recording.
@@ -1571,7 +1622,19 @@ impl<'a> Visit<'a> for Collector<'_> {
         walk::walk_formal_parameter(self, it);
     }
 
+    fn visit_array_expression(&mut self, it: &ArrayExpression<'a>) {
+        for element in &it.elements {
+            if let Some(expr) = element.as_expression() {
+                self.value_use(expr);
+            }
+        }
+        walk::walk_array_expression(self, it);
+    }
+
     fn visit_return_statement(&mut self, it: &ReturnStatement<'a>) {
+        if let Some(argument) = &it.argument {
+            self.value_use(argument);
+        }
         if it.argument.is_some()
             && let Some(&current) = self.function_stack.last()
         {

@@ -42,7 +42,7 @@ pub struct Written {
 }
 
 /// What a method call reaches.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Reached {
     /// A method of the project.
     Method(Signature),
@@ -121,6 +121,20 @@ fn split_generic(text: &str) -> (&str, Vec<&str>) {
     (text[..open].trim(), args)
 }
 
+/// Whether `text` has one of `wanted` outside any `<…>`: `A | B` does, `Promise<A | B>` does not.
+fn top_level_any(text: &str, wanted: &[char]) -> bool {
+    let mut depth = 0i32;
+    for c in text.chars() {
+        match c {
+            '<' => depth += 1,
+            '>' => depth -= 1,
+            c if depth == 0 && wanted.contains(&c) => return true,
+            _ => {}
+        }
+    }
+    false
+}
+
 /// `T | undefined`, `T | null`, `(T)`, `readonly T`: the `T`. Other unions are left as they are.
 fn strip_nullish(text: &str) -> &str {
     let mut text = text.trim();
@@ -193,6 +207,18 @@ impl<'db> Model<'db> {
                 Ty::Builtin(head.into(), Vec::new())
             }
             None if rest.is_none() && OPAQUE.contains(&head) => Ty::External,
+            // A type parameter stands for anything; any other name nobody declares or imports
+            // is a global one (`Request`, `URL`, `Headers`, `NodeJS.Timeout`), not the project's.
+            None if facts.type_parameters.iter().any(|t| t == head) => Ty::Unknown,
+            // Imported from a module that does not resolve: nothing is known of it.
+            None if facts
+                .imports
+                .iter()
+                .any(|i| i.names.iter().any(|n| n.local == head)) =>
+            {
+                Ty::Unknown
+            }
+            None if head.starts_with(|c: char| c.is_ascii_uppercase()) => Ty::External,
             None => Ty::Unknown,
         }
     }
@@ -222,7 +248,7 @@ impl<'db> Model<'db> {
                 }],
             );
         }
-        if text.contains(['|', '&', '{', '(', '"', '\'']) || text.is_empty() {
+        if top_level_any(text, &['|', '&', '{', '(', '"', '\'']) || text.is_empty() {
             return if text.starts_with('{') || text.starts_with('"') {
                 Ty::External
             } else {
@@ -334,6 +360,11 @@ impl<'db> Model<'db> {
             }
         }
         out
+    }
+
+    /// What each call of this module reaches (see [`method_calls`]).
+    pub fn method_calls(&self) -> Arc<Vec<Option<Reached>>> {
+        method_calls(self.db, self.file).clone()
     }
 
     /// Method names called somewhere in the project on a receiver the model could not resolve.
@@ -590,21 +621,41 @@ fn is_member_of(function: &FunctionFact, type_name: &str) -> bool {
         )
 }
 
+/// What each method call of this module reaches, in the order of `ModuleFacts::calls` (`None`
+/// for calls of plain functions and of `import * as ns` members): computed once per module for
+/// `context-propagation` and for the project-wide [`unresolved_methods`].
+#[salsa::tracked]
+pub fn method_calls(db: &dyn Db, file: SourceFile) -> Arc<Vec<Option<Reached>>> {
+    let facts = module_facts(db, file);
+    let model = Model::new(db, file);
+    let namespaces = &crate::signatures::callee_index(db, file).namespaces;
+    Arc::new(
+        facts
+            .calls
+            .iter()
+            .map(|call| match &call.callee {
+                crate::facts::Callee::Member { object, property }
+                    if !namespaces.contains_key(object.as_str()) =>
+                {
+                    Some(model.method_call(object, property, call.enclosing_function))
+                }
+                _ => None,
+            })
+            .collect(),
+    )
+}
+
 /// Method names the model could not resolve at a call site of this module.
 #[salsa::tracked]
 pub fn module_unresolved_methods(db: &dyn Db, file: SourceFile) -> Arc<Vec<Name>> {
     let facts = module_facts(db, file);
-    let model = Model::new(db, file);
-    let namespaces = &crate::signatures::callee_index(db, file).namespaces;
+    let reached = method_calls(db, file);
     let mut names: Vec<Name> = facts
         .calls
         .iter()
-        .filter_map(|call| match &call.callee {
-            crate::facts::Callee::Member { object, property }
-                if !namespaces.contains_key(object.as_str())
-                    && model.method_call(object, property, call.enclosing_function)
-                        == Reached::Unknown =>
-            {
+        .zip(reached.iter())
+        .filter_map(|(call, reached)| match (&call.callee, reached) {
+            (crate::facts::Callee::Member { property, .. }, Some(Reached::Unknown)) => {
                 Some(property.clone())
             }
             _ => None,
@@ -667,5 +718,7 @@ mod tests {
         assert_eq!(split_generic("OrderStore"), ("OrderStore", vec![]));
         assert_eq!(strip_nullish("readonly (Store | undefined)"), "Store");
         assert_eq!(strip_nullish("A | B"), "A | B");
+        assert!(super::top_level_any("A | B", &['|']));
+        assert!(!super::top_level_any("Promise<A | undefined>", &['|']));
     }
 }

@@ -16,7 +16,7 @@ fn calls_to_inherited_methods_are_judged_by_the_base_class() {
         "export abstract class MongoRepository<T> {\n  protected async persist(ctx: KrepisContext, item: T): Promise<void> {}\n  protected collection(ctx: KrepisContext): Promise<string> { return Promise.resolve(\"c\"); }\n}\n",
     );
     let sub = with_ctx(
-        r#"import { MongoRepository } from "./mongo-repository.ts";
+        r#"import { MongoRepository } from "../../shared/infrastructure/mongo-repository.ts";
 export class CourseRepository extends MongoRepository<string> {
   async save(ctx: KrepisContext, course: string): Promise<void> {
     await this.persist(course);
@@ -311,4 +311,35 @@ declare function createContext(): unknown;
     let diagnostics = workspace.diagnostics(file);
     // `other` has a local `ctx`: a parameter of that name would clash, so no fix.
     assert!(diagnostics.last().unwrap().fix.is_none());
+}
+
+#[test]
+fn global_types_are_not_the_projects_and_a_parameter_named_ctx_is_not_a_context() {
+    let repo = with_ctx(
+        "export class Headers2 {}\nexport interface Store { get(ctx: KrepisContext, id: string): Promise<string> }\nexport class ApiClient {\n  async createUser(ctx: KrepisContext, dto: { name: string }): Promise<void> {}\n}\n",
+    );
+    let routes = r#"import type { KrepisContext } from "@krepis/core";
+import { ApiClient } from "./repo.ts";
+export async function route(ctx: KrepisContext, request: Request): Promise<string> {
+  const url = new URL(request.url);
+  return (request.headers.get("x") ?? "") + (url.searchParams.get("y") ?? "");
+}
+interface StepContext { dto: { name: string } }
+export function step(ctx: StepContext) {
+  return async () => {
+    await new ApiClient().createUser(ctx.dto);
+//                        ^^^^^^^^^^ context-propagation
+  };
+}
+"#;
+    assert_project(&[("src/app/repo.ts", &repo), ("src/app/routes.ts", routes)]);
+}
+
+#[test]
+fn a_function_escaping_through_an_object_literal_gets_only_an_unsafe_fix() {
+    let runner = "async function runner(promises: Array<() => Promise<void>>) {}\nexport default { run: runner };\n";
+    let (workspace, root) = memory_workspace(&[("src/db/runner.ts", runner)]);
+    let file = workspace.file(&root.join("src/db/runner.ts")).unwrap();
+    let diagnostics = workspace.diagnostics(file);
+    assert!(!diagnostics[0].fix.as_ref().unwrap().is_safe());
 }

@@ -38,7 +38,11 @@ enum CallTarget {
     Other,
 }
 
-fn callee_signature(cx: &RuleContext<'_>, call: &CallFact) -> CallTarget {
+fn callee_signature(
+    cx: &RuleContext<'_>,
+    call: &CallFact,
+    reached: Option<&Reached>,
+) -> CallTarget {
     let index = cx.callees;
     let known = |sig: Option<Signature>| sig.map_or(CallTarget::Other, CallTarget::Takes);
     match &call.callee {
@@ -72,13 +76,10 @@ fn callee_signature(cx: &RuleContext<'_>, call: &CallFact) -> CallTarget {
             if let Some(namespace) = index.namespaces.get(object.as_str()) {
                 return known(namespace.get(property.as_str()).copied());
             }
-            match cx
-                .model
-                .method_call(object, property, call.enclosing_function)
-            {
-                Reached::Method(sig) => CallTarget::Takes(sig),
-                Reached::NotProject => CallTarget::Other,
-                Reached::Unknown => CallTarget::Unknown,
+            match reached {
+                Some(Reached::Method(sig)) => CallTarget::Takes(*sig),
+                Some(Reached::NotProject) | None => CallTarget::Other,
+                Some(Reached::Unknown) => CallTarget::Unknown,
             }
         }
         Callee::Other => CallTarget::Other,
@@ -125,11 +126,12 @@ fn insert_first(call: &CallFact, value: &str) -> TextEdit {
 }
 
 pub fn check(cx: &mut RuleContext<'_>) {
-    for call in &cx.facts.calls {
+    let reached = cx.model.method_calls();
+    for (k, call) in cx.facts.calls.iter().enumerate() {
         let Some(callee) = callee_name(call) else {
             continue;
         };
-        let signature = match callee_signature(cx, call) {
+        let signature = match callee_signature(cx, call, reached.get(k).and_then(Option::as_ref)) {
             CallTarget::Takes(signature) if signature.context_first => signature,
             CallTarget::Unknown => {
                 unresolved_call(cx, call, callee);
@@ -229,6 +231,38 @@ fn unresolved_call(cx: &mut RuleContext<'_>, call: &CallFact, callee: &str) {
     );
 }
 
+/// Whether `name`, seen from the function `at`, is a context: a parameter typed as one, or a local
+/// (`const ctx = createContext()`). A parameter of another type that happens to be named `ctx`
+/// (a test framework's) is not.
+fn is_local_context(cx: &RuleContext<'_>, mut at: Option<u32>, name: &str) -> bool {
+    loop {
+        if let Some(index) = at {
+            let Some(function) = cx.facts.functions.get(index as usize) else {
+                return false;
+            };
+            if let Some(param) = function
+                .params
+                .iter()
+                .find(|p| p.name.as_deref() == Some(name))
+            {
+                return is_context_param(cx.config, cx.is_typescript, param);
+            }
+        }
+        if cx
+            .facts
+            .locals
+            .iter()
+            .any(|l| l.function == at && l.name == name)
+        {
+            return true;
+        }
+        match at {
+            Some(index) => at = cx.facts.functions[index as usize].parent,
+            None => return false,
+        }
+    }
+}
+
 /// A call that leaves out the context where no context is in scope (top-level code, a callback
 /// passed to a framework, a function that is not async): this is where a context is made.
 fn entry_point_call(
@@ -245,7 +279,7 @@ fn entry_point_call(
     // takes: a context made here (`createContext()`), or a local named like it, is passed.
     let passes = call.first_argument.as_ref().is_some_and(|(argument, _)| {
         is_made_context(cx, argument)
-            || matches!(argument, ArgumentFact::Identifier(n) | ArgumentFact::Derived { root: n } if *n == context.param)
+            || matches!(argument, ArgumentFact::Identifier(n) if *n == context.param && is_local_context(cx, call.enclosing_function, n))
     });
     if passes {
         return;
