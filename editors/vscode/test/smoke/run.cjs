@@ -132,13 +132,15 @@ async function main() {
       await control.runCommand("krepis.fixAllInWorkspace");
       const shown = lastMessage();
       assert.equal(shown.level, "info");
+      // `placeOrder` escapes as a value (`export const again = placeOrder`): adding its context
+      // is an unsafe fix, which `krepis fix` leaves for a person.
       assert.equal(
         shown.text,
-        "Krepis fixed 3 problems in 2 files (transaction 1). 1 error and 0 warnings remain (not automatically fixable).",
+        "Krepis fixed 2 problems in 2 files (transaction 1). 2 errors and 0 warnings remain (not automatically fixable).",
       );
       assert.deepEqual(shown.buttons, ["Show Output", "Undo"]);
       assert.match(fs.readFileSync(path.join(project, "src/orders/domain/order.ts"), "utf8"), /ctx: KrepisContext, id/);
-      assert.match(control.recorded.output.join(""), /Fixed 3 problems in 2 files/);
+      assert.match(control.recorded.output.join(""), /Fixed 2 problems in 2 files/);
     });
 
     await step("Undo Last Fix runs `krepis undo` and restores the files", async () => {
