@@ -110,7 +110,9 @@ fuzz_target!(|data: &[u8]| {
     }
 
     let mut settings = ProjectSettings::new(root, None);
-    if let Err(error) = settings.scan_dir(root) {
+    settings.scan_dir(root);
+    // A settings file that cannot be used is an error for the files it governs.
+    if let Some(error) = settings.error_for(&root.join("src/x.ts")).cloned() {
         let message = error.to_string();
         assert!(FILES.iter().any(|f| message.contains(f)), "{message}");
         if let krepis_analyzer::project::SettingsError::Config(config) = &error {
