@@ -84,12 +84,12 @@ impl LineIndex {
             Err(next) => next - 1,
         };
         let start = self.line_starts[line] as usize;
+        let before = &text[start..offset];
+        // ASCII (most code) counts the same in every unit: no walk over a long minified line.
         let column = match unit {
             ColumnUnit::Utf8 => (offset - start) as u32,
-            ColumnUnit::Utf16 => text[start..offset]
-                .chars()
-                .map(|c| c.len_utf16() as u32)
-                .sum(),
+            ColumnUnit::Utf16 if before.is_ascii() => before.len() as u32,
+            ColumnUnit::Utf16 => before.chars().map(|c| c.len_utf16() as u32).sum(),
         };
         Position {
             line: line as u32,
@@ -103,6 +103,13 @@ impl LineIndex {
     pub fn offset(&self, text: &str, position: Position, unit: ColumnUnit) -> Option<u32> {
         let range = self.line_range(text, position.line)?;
         let line_text = &text[range.clone()];
+        if unit == ColumnUnit::Utf8 || line_text.is_ascii() {
+            let mut at = (position.column as usize).min(line_text.len());
+            while !line_text.is_char_boundary(at) {
+                at += 1;
+            }
+            return Some((range.start + at) as u32);
+        }
         let mut counted = 0u32;
         for (i, c) in line_text.char_indices() {
             if counted >= position.column {

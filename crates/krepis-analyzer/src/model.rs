@@ -162,17 +162,31 @@ pub struct Model<'db> {
     db: &'db dyn Db,
     pub file: SourceFile,
     facts: &'db ModuleFacts,
+    /// The last declaration of each local, by function and name: looked up once per receiver.
+    locals: HashMap<(Option<u32>, &'db str), &'db crate::facts::LocalFact>,
     members: RefCell<HashMap<TypeKey, Arc<Members>>>,
 }
 
 impl<'db> Model<'db> {
     pub fn new(db: &'db dyn Db, file: SourceFile) -> Self {
+        let facts = module_facts(db, file);
+        let locals = facts
+            .locals
+            .iter()
+            .map(|l| ((l.function, l.name.as_str()), l))
+            .collect();
         Model {
             db,
             file,
-            facts: module_facts(db, file),
+            facts,
+            locals,
             members: RefCell::new(HashMap::new()),
         }
+    }
+
+    /// Whether the function `at` (or the top level) declares a local `name`.
+    pub fn has_local(&self, at: Option<u32>, name: &str) -> bool {
+        self.locals.contains_key(&(at, name))
     }
 
     /// What the name `name` (maybe `ns.Name`) means as a type in `scope`.
@@ -506,13 +520,7 @@ impl<'db> Model<'db> {
                     };
                 }
             }
-            if let Some(local) = self
-                .facts
-                .locals
-                .iter()
-                .rev()
-                .find(|l| l.function == scope && l.name == name)
-            {
+            if let Some(local) = self.locals.get(&(scope, name)) {
                 return self.value_type(&local.value, scope, 0);
             }
             match scope {

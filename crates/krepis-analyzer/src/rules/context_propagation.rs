@@ -248,12 +248,7 @@ fn is_local_context(cx: &RuleContext<'_>, mut at: Option<u32>, name: &str) -> bo
                 return is_context_param(cx.config, cx.is_typescript, param);
             }
         }
-        if cx
-            .facts
-            .locals
-            .iter()
-            .any(|l| l.function == at && l.name == name)
-        {
+        if cx.model.has_local(at, name) {
             return true;
         }
         match at {

@@ -74,6 +74,10 @@ pub fn check(cx: &mut RuleContext<'_>) {
     let options = &cx.config.rules.explicit_context;
     let functions = &cx.facts.functions;
     let ignored = cx.config.is_ignored(cx.path);
+    // Locals named like the context parameter: few, so found once rather than per function.
+    let param = cx.config.context.param.as_str();
+    let context_locals: Vec<&crate::facts::LocalFact> =
+        cx.facts.locals.iter().filter(|l| l.name == param).collect();
     let mut i = 0;
     while i < functions.len() {
         let function = &functions[i];
@@ -117,12 +121,10 @@ pub fn check(cx: &mut RuleContext<'_>) {
             continue;
         }
         // `const ctx = createContext()` in the body: this function is where a context is made.
-        let param = cx.config.context.param.as_str();
-        let local_context = cx
-            .facts
-            .locals
+        let local_context = context_locals
             .iter()
-            .find(|l| l.function == Some(body) && l.name == param);
+            .find(|l| l.function == Some(body))
+            .copied();
         if let Some(local) = local_context
             && matches!(&local.value, ValueFact::Call(callee) if cx.config.context.factories.iter().any(|f| f == callee))
         {
