@@ -2,6 +2,10 @@
 
 use crate::diagnostic::{Diagnostic, TextEdit};
 
+/// Rounds of fixing, at most: a fix can enable another (a parameter added, then the calls that
+/// pass it), and fixes that keep offering more must still end.
+pub const MAX_FIX_ROUNDS: usize = 10;
+
 /// The edits of every fix that can be applied together, in diagnostic order.
 ///
 /// A fix whose edits overlap an already chosen edit is left for a later round; an edit identical

@@ -185,7 +185,7 @@ pub fn fix_project(others: &[(&str, &str)], path: &str, text: &str) -> String {
 }
 
 /// Rounds of fixing before [`fix_invariants`] calls the fixes non-converging (as `krepis fix`).
-pub const MAX_FIX_ROUNDS: usize = 10;
+pub use crate::fix::MAX_FIX_ROUNDS;
 
 fn check_range(text: &str, range: TextRange, what: &str) -> Result<(), String> {
     let (start, end) = (range.start as usize, range.end as usize);

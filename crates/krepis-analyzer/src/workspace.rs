@@ -544,7 +544,7 @@ impl Workspace {
             .syntax_errors
             .is_empty();
         let mut text = original.to_string();
-        for _ in 0..crate::testing::MAX_FIX_ROUNDS {
+        for _ in 0..crate::fix::MAX_FIX_ROUNDS {
             let diagnostics = file_diagnostics(&self.db, file).clone();
             let merged = crate::fix::merge_fixes(&diagnostics, unsafe_fixes);
             if merged.fixes == 0 {

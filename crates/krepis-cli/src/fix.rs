@@ -16,9 +16,6 @@ use krepis_kernel::{FileChange, Journal, JournalError, Transaction, TxState};
 
 use crate::output;
 
-/// Rounds of fixing: a fix can enable another (a moved parameter, then a call that passes it).
-const MAX_ROUNDS: usize = 10;
-
 const BOM: &[u8] = b"\xef\xbb\xbf";
 
 /// The folder whose `.krepis/` holds the journal: the nearest one above `cwd` that already has
@@ -306,7 +303,7 @@ impl FixRounds<'_> {
     /// Runs rounds over the checked files, or over `only` (ignored files, whose calls alone are
     /// threaded), until no fix is left.
     fn run(&mut self, workspace: &mut krepis_analyzer::Workspace, only: Option<&[SourceFile]>) {
-        for _ in 0..MAX_ROUNDS {
+        for _ in 0..krepis_analyzer::fix::MAX_FIX_ROUNDS {
             let results: Vec<(PathBuf, Arc<str>, Vec<Diagnostic>)> = match only {
                 None => workspace
                     .check(&|| {})
