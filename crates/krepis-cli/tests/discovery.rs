@@ -110,11 +110,9 @@ fn without_a_config_the_project_is_the_nearest_folder_that_looks_like_one() {
     );
     assert_eq!(code, 1, "{stdout}{stderr}");
     let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    let rules: Vec<&str> = report["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["rule"].as_str().unwrap())
+    let rules: Vec<String> = reported(&report)
+        .into_iter()
+        .map(|(_, rule)| rule)
         .collect();
     assert_eq!(rules, ["layer-boundary"], "{stdout}");
     assert!(
