@@ -18,6 +18,7 @@ import {
   parseFixSummary,
   parseUndoSummary,
   resolveBinary,
+  SOURCE_LABELS,
   shouldFixOnSave,
   statusView,
   type Resolved,
@@ -36,8 +37,11 @@ let serverState: ServerState = "stopped";
 let stoppedDetail: string | undefined;
 /** Serialises start/stop so a restart never races another one. */
 let lifecycle: Promise<void> = Promise.resolve();
+/** The extension's folder: a platform-specific build carries the server binary in its `bin/`. */
+let extensionDir: string | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  extensionDir = context.extensionPath;
   output = vscode.window.createOutputChannel(CLIENT_NAME);
   statusItem = vscode.window.createStatusBarItem("krepis.status", vscode.StatusBarAlignment.Right, 100);
   statusItem.name = CLIENT_NAME;
@@ -92,8 +96,11 @@ function findBinary(): Resolved {
     setting,
     env: process.env,
     platform: process.platform,
+    arch: process.arch,
     isExecutable,
     workspaceFolder: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath,
+    trusted: vscode.workspace.isTrusted,
+    extensionDir,
     homeDir: os.homedir(),
   });
 }
@@ -150,7 +157,7 @@ async function startNow(): Promise<void> {
     reportMissingBinary(binary.message);
     return;
   }
-  output.appendLine(`Starting ${binary.path} lsp (found via ${binary.from === "setting" ? "krepis.path" : "PATH"}).`);
+  output.appendLine(`Starting ${binary.path} lsp (found via ${SOURCE_LABELS[binary.from]}).`);
 
   const serverOptions: ServerOptions = {
     command: binary.path,

@@ -25,19 +25,70 @@ export interface ResolveInput {
   env: Record<string, string | undefined>;
   /** `process.platform`. */
   platform: string;
+  /** `process.arch`: which `@krepis/cli-<platform>` package a workspace's node_modules holds. */
+  arch?: string;
   /** True when `file` exists, is a regular file and may be executed. */
   isExecutable: (file: string) => boolean;
   /** The first workspace folder, against which a relative `krepis.path` is resolved. */
   workspaceFolder?: string;
+  /** Whether the workspace is trusted: only then is a binary inside it (node_modules) run. */
+  trusted?: boolean;
+  /** The extension's own folder: a platform-specific package bundles the binary in `bin/`. */
+  extensionDir?: string;
   /** The user's home folder, for a `krepis.path` starting with `~`. */
   homeDir?: string;
 }
 
+/** Where the binary was found, in the order they are tried (see `resolveBinary`). */
+export type BinarySource = "setting" | "node_modules" | "PATH" | "bundled";
+
 export type Resolved =
-  | { ok: true; path: string; from: "setting" | "PATH" }
+  | { ok: true; path: string; from: BinarySource }
   | { ok: false; message: string };
 
 const BINARY = "krepis";
+
+/** How each source is named in the output ("Starting … (found via …)"). */
+export const SOURCE_LABELS: Readonly<Record<BinarySource, string>> = {
+  setting: "the krepis.path setting",
+  node_modules: "the workspace's @krepis/cli",
+  PATH: "PATH",
+  bundled: "the binary bundled with the extension",
+};
+
+/**
+ * The npm package holding the native binary of each platform (`@krepis/cli` depends on the one
+ * that fits), by `process.platform`-`process.arch`. The same table as the npm launcher's
+ * (packages/cli/lib/platforms.cjs); a unit test keeps the two equal. VS Code on Linux runs on
+ * glibc, so only the glibc packages are looked for.
+ */
+export const PLATFORM_PACKAGES: Readonly<Record<string, string>> = {
+  "linux-x64": "@krepis/cli-linux-x64-gnu",
+  "linux-arm64": "@krepis/cli-linux-arm64-gnu",
+  "darwin-x64": "@krepis/cli-darwin-x64",
+  "darwin-arm64": "@krepis/cli-darwin-arm64",
+  "win32-x64": "@krepis/cli-win32-x64-msvc",
+};
+
+function binaryName(platform: string): string {
+  return platform === "win32" ? `${BINARY}.exe` : BINARY;
+}
+
+/** The binary a platform-specific build of the extension carries: `<extension>/bin/krepis[.exe]`. */
+export function bundledBinary(extensionDir: string, platform: string): string {
+  return joinPath(joinPath(extensionDir, "bin", platform), binaryName(platform), platform);
+}
+
+/** The native binary of a workspace's npm-installed `@krepis/cli`, or undefined for a platform
+ * without a package. */
+export function projectBinary(workspaceFolder: string, platform: string, arch: string): string | undefined {
+  const name = PLATFORM_PACKAGES[`${platform}-${arch}`];
+  if (name === undefined) {
+    return undefined;
+  }
+  const parts = ["node_modules", ...name.split("/"), "bin", binaryName(platform)];
+  return parts.reduce((dir, part) => joinPath(dir, part, platform), workspaceFolder);
+}
 
 function isAbsolute(file: string, platform: string): boolean {
   if (file.startsWith("/")) {
@@ -87,8 +138,20 @@ function candidates(dir: string, input: ResolveInput): string[] {
 }
 
 /**
- * Finds the `krepis` binary: the `krepis.path` setting when it is set (it wins, and is an error
- * when it names no executable), else the first `krepis` in a PATH folder.
+ * Finds the `krepis` binary. The order, first found wins:
+ *
+ * 1. the `krepis.path` setting: an explicit choice (and an error when it names no executable,
+ *    rather than silently running something else);
+ * 2. the workspace's own `@krepis/cli` (`node_modules/@krepis/cli-<platform>/bin/krepis`), in a
+ *    trusted workspace only: the version the project pins and runs in `npm run lint` and CI, so
+ *    the editor reports what CI reports;
+ * 3. `krepis` on PATH: a binary the user installed on purpose (`cargo install`, a global npm
+ *    install, a build of their own) is preferred to the one that merely ships with the extension;
+ * 4. the binary bundled in a platform-specific build of the extension: always there, so it comes
+ *    last, or it would shadow every deliberate choice above; it is what makes installing the
+ *    extension all a user has to do.
+ *
+ * The output names the source of the binary it starts, so a stale `krepis` on PATH is visible.
  */
 export function resolveBinary(input: ResolveInput): Resolved {
   const setting = (input.setting ?? "").trim();
@@ -104,6 +167,12 @@ export function resolveBinary(input: ResolveInput): Resolved {
         `file. Point it at the krepis binary, or clear it to use \`krepis\` from PATH.`,
     };
   }
+  if (input.trusted === true && input.workspaceFolder !== undefined && input.arch !== undefined) {
+    const file = projectBinary(input.workspaceFolder, input.platform, input.arch);
+    if (file !== undefined && input.isExecutable(file)) {
+      return { ok: true, path: file, from: "node_modules" };
+    }
+  }
   // Windows spells it `Path`; take whichever is set.
   const pathVar = input.env.PATH ?? input.env.Path ?? input.env.path ?? "";
   const delimiter = input.platform === "win32" ? ";" : ":";
@@ -118,11 +187,19 @@ export function resolveBinary(input: ResolveInput): Resolved {
       }
     }
   }
+  if (input.extensionDir !== undefined) {
+    const file = bundledBinary(input.extensionDir, input.platform);
+    if (input.isExecutable(file)) {
+      return { ok: true, path: file, from: "bundled" };
+    }
+  }
   return {
     ok: false,
     message:
-      "Krepis: the `krepis` binary was not found on PATH. Install it (`cargo install --path " +
-      'crates/krepis-cli` in the Krepis repository) or set "krepis.path" to its location.',
+      "Krepis: the `krepis` binary was not found on PATH, in the workspace's node_modules or " +
+      "bundled with this build of the extension. Install the extension for your platform from " +
+      "the Marketplace, add it to the project (`npm install --save-dev @krepis/cli`), or set " +
+      '"krepis.path" to its location.',
   };
 }
 

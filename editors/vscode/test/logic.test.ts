@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import {
+  PLATFORM_PACKAGES,
+  bundledBinary,
+  projectBinary,
   FIX_ALL_KIND,
   SEVERITY,
   countProblems,
@@ -74,6 +79,91 @@ describe("resolveBinary", () => {
     const r = resolveBinary({ setting: "  ", env: { PATH: "/usr/bin" }, platform: "linux", isExecutable: only() });
     assert.equal(r.ok, false);
     assert.match(!r.ok ? r.message : "", /not found on PATH.*krepis\.path/);
+  });
+});
+
+describe("resolveBinary: setting, the workspace's node_modules, PATH, the bundled binary", () => {
+  const workspace = "/home/u/shop";
+  const extensionDir = "/home/u/.vscode/extensions/krepis.krepis-0.1.0-linux-x64";
+  const setting = "/opt/krepis";
+  const project = "/home/u/shop/node_modules/@krepis/cli-linux-x64-gnu/bin/krepis";
+  const onPath = "/home/u/.cargo/bin/krepis";
+  const bundled = `${extensionDir}/bin/krepis`;
+  const base = {
+    env: { PATH: "/usr/bin:/home/u/.cargo/bin" },
+    platform: "linux",
+    arch: "x64",
+    workspaceFolder: workspace,
+    trusted: true,
+    extensionDir,
+  };
+  const all = [setting, project, onPath, bundled];
+  const pick = (setting: string, files: string[], extra: object = {}) =>
+    resolveBinary({ ...base, setting, isExecutable: only(...files), ...extra });
+
+  it("locates the bundled and the npm-installed binaries", () => {
+    assert.equal(bundledBinary(extensionDir, "linux"), bundled);
+    assert.equal(bundledBinary("C:\\ext", "win32"), "C:\\ext\\bin\\krepis.exe");
+    assert.equal(projectBinary(workspace, "linux", "x64"), project);
+    assert.equal(projectBinary("D:\\w", "win32", "x64"), "D:\\w\\node_modules\\@krepis\\cli-win32-x64-msvc\\bin\\krepis.exe");
+    assert.equal(projectBinary(workspace, "darwin", "arm64"), "/home/u/shop/node_modules/@krepis/cli-darwin-arm64/bin/krepis");
+    assert.equal(projectBinary(workspace, "linux", "ia32"), undefined);
+  });
+
+  it("takes each source in order, the first one present", () => {
+    assert.deepEqual(pick(setting, all), { ok: true, path: setting, from: "setting" });
+    assert.deepEqual(pick("", all), { ok: true, path: project, from: "node_modules" });
+    assert.deepEqual(pick("", [onPath, bundled]), { ok: true, path: onPath, from: "PATH" });
+    assert.deepEqual(pick("", [bundled]), { ok: true, path: bundled, from: "bundled" });
+  });
+
+  it("does not fall back from a wrong setting to the bundled binary", () => {
+    const r = pick("/nowhere/krepis", [bundled]);
+    assert.equal(r.ok, false);
+    assert.match(!r.ok ? r.message : "", /krepis\.path.*not an executable/);
+  });
+
+  it("runs nothing from an untrusted workspace's node_modules", () => {
+    assert.deepEqual(pick("", all, { trusted: false }), { ok: true, path: onPath, from: "PATH" });
+    assert.deepEqual(pick("", [project, bundled], { trusted: false }), { ok: true, path: bundled, from: "bundled" });
+    assert.deepEqual(pick("", [project, bundled], { trusted: undefined }), { ok: true, path: bundled, from: "bundled" });
+  });
+
+  it("uses the bundled krepis.exe on Windows", () => {
+    const ext = "C:\\Users\\u\\.vscode\\extensions\\krepis.krepis-0.1.0-win32-x64";
+    const r = resolveBinary({
+      setting: "",
+      env: { Path: "C:\\Windows" },
+      platform: "win32",
+      arch: "x64",
+      isExecutable: only(`${ext}\\bin\\krepis.exe`),
+      extensionDir: ext,
+    });
+    assert.deepEqual(r, { ok: true, path: `${ext}\\bin\\krepis.exe`, from: "bundled" });
+  });
+
+  it("explains every way to get a binary when there is none", () => {
+    const r = pick("", []);
+    assert.equal(r.ok, false);
+    const message = !r.ok ? r.message : "";
+    assert.match(message, /not found on PATH, in the workspace's node_modules or bundled/);
+    assert.match(message, /npm install --save-dev @krepis\/cli/);
+    assert.match(message, /krepis\.path/);
+  });
+
+  it("looks for the same platform packages the npm launcher installs (when built inside the repository)", async (t) => {
+    const table = join(__dirname, "..", "..", "..", "packages", "cli", "lib", "platforms.cjs");
+    if (!existsSync(table)) {
+      t.skip("outside the repository");
+      return;
+    }
+    // A path unknown to esbuild at bundle time: loaded from disk when the test runs.
+    const { TARGETS, packageName } = require(table) as {
+      TARGETS: { target: string; os: string; cpu: string }[];
+      packageName: (target: string) => string;
+    };
+    const expected = Object.fromEntries(TARGETS.map((row) => [`${row.os}-${row.cpu}`, packageName(row.target)]));
+    assert.deepEqual(PLATFORM_PACKAGES, expected);
   });
 });
 
