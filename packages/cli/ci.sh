@@ -160,6 +160,7 @@ capture bash -c "cd '$app' && npm run lint"
 expect "npm run lint (\"lint\": \"krepis check .\") fails the run with the findings" 1 "$summary"
 
 # An editor runs `krepis lsp` through the launcher: initialize, shutdown and exit over stdin/stdout.
+# shellcheck disable=SC2016 # JavaScript, not shell, in single quotes
 capture node -e '
   const { spawn } = require("node:child_process");
   const child = spawn(process.argv[1], ["lsp"], { cwd: process.argv[2], stdio: ["pipe", "pipe", "inherit"] });
