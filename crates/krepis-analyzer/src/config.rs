@@ -197,6 +197,22 @@ struct RawConfig {
     ignore: Option<Vec<String>>,
 }
 
+/// The names of the rules in `dir/.krepis/rules/` (`*.ts`, `*.js`), sorted.
+fn custom_rule_names(dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir.join(".krepis").join("rules")) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("ts" | "js")))
+        .filter_map(|p| Some(p.file_stem()?.to_string_lossy().into_owned()))
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
 /// A validated configuration, ready to use.
 #[derive(Debug)]
 pub struct Config {
@@ -209,8 +225,11 @@ pub struct Config {
     pub ignore: globset::GlobSet,
     /// The ignore globs as written, for display.
     pub ignore_patterns: Vec<String>,
-    /// A hash of the file's contents, for cache keys.
+    /// A hash of the file's contents (and of the project rules' names), for cache keys.
     pub content_hash: u64,
+    /// The names of the project's own rules (`.krepis/rules/*.ts` beside the config), which
+    /// suppressions may name.
+    pub custom_rules: Vec<String>,
 }
 
 impl Config {
@@ -233,6 +252,7 @@ impl Config {
                 ignore: globset::GlobSet::empty(),
                 ignore_patterns: Vec::new(),
                 content_hash: 0,
+                custom_rules: Vec::new(),
             }),
         }
     }
@@ -395,6 +415,8 @@ impl Config {
             .build()
             .map_err(|e| error("ignore", format!("invalid ignore globs: {e}")))?;
 
+        let custom_rules = custom_rule_names(dir);
+        let content_hash = xxhash(format!("{text}\0{}", custom_rules.join(",")).as_bytes());
         Ok(Config {
             source,
             dir: dir.to_path_buf(),
@@ -403,7 +425,8 @@ impl Config {
             rules,
             ignore,
             ignore_patterns,
-            content_hash: xxhash(text.as_bytes()),
+            content_hash,
+            custom_rules,
         })
     }
 

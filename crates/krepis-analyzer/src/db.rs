@@ -173,7 +173,8 @@ pub fn file_diagnostics(db: &dyn Db, file: SourceFile) -> Arc<Vec<Diagnostic>> {
         .filter(|(f, _)| *f == file)
         .map(|(_, c)| c.clone())
         .collect();
-    Arc::new(rules::check_module(cx, &mine))
+    let found = rules::check_module(cx, &mine);
+    Arc::new(crate::suppressions::apply(facts, config, found))
 }
 
 /// Every module, in path order: the order project-wide results are reported in.

@@ -48,6 +48,8 @@ pub struct ModuleFacts {
     /// Names of functions and methods used as values rather than called: passed as an argument
     /// (`items.map(load)`, `on(this.handle)`) or bound (`this.onMessage.bind(this)`).
     pub value_uses: Vec<Name>,
+    /// `// krepis-ignore…` comments, in order.
+    pub suppressions: Vec<crate::suppressions::SuppressionFact>,
 }
 
 /// A class or interface declaration and its supertypes, as written (`Base<T>`, `ports.Store`).
@@ -530,6 +532,15 @@ fn extract_in(allocator: &Allocator, path: &Path, text: &str) -> ModuleFacts {
         }
         return facts;
     }
+    // Most files have no suppression: look at comments only when the word is there at all.
+    if memchr::memmem::find(text.as_bytes(), b"krepis-ignore").is_some() {
+        for comment in &ret.program.comments {
+            let block = !matches!(comment.kind, oxc_ast::ast::CommentKind::Line);
+            if let Some(found) = crate::suppressions::parse(text, comment.span.into(), block) {
+                facts.suppressions.push(found);
+            }
+        }
+    }
     let mut collector = Collector::new(text, &mut facts);
     collector.visit_program(&ret.program);
     collector.finish(&ret.program);
@@ -652,10 +663,19 @@ impl<'t> Collector<'t> {
         let first_statement = program.body.first().map(|s| s.span().start);
         let offset = first_import.or(first_statement).unwrap_or(program.span.end);
         // Insert at the start of that line, so the new import keeps the file's indentation.
-        let line_start = self.text[..offset as usize]
+        let mut line_start = self.text[..offset as usize]
             .rfind(['\n', '\r'])
-            .map_or(0, |i| i + 1);
-        self.facts.import_insert_offset = line_start as u32;
+            .map_or(0, |i| i + 1) as u32;
+        // A new line must not come between `// krepis-ignore-next-line` and the line it covers:
+        // the new import goes above such comments.
+        while let Some(above) = self.facts.suppressions.iter().find(|s| {
+            s.kind == crate::suppressions::SuppressionKind::NextLine
+                && s.scope.start == line_start
+                && s.removal.end == line_start
+        }) {
+            line_start = above.removal.start;
+        }
+        self.facts.import_insert_offset = line_start;
     }
 
     fn add_import(

@@ -24,9 +24,23 @@ pub struct MergedFixes {
 /// See [`merged_fix_edits`]; also counts the fixes that made it in. Unsafe fixes are taken only
 /// when `unsafe_` is set.
 pub fn merge_fixes(diagnostics: &[Diagnostic], unsafe_: bool) -> MergedFixes {
+    merge_fixes_in_round(diagnostics, unsafe_, 0)
+}
+
+/// [`merge_fixes`] for round `round` (from 0) of fixing. After the first round, suppressions
+/// are never removed: one that an earlier round's edits left silencing nothing was not among
+/// the findings the user asked to fix.
+pub fn merge_fixes_in_round(
+    diagnostics: &[Diagnostic],
+    unsafe_: bool,
+    round: usize,
+) -> MergedFixes {
     let mut chosen: Vec<TextEdit> = Vec::new();
     let mut fixes = 0;
-    for fix in diagnostics.iter().filter_map(|d| d.fix_to_apply(unsafe_)) {
+    let fixable = diagnostics
+        .iter()
+        .filter(|d| round == 0 || d.rule != crate::rules::RuleId::UnusedSuppression);
+    for fix in fixable.filter_map(|d| d.fix_to_apply(unsafe_)) {
         let fresh: Vec<&TextEdit> = fix.edits.iter().filter(|e| !chosen.contains(e)).collect();
         let conflicts = fresh.iter().any(|edit| {
             chosen.iter().any(|c| {

@@ -19,6 +19,7 @@ pub mod project;
 pub mod resolve;
 pub mod rules;
 pub mod signatures;
+pub mod suppressions;
 #[doc(hidden)]
 pub mod testing;
 pub mod workspace;

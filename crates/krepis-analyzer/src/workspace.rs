@@ -544,9 +544,9 @@ impl Workspace {
             .syntax_errors
             .is_empty();
         let mut text = original.to_string();
-        for _ in 0..crate::fix::MAX_FIX_ROUNDS {
+        for round in 0..crate::fix::MAX_FIX_ROUNDS {
             let diagnostics = file_diagnostics(&self.db, file).clone();
-            let merged = crate::fix::merge_fixes(&diagnostics, unsafe_fixes);
+            let merged = crate::fix::merge_fixes_in_round(&diagnostics, unsafe_fixes, round);
             if merged.fixes == 0 {
                 break;
             }
@@ -708,6 +708,14 @@ impl Workspace {
     /// The diagnostics of one module.
     pub fn diagnostics(&self, file: SourceFile) -> Arc<Vec<Diagnostic>> {
         file_diagnostics(&self.db, file).clone()
+    }
+
+    /// The configuration that governs the file at `path`.
+    pub fn config_for(&self, path: &Path) -> Arc<crate::config::Config> {
+        Project::get(&self.db)
+            .settings(&self.db)
+            .config_for(path)
+            .clone()
     }
 
     /// The files that are checked.

@@ -10,7 +10,7 @@ use std::time::Instant;
 use krepis_analyzer::db::SourceFile;
 use krepis_analyzer::diagnostic::{Diagnostic, TextEdit, apply_edits};
 use krepis_analyzer::facts;
-use krepis_analyzer::fix::merge_fixes;
+use krepis_analyzer::fix::merge_fixes_in_round;
 use krepis_analyzer::rules::RuleId;
 use krepis_kernel::{FileChange, Journal, JournalError, Transaction, TxState};
 
@@ -303,7 +303,7 @@ impl FixRounds<'_> {
     /// Runs rounds over the checked files, or over `only` (ignored files, whose calls alone are
     /// threaded), until no fix is left.
     fn run(&mut self, workspace: &mut krepis_analyzer::Workspace, only: Option<&[SourceFile]>) {
-        for _ in 0..krepis_analyzer::fix::MAX_FIX_ROUNDS {
+        for round in 0..krepis_analyzer::fix::MAX_FIX_ROUNDS {
             let results: Vec<(PathBuf, Arc<str>, Vec<Diagnostic>)> = match only {
                 None => workspace
                     .check(&|| {})
@@ -336,7 +336,7 @@ impl FixRounds<'_> {
                 if self.dropped.contains(&path) {
                     continue;
                 }
-                let merged = merge_fixes(&diagnostics, self.unsafe_fixes);
+                let merged = merge_fixes_in_round(&diagnostics, self.unsafe_fixes, round);
                 if merged.fixes == 0 {
                     continue;
                 }

@@ -16,7 +16,7 @@ fn fixtures_dir() -> PathBuf {
         .expect("fixtures folder")
 }
 
-const PROJECTS: [&str; 7] = [
+const PROJECTS: [&str; 8] = [
     "shop",
     "features",
     "broken",
@@ -24,6 +24,7 @@ const PROJECTS: [&str; 7] = [
     "pure-domain",
     "cqs",
     "cycles",
+    "suppressions",
 ];
 
 #[test]

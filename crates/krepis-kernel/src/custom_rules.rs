@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 
 use crate::engine::{self, ExecutionContext, Limits, QuickJs};
 use crate::scripts::{self, Stamp};
+use krepis_analyzer::config::Config;
 use krepis_analyzer::diagnostic::{Diagnostic, Severity, TextRange};
+use krepis_analyzer::facts::ModuleFacts;
 use krepis_analyzer::rules::RuleId;
 use krepis_analyzer::{FileResult, Workspace};
 use rayon::prelude::*;
@@ -196,31 +198,33 @@ pub fn apply(rules: &[CustomRule], workspace: &Workspace, cwd: &Path, results: &
         return;
     }
     // The workspace is single-threaded; facts are gathered first, the engines run in parallel.
-    let inputs: Vec<Option<serde_json::Value>> = results
+    type Input = (serde_json::Value, Arc<ModuleFacts>, Arc<Config>);
+    let inputs: Vec<Option<Input>> = results
         .iter()
         .map(|result| {
             let facts = workspace.facts(workspace.file(&result.path)?);
             if !facts.syntax_errors.is_empty() {
                 return None;
             }
-            serde_json::to_value(&*facts).ok()
+            let json = serde_json::to_value(&*facts).ok()?;
+            Some((json, facts, workspace.config_for(&result.path)))
         })
         .collect();
     results
         .par_iter_mut()
         .zip(inputs)
-        .for_each(|(result, facts)| {
-            let Some(facts) = facts else { return };
+        .for_each(|(result, input)| {
+            let Some((json, facts, config)) = input else {
+                return;
+            };
             let relative = krepis_analyzer::config::slash_path(
                 result.path.strip_prefix(cwd).unwrap_or(&result.path),
             );
+            let found = check_module(rules, &relative, &json, result.text.len() as u32);
+            // The project's rules obey the same `krepis-ignore` comments as the built-in ones.
+            let found = krepis_analyzer::suppressions::apply_custom(&facts, &config, found);
             let mut all = result.diagnostics.to_vec();
-            all.extend(check_module(
-                rules,
-                &relative,
-                &facts,
-                result.text.len() as u32,
-            ));
+            all.extend(found);
             all.sort_by_key(|d| (d.range.start, d.range.end));
             result.diagnostics = Arc::new(all);
         });

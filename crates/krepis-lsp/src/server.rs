@@ -123,6 +123,7 @@ fn diagnostics_of(s: &Snapshot, file: SourceFile) -> Arc<Vec<Diagnostic>> {
         .relative(&path)
         .unwrap_or_else(|| krepis_analyzer::config::slash_path(&path));
     let custom = custom_rules::check_module_cached(&rules, &relative, &facts, &s.text(file));
+    let custom = krepis_analyzer::suppressions::apply_custom(&facts, &config, custom.to_vec());
     if custom.is_empty() {
         return built_in;
     }

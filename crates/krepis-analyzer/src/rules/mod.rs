@@ -30,6 +30,10 @@ pub enum RuleId {
     PureDomain,
     CommandQuerySeparation,
     ImportCycle,
+    /// A `krepis-ignore` comment that silences nothing.
+    UnusedSuppression,
+    /// A `krepis-ignore` comment without a reason, or naming no rule or an unknown one.
+    InvalidSuppression,
     /// Not a configurable rule: a file that does not parse.
     SyntaxError,
     /// A project's own rule from `.krepis/rules/` (its name is on the diagnostic).
@@ -38,7 +42,7 @@ pub enum RuleId {
 
 impl RuleId {
     /// The rules that can be configured, in documentation order.
-    pub const CONFIGURABLE: [RuleId; 7] = [
+    pub const CONFIGURABLE: [RuleId; 9] = [
         RuleId::ExplicitContext,
         RuleId::ContextPropagation,
         RuleId::NoImplicitContext,
@@ -46,6 +50,8 @@ impl RuleId {
         RuleId::PureDomain,
         RuleId::CommandQuerySeparation,
         RuleId::ImportCycle,
+        RuleId::UnusedSuppression,
+        RuleId::InvalidSuppression,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -57,6 +63,8 @@ impl RuleId {
             RuleId::PureDomain => "pure-domain",
             RuleId::CommandQuerySeparation => "command-query-separation",
             RuleId::ImportCycle => "import-cycle",
+            RuleId::UnusedSuppression => "unused-suppression",
+            RuleId::InvalidSuppression => "invalid-suppression",
             RuleId::SyntaxError => "syntax-error",
             RuleId::Custom => "custom",
         }
@@ -70,7 +78,9 @@ impl RuleId {
     /// The severity a rule has when the config does not mention it.
     pub fn default_severity(self) -> ConfiguredSeverity {
         match self {
-            RuleId::CommandQuerySeparation | RuleId::ImportCycle => ConfiguredSeverity::Warn,
+            RuleId::CommandQuerySeparation | RuleId::ImportCycle | RuleId::UnusedSuppression => {
+                ConfiguredSeverity::Warn
+            }
             _ => ConfiguredSeverity::Error,
         }
     }
@@ -87,6 +97,10 @@ impl RuleId {
                 include_str!("../../../../rules/command-query-separation.md")
             }
             RuleId::ImportCycle => include_str!("../../../../rules/import-cycle.md"),
+            RuleId::UnusedSuppression => include_str!("../../../../rules/unused-suppression.md"),
+            RuleId::InvalidSuppression => {
+                include_str!("../../../../rules/invalid-suppression.md")
+            }
             RuleId::SyntaxError => {
                 "# syntax-error\n\nThe file does not parse as TypeScript or JavaScript. Other rules skip it until it does.\n"
             }
@@ -136,12 +150,13 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 /// Severity and options of every rule, after config.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleSettings {
-    severities: [ConfiguredSeverity; 7],
+    severities: [ConfiguredSeverity; RuleId::CONFIGURABLE.len()],
     pub explicit_context: explicit_context::Options,
     pub no_implicit_context: no_implicit_context::Options,
     pub pure_domain: pure_domain::Options,
     pub command_query_separation: command_query_separation::Options,
     pub import_cycle: import_cycle::Options,
+    pub invalid_suppression: crate::suppressions::Options,
 }
 
 impl Default for RuleSettings {
@@ -153,6 +168,7 @@ impl Default for RuleSettings {
             pure_domain: Default::default(),
             command_query_separation: Default::default(),
             import_cycle: Default::default(),
+            invalid_suppression: Default::default(),
         }
     }
 }
@@ -198,6 +214,7 @@ impl RuleSettings {
                 self.command_query_separation = parse_options(options)?
             }
             RuleId::ImportCycle => self.import_cycle = parse_options(options)?,
+            RuleId::InvalidSuppression => self.invalid_suppression = parse_options(options)?,
             _ => {
                 if let Some(options) = options
                     && options.as_object().is_some_and(|o| !o.is_empty())

@@ -1,0 +1,530 @@
+//! Inline suppressions, each with its reason:
+//!
+//! - `// krepis-ignore-next-line layer-boundary -- reason`: the line below;
+//! - `foo(); // krepis-ignore pure-domain -- reason`: the line the comment is on;
+//! - `// krepis-ignore-file import-cycle, pure-domain -- reason`: the whole file.
+//!
+//! Block comments work the same. A suppression names the rules it silences (comma- or
+//! space-separated); one that silences nothing is reported by `unused-suppression`, one without a
+//! reason, or naming a rule that does not exist, by `invalid-suppression`.
+
+use crate::config::Config;
+use crate::diagnostic::{Diagnostic, Fix, TextEdit, TextRange};
+use crate::facts::{ModuleFacts, Name};
+use crate::rules::{RuleId, closest_rule};
+
+/// What a suppression covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum SuppressionKind {
+    /// `krepis-ignore-next-line`: the line after the comment.
+    NextLine,
+    /// `krepis-ignore`: the line the comment starts on.
+    Line,
+    /// `krepis-ignore-file`: the whole file.
+    File,
+}
+
+impl SuppressionKind {
+    /// The directive as written.
+    pub fn directive(self) -> &'static str {
+        match self {
+            SuppressionKind::NextLine => "krepis-ignore-next-line",
+            SuppressionKind::Line => "krepis-ignore",
+            SuppressionKind::File => "krepis-ignore-file",
+        }
+    }
+}
+
+/// The reason the editor's "suppress" actions write, for the user to replace.
+pub const REASON_PLACEHOLDER: &str = "TODO: reason";
+
+/// One suppression comment of a module.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct SuppressionFact {
+    pub kind: SuppressionKind,
+    /// The comment, delimiters included.
+    pub range: TextRange,
+    /// What it covers: a line (without its line break), or the whole file.
+    pub scope: TextRange,
+    /// The rules it names, each with the span of its name.
+    pub rules: Vec<(Name, TextRange)>,
+    /// The text after `--`, when there is any.
+    pub reason: Option<String>,
+    /// What to delete to remove the comment: its whole line when it is alone there, else the
+    /// comment and the blanks before it.
+    pub removal: TextRange,
+    /// A block comment (`/* … */`) rather than a line comment.
+    pub block: bool,
+}
+
+impl SuppressionFact {
+    /// Whether this suppression covers a finding that starts at `offset`.
+    pub fn covers(&self, offset: u32) -> bool {
+        self.scope.start <= offset && offset <= self.scope.end
+    }
+
+    /// The comment as it would be written with only `rules` (same kind, same reason).
+    pub fn rewritten(&self, rules: &[&str]) -> String {
+        let mut body = format!("{} {}", self.kind.directive(), rules.join(", "));
+        if let Some(reason) = &self.reason {
+            body.push_str(" -- ");
+            body.push_str(reason);
+        }
+        if self.block {
+            format!("/* {body} */")
+        } else {
+            format!("// {body}")
+        }
+    }
+}
+
+/// Reads a suppression out of the comment at `comment` (delimiters included), if it is one.
+pub fn parse(text: &str, comment: TextRange, block: bool) -> Option<SuppressionFact> {
+    let (start, end) = (comment.start as usize, comment.end as usize);
+    let inner_end = if block { end.checked_sub(2)? } else { end };
+    let inner = text.get(start + 2..inner_end)?;
+    // `/** krepis-ignore … */` and `// krepis-ignore`: skip blanks and a doc comment's stars.
+    let skipped = inner.len() - inner.trim_start_matches([' ', '\t', '*']).len();
+    let body = &inner[skipped..];
+    let kind = [
+        SuppressionKind::NextLine,
+        SuppressionKind::File,
+        SuppressionKind::Line,
+    ]
+    .into_iter()
+    .find(|k| {
+        body.strip_prefix(k.directive())
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(char::is_whitespace))
+    })?;
+    let body_start = start + 2 + skipped + kind.directive().len();
+    let rest = &inner[skipped + kind.directive().len()..];
+    let (names, reason) = match rest.find("--") {
+        Some(at) => (&rest[..at], Some(rest[at + 2..].trim())),
+        None => (rest, None),
+    };
+    let mut rules = Vec::new();
+    let mut offset = body_start;
+    for piece in names.split_inclusive([',', ' ', '\t', '\n', '\r']) {
+        let name = piece.trim_end_matches([',', ' ', '\t', '\n', '\r']);
+        if !name.is_empty() {
+            let at = offset as u32;
+            rules.push((Name::from(name), TextRange::new(at, at + name.len() as u32)));
+        }
+        offset += piece.len();
+    }
+    let reason = reason
+        .map(|r| r.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|r| !r.is_empty());
+    let bytes = text.as_bytes();
+    let line_start = |at: usize| {
+        bytes[..at]
+            .iter()
+            .rposition(|&b| b == b'\n' || b == b'\r')
+            .map_or(0, |p| p + 1)
+    };
+    let line_end = |at: usize| {
+        bytes[at..]
+            .iter()
+            .position(|&b| b == b'\n' || b == b'\r')
+            .map_or(bytes.len(), |p| at + p)
+    };
+    let break_len = |at: usize| match (bytes.get(at), bytes.get(at + 1)) {
+        (Some(b'\r'), Some(b'\n')) => 2,
+        (Some(_), _) => 1,
+        (None, _) => 0,
+    };
+    let scope = match kind {
+        SuppressionKind::File => TextRange::new(0, text.len() as u32),
+        SuppressionKind::Line => TextRange::new(line_start(start) as u32, line_end(start) as u32),
+        SuppressionKind::NextLine => {
+            let this_end = line_end(end);
+            let next = (this_end + break_len(this_end)).min(bytes.len());
+            TextRange::new(next as u32, line_end(next) as u32)
+        }
+    };
+    let (first, last) = (line_start(start), line_end(end));
+    let blank = |s: &[u8]| s.iter().all(|b| *b == b' ' || *b == b'\t');
+    let removal = if blank(&bytes[first..start]) && blank(&bytes[end..last]) {
+        TextRange::new(first as u32, (last + break_len(last)) as u32)
+    } else {
+        let before = bytes[..start]
+            .iter()
+            .rposition(|&b| b != b' ' && b != b'\t')
+            .map_or(0, |p| p + 1)
+            .max(first);
+        TextRange::new(before as u32, end as u32)
+    };
+    Some(SuppressionFact {
+        kind,
+        range: comment,
+        scope,
+        rules,
+        reason,
+        removal,
+        block,
+    })
+}
+
+/// Options of `invalid-suppression`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Options {
+    /// Every suppression must say why after `--`.
+    #[serde(default = "yes")]
+    pub require_reason: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            require_reason: true,
+        }
+    }
+}
+
+/// Which rules a suppression may name in this module.
+enum Named {
+    /// A built-in rule, whose findings are here.
+    BuiltIn,
+    /// One of the project's rules, whose findings come later ([`apply_custom`]).
+    Custom,
+    /// Not a rule, or not one that can be suppressed.
+    Invalid(String, Option<String>),
+}
+
+fn classify(name: &str, config: &Config) -> Named {
+    if let Some(rule) = RuleId::from_name(name) {
+        return if matches!(rule, RuleId::UnusedSuppression | RuleId::InvalidSuppression) {
+            Named::Invalid(
+                format!("`{name}` cannot be suppressed inline"),
+                Some(format!(
+                    "turn it off in the configuration instead: `\"rules\": {{ \"{name}\": \"off\" }}`"
+                )),
+            )
+        } else {
+            Named::BuiltIn
+        };
+    }
+    if config.custom_rules.iter().any(|r| r == name) {
+        return Named::Custom;
+    }
+    if name == RuleId::SyntaxError.as_str() {
+        return Named::Invalid(
+            "a syntax error cannot be suppressed".into(),
+            Some("the other rules skip a file until it parses".into()),
+        );
+    }
+    let note = closest_rule(name).map(|r| format!("did you mean `{}`?", r.as_str()));
+    Named::Invalid(format!("unknown rule `{name}` in a suppression"), note)
+}
+
+/// Drops the findings of built-in rules that a suppression of `facts` covers, and adds the
+/// findings about the suppressions themselves. Files that do not parse keep every finding: their
+/// other rules did not run.
+pub fn apply(
+    facts: &ModuleFacts,
+    config: &Config,
+    diagnostics: Vec<Diagnostic>,
+) -> Vec<Diagnostic> {
+    if facts.suppressions.is_empty() || !facts.syntax_errors.is_empty() {
+        return diagnostics;
+    }
+    // used[i][k]: rule k of suppression i silenced something.
+    let mut used: Vec<Vec<bool>> = facts
+        .suppressions
+        .iter()
+        .map(|s| vec![false; s.rules.len()])
+        .collect();
+    let mut kept = Vec::with_capacity(diagnostics.len());
+    for diagnostic in diagnostics {
+        let mut silenced = false;
+        if !matches!(diagnostic.rule, RuleId::SyntaxError | RuleId::Custom) {
+            for (i, suppression) in facts.suppressions.iter().enumerate() {
+                if !suppression.covers(diagnostic.range.start) {
+                    continue;
+                }
+                for (k, (name, _)) in suppression.rules.iter().enumerate() {
+                    if name == diagnostic.rule.as_str() {
+                        used[i][k] = true;
+                        silenced = true;
+                    }
+                }
+            }
+        }
+        if !silenced {
+            kept.push(diagnostic);
+        }
+    }
+    let mut report = Reporter::new(config);
+    for (i, suppression) in facts.suppressions.iter().enumerate() {
+        let directive = suppression.kind.directive();
+        if suppression.rules.is_empty() {
+            report.invalid(
+                suppression.range,
+                format!("`{directive}` names no rule"),
+                Some(format!(
+                    "name the rules it silences, like `// {directive} layer-boundary -- why`"
+                )),
+            );
+        }
+        report.reason(suppression);
+        let mut unused: Vec<&str> = Vec::new();
+        for (k, (name, range)) in suppression.rules.iter().enumerate() {
+            match classify(name, config) {
+                Named::BuiltIn if !used[i][k] => unused.push(name),
+                Named::BuiltIn | Named::Custom => {}
+                Named::Invalid(message, note) => report.invalid(*range, message, note),
+            }
+        }
+        report.unused(suppression, &unused);
+    }
+    kept.extend(report.found);
+    kept.sort_by(|a, b| {
+        (a.range.start, a.range.end, a.rule).cmp(&(b.range.start, b.range.end, b.rule))
+    });
+    kept
+}
+
+/// [`apply`] for the project's own rules, whose findings come after the built-in ones: drops
+/// those a suppression covers and reports suppressions of project rules that silenced nothing.
+pub fn apply_custom(
+    facts: &ModuleFacts,
+    config: &Config,
+    diagnostics: Vec<Diagnostic>,
+) -> Vec<Diagnostic> {
+    if facts.suppressions.is_empty() || !facts.syntax_errors.is_empty() {
+        return diagnostics;
+    }
+    let mut used: Vec<Vec<bool>> = facts
+        .suppressions
+        .iter()
+        .map(|s| vec![false; s.rules.len()])
+        .collect();
+    let mut kept = Vec::with_capacity(diagnostics.len());
+    for diagnostic in diagnostics {
+        let mut silenced = false;
+        for (i, suppression) in facts.suppressions.iter().enumerate() {
+            if !suppression.covers(diagnostic.range.start) {
+                continue;
+            }
+            for (k, (name, _)) in suppression.rules.iter().enumerate() {
+                if diagnostic.custom_rule.as_deref() == Some(name.as_str()) {
+                    used[i][k] = true;
+                    silenced = true;
+                }
+            }
+        }
+        if !silenced {
+            kept.push(diagnostic);
+        }
+    }
+    let mut report = Reporter::new(config);
+    for (i, suppression) in facts.suppressions.iter().enumerate() {
+        let unused: Vec<&str> = suppression
+            .rules
+            .iter()
+            .enumerate()
+            .filter(|(k, (name, _))| {
+                !used[i][*k] && matches!(classify(name, config), Named::Custom)
+            })
+            .map(|(_, (name, _))| name.as_str())
+            .collect();
+        report.unused(suppression, &unused);
+    }
+    kept.extend(report.found);
+    kept
+}
+
+/// Collects the findings about suppressions, each with its configured severity.
+struct Reporter<'a> {
+    config: &'a Config,
+    found: Vec<Diagnostic>,
+}
+
+impl<'a> Reporter<'a> {
+    fn new(config: &'a Config) -> Self {
+        Self {
+            config,
+            found: Vec::new(),
+        }
+    }
+
+    fn push(
+        &mut self,
+        rule: RuleId,
+        range: TextRange,
+        message: String,
+        note: Option<String>,
+        fix: Option<Fix>,
+    ) {
+        if let Some(severity) = self.config.rules.severity(rule) {
+            self.found.push(Diagnostic {
+                rule,
+                custom_rule: None,
+                severity,
+                range,
+                message,
+                note,
+                fix,
+            });
+        }
+    }
+
+    fn invalid(&mut self, range: TextRange, message: String, note: Option<String>) {
+        self.push(RuleId::InvalidSuppression, range, message, note, None);
+    }
+
+    fn reason(&mut self, suppression: &SuppressionFact) {
+        if !self.config.rules.invalid_suppression.require_reason {
+            return;
+        }
+        let directive = suppression.kind.directive();
+        match suppression.reason.as_deref() {
+            None => self.invalid(
+                suppression.range,
+                "a suppression must say why".into(),
+                Some(format!(
+                    "add the reason after `--`: `// {directive} rule -- the reason`"
+                )),
+            ),
+            Some(REASON_PLACEHOLDER) => self.invalid(
+                suppression.range,
+                "this suppression's reason is still the placeholder".into(),
+                Some(format!(
+                    "replace `{REASON_PLACEHOLDER}` with why the rule does not apply here"
+                )),
+            ),
+            Some(_) => {}
+        }
+    }
+
+    /// Reports the rules of `suppression` in `unused`, with a fix that removes them (or the whole
+    /// comment when nothing else is left in it).
+    fn unused(&mut self, suppression: &SuppressionFact, unused: &[&str]) {
+        if unused.is_empty() {
+            return;
+        }
+        let directive = suppression.kind.directive();
+        let rest: Vec<&str> = suppression
+            .rules
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .filter(|n| !unused.contains(n))
+            .collect();
+        let listed = unused
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let (range, fix) = if rest.is_empty() {
+            let fix = Fix::safe(
+                "remove the unused suppression",
+                vec![TextEdit::delete(suppression.removal)],
+            );
+            (suppression.range, fix)
+        } else {
+            let fix = Fix::safe(
+                format!("remove {listed} from the suppression"),
+                vec![TextEdit {
+                    range: suppression.range,
+                    text: suppression.rewritten(&rest),
+                }],
+            );
+            let range = suppression
+                .rules
+                .iter()
+                .find(|(n, _)| unused.contains(&n.as_str()))
+                .map_or(suppression.range, |(_, r)| *r);
+            (range, fix)
+        };
+        let scope = match suppression.kind {
+            SuppressionKind::NextLine => "on the next line",
+            SuppressionKind::Line => "on this line",
+            SuppressionKind::File => "in this file",
+        };
+        self.push(
+            RuleId::UnusedSuppression,
+            range,
+            format!("`{directive}` {listed}: no such finding {scope}"),
+            Some("the finding it was written for is gone; remove the suppression so it cannot hide a new one".into()),
+            Some(fix),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn first(text: &str) -> SuppressionFact {
+        let start = text.find("//").or_else(|| text.find("/*")).unwrap();
+        let block = text[start..].starts_with("/*");
+        let end = if block {
+            start + text[start..].find("*/").unwrap() + 2
+        } else {
+            start + text[start..].find('\n').unwrap_or(text.len() - start)
+        };
+        parse(text, TextRange::new(start as u32, end as u32), block).unwrap()
+    }
+
+    #[test]
+    fn next_line_names_rules_and_reason() {
+        let text = "  // krepis-ignore-next-line layer-boundary, pure-domain -- legacy ADR-7\nimport x from './x';\n";
+        let s = first(text);
+        assert_eq!(s.kind, SuppressionKind::NextLine);
+        let names: Vec<&str> = s.rules.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["layer-boundary", "pure-domain"]);
+        let (_, r) = &s.rules[1];
+        assert_eq!(&text[r.start as usize..r.end as usize], "pure-domain");
+        assert_eq!(s.reason.as_deref(), Some("legacy ADR-7"));
+        assert_eq!(
+            &text[s.scope.start as usize..s.scope.end as usize],
+            "import x from './x';"
+        );
+        // Alone on its line: removing it removes the line.
+        assert_eq!(
+            s.removal,
+            TextRange::new(0, text.find('\n').unwrap() as u32 + 1)
+        );
+    }
+
+    #[test]
+    fn trailing_comment_covers_its_line_and_removes_only_itself() {
+        let text = "a();\nconst t = Date.now(); /* krepis-ignore pure-domain -- clock */\nb();\n";
+        let s = first(text);
+        assert_eq!(s.kind, SuppressionKind::Line);
+        assert!(s.block);
+        assert_eq!(
+            &text[s.scope.start as usize..s.scope.end as usize],
+            "const t = Date.now(); /* krepis-ignore pure-domain -- clock */"
+        );
+        let (out, _) = crate::diagnostic::apply_edits(text, &[TextEdit::delete(s.removal)]);
+        assert_eq!(out, "a();\nconst t = Date.now();\nb();\n");
+    }
+
+    #[test]
+    fn other_comments_are_not_suppressions() {
+        let text = "// krepis-ignored is not a directive\n";
+        let range = TextRange::new(0, text.len() as u32 - 1);
+        assert!(parse(text, range, false).is_none());
+        let text = "// see krepis-ignore-file for details\n";
+        assert!(parse(text, TextRange::new(0, text.len() as u32 - 1), false).is_none());
+    }
+
+    #[test]
+    fn file_directive_without_reason_covers_everything() {
+        let text = "// krepis-ignore-file import-cycle\nx();\n";
+        let s = first(text);
+        assert_eq!(s.kind, SuppressionKind::File);
+        assert_eq!(s.reason, None);
+        assert_eq!(s.scope, TextRange::new(0, text.len() as u32));
+        assert_eq!(
+            s.rewritten(&["import-cycle"]),
+            "// krepis-ignore-file import-cycle"
+        );
+    }
+}
