@@ -126,6 +126,11 @@ else
   fail "the launcher's package.json: $launcher_manifest"
 fi
 
+printf '#!/bin/sh\necho "krepis 0.0.0-other"\n' >"$work/other-krepis"
+chmod +x "$work/other-krepis"
+capture node "$here/scripts/pack.mjs" "$work/other-krepis" "$work/other-dist" --target "$target"
+expect "pack.mjs refuses a binary of another version" 2 "but the Cargo workspace is at $version"
+
 step "a fresh npm project with the tarballs installed, offline"
 app="$work/app"
 mkdir -p "$app"

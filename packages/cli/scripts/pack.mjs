@@ -133,13 +133,6 @@ function main() {
   }
   const version = cargoVersion();
 
-  if (targetFor(host) === row) {
-    const printed = execFileSync(binary, ["--version"], { encoding: "utf8" }).trim();
-    if (!printed.split(/\s+/).includes(version)) {
-      fail(`${binary} --version printed "${printed}", but the Cargo workspace is at ${version}: rebuild it`);
-    }
-  }
-
   mkdirSync(outDir, { recursive: true });
   const stage = mkdtempSync(join(tmpdir(), "krepis-pack-"));
   try {
@@ -155,7 +148,15 @@ function main() {
     );
     const staged = join(platformDir, "bin", row.binary);
     copyFileSync(binary, staged);
+    // Executable whatever the source's mode (a downloaded CI artifact has lost it).
     chmodSync(staged, 0o755);
+    if (targetFor(host) === row) {
+      const printed = execFileSync(staged, ["--version"], { encoding: "utf8" }).trim();
+      if (!printed.split(/\s+/).includes(version)) {
+        rmSync(stage, { recursive: true, force: true });
+        fail(`${binary} --version printed "${printed}", but the Cargo workspace is at ${version}: rebuild it`);
+      }
+    }
 
     const launcherDir = join(stage, "launcher");
     const launcher = launcherManifest(version);
