@@ -339,6 +339,76 @@ pub fn apply_custom(
     kept
 }
 
+/// Whether a finding of `rule` may be silenced by a `krepis-ignore` comment.
+pub fn suppressible(rule: RuleId) -> bool {
+    !matches!(
+        rule,
+        RuleId::SyntaxError | RuleId::UnusedSuppression | RuleId::InvalidSuppression
+    )
+}
+
+/// The edit that silences `diagnostic` (of the rule named `rule`) on its line or in its file,
+/// with the placeholder reason: a rule added to the suppression already there, or a new comment
+/// (`krepis-ignore-next-line` above the line, with its indentation; `krepis-ignore-file` at the
+/// top, below a `#!` line).
+pub fn suppress_edit(
+    text: &str,
+    facts: &ModuleFacts,
+    diagnostic: &Diagnostic,
+    rule: &str,
+    kind: SuppressionKind,
+) -> TextEdit {
+    let existing = facts.suppressions.iter().find(|s| {
+        s.kind == kind
+            && (kind == SuppressionKind::File || s.covers(diagnostic.range.start))
+            && !s.rules.is_empty()
+    });
+    if let Some(existing) = existing
+        && let Some((_, last)) = existing.rules.last()
+    {
+        return TextEdit::insert(last.end, format!(", {rule}"));
+    }
+    let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let comment = format!("// {} {rule} -- {REASON_PLACEHOLDER}", kind.directive());
+    let bytes = text.as_bytes();
+    match kind {
+        SuppressionKind::File => {
+            let at = if text.starts_with("#!") {
+                bytes
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .map_or(text.len(), |p| p + 1)
+            } else {
+                0
+            };
+            let lead = if at == text.len() && at > 0 && !text.ends_with('\n') {
+                newline
+            } else {
+                ""
+            };
+            TextEdit::insert(at as u32, format!("{lead}{comment}{newline}"))
+        }
+        _ => {
+            let at = (diagnostic.range.start as usize).min(text.len());
+            let line_start = bytes[..at]
+                .iter()
+                .rposition(|&b| b == b'\n' || b == b'\r')
+                .map_or(0, |p| p + 1);
+            let indent: String = text[line_start..]
+                .chars()
+                .take_while(|c| *c == ' ' || *c == '\t')
+                .collect();
+            TextEdit::insert(
+                line_start as u32,
+                format!(
+                    "{indent}// {} {rule} -- {REASON_PLACEHOLDER}{newline}",
+                    SuppressionKind::NextLine.directive()
+                ),
+            )
+        }
+    }
+}
+
 /// Collects the findings about suppressions, each with its configured severity.
 struct Reporter<'a> {
     config: &'a Config,
@@ -513,6 +583,65 @@ mod tests {
         assert!(parse(text, range, false).is_none());
         let text = "// see krepis-ignore-file for details\n";
         assert!(parse(text, TextRange::new(0, text.len() as u32 - 1), false).is_none());
+    }
+
+    #[test]
+    fn suppress_edits_add_to_an_existing_comment_or_write_one() {
+        use crate::testing::check_source;
+        let text = "export async function a(id: string) {\n  await b(id);\n}\n";
+        let diagnostics = check_source("src/a.ts", text);
+        let facts = crate::facts::extract(std::path::Path::new("src/a.ts"), text);
+        let d = &diagnostics[0];
+        let line = suppress_edit(
+            text,
+            &facts,
+            d,
+            "explicit-context",
+            SuppressionKind::NextLine,
+        );
+        let shift = line.text.len() as u32;
+        let (fixed, _) = crate::diagnostic::apply_edits(text, &[line]);
+        assert!(
+            fixed.starts_with(
+                "// krepis-ignore-next-line explicit-context -- TODO: reason\nexport async"
+            ),
+            "{fixed}"
+        );
+        let facts = crate::facts::extract(std::path::Path::new("src/a.ts"), &fixed);
+        let again = check_source("src/a.ts", &fixed);
+        // Silenced; only the placeholder reason is reported.
+        assert!(
+            again.iter().all(|d| d.rule == RuleId::InvalidSuppression),
+            "{again:?}"
+        );
+        let moved = Diagnostic {
+            range: TextRange::new(d.range.start + shift, d.range.end + shift),
+            ..d.clone()
+        };
+        let more = suppress_edit(
+            &fixed,
+            &facts,
+            &moved,
+            "pure-domain",
+            SuppressionKind::NextLine,
+        );
+        let (twice, _) = crate::diagnostic::apply_edits(&fixed, &[more]);
+        assert!(
+            twice.starts_with("// krepis-ignore-next-line explicit-context, pure-domain -- TODO"),
+            "{twice}"
+        );
+        let file = suppress_edit(
+            "#!/usr/bin/env -S deno run\nx();\n",
+            &ModuleFacts::default(),
+            d,
+            "pure-domain",
+            SuppressionKind::File,
+        );
+        assert_eq!(file.range.start, 27);
+        assert_eq!(
+            file.text,
+            "// krepis-ignore-file pure-domain -- TODO: reason\n"
+        );
     }
 
     #[test]

@@ -21,6 +21,7 @@ use tower_lsp_server::{Client, LanguageServer};
 use crate::convert::{self, Text};
 use crate::generate::{self, ClientSupport};
 use krepis_analyzer::db::SourceFile;
+use krepis_analyzer::suppressions;
 use krepis_kernel::custom_rules;
 
 /// The code action kind of "fix everything in this file on save".
@@ -123,7 +124,7 @@ fn diagnostics_of(s: &Snapshot, file: SourceFile) -> Arc<Vec<Diagnostic>> {
         .relative(&path)
         .unwrap_or_else(|| krepis_analyzer::config::slash_path(&path));
     let custom = custom_rules::check_module_cached(&rules, &relative, &facts, &s.text(file));
-    let custom = krepis_analyzer::suppressions::apply_custom(&facts, &config, custom.to_vec());
+    let custom = suppressions::apply_custom(&facts, &config, custom.to_vec());
     if custom.is_empty() {
         return built_in;
     }
@@ -966,6 +967,45 @@ impl LanguageServer for Backend {
                     is_preferred: Some(fix.is_safe()),
                     ..Default::default()
                 }));
+            }
+        }
+        if allows(&CodeActionKind::QUICKFIX) {
+            let touching: Vec<Diagnostic> = diagnostics
+                .iter()
+                .filter(|d| d.range.start <= wanted.end && wanted.start <= d.range.end)
+                .filter(|d| suppressions::suppressible(d.rule))
+                .cloned()
+                .collect();
+            let facts = match (touching.is_empty(), path_of(&uri)) {
+                (false, Some(path)) => analyse(&self.client, &self.state, move |s| {
+                    s.file(&path).map(|f| s.facts(f))
+                })
+                .await
+                .flatten(),
+                _ => None,
+            };
+            let mut offered = std::collections::HashSet::new();
+            for d in touching.iter().filter(|_| facts.is_some()) {
+                let Some(facts) = &facts else { break };
+                let rule = d.rule_name();
+                for (kind, place) in [
+                    (suppressions::SuppressionKind::NextLine, "on this line"),
+                    (suppressions::SuppressionKind::File, "in this file"),
+                ] {
+                    let edit = suppressions::suppress_edit(&text, facts, d, rule, kind);
+                    // Two findings of one rule on a line need one suppression, offered once.
+                    if !offered.insert((edit.range, edit.text.clone())) {
+                        continue;
+                    }
+                    actions.push(CodeActionOrCommand::CodeAction(CodeAction {
+                        title: format!("Suppress `{rule}` {place}"),
+                        kind: Some(CodeActionKind::QUICKFIX),
+                        diagnostics: Some(vec![convert::diagnostic(&converter, d)]),
+                        edit: Some(workspace_edit(vec![converter.edit(&edit)])),
+                        is_preferred: Some(false),
+                        ..Default::default()
+                    }));
+                }
             }
         }
         let all = merged_fix_edits(&diagnostics);
