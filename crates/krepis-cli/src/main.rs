@@ -60,10 +60,14 @@ enum Command {
     },
     /// Print the layer graph (or, with --modules, the module graph) as DOT or Mermaid.
     Graph(GraphArgs),
-    /// Write a commented krepis.json for the layer folders found (never overwrites).
+    /// Write a commented krepis.json for the layers the folder and file names show (never
+    /// overwrites), and explain what it chose.
     Init {
         /// The project folder (default: the current folder).
         dir: Option<PathBuf>,
+        /// Print the explanation and the file, and write nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Run a module's exported function in the sandboxed kernel, with a fresh context.
     Run {
@@ -190,7 +194,9 @@ fn run(cli: Cli) -> ExitCode {
             max_heap_mb,
             json: format == "json",
         }),
-        Command::Init { dir } => init::init(&dir.unwrap_or_else(|| PathBuf::from("."))),
+        Command::Init { dir, dry_run } => {
+            init::init(&dir.unwrap_or_else(|| PathBuf::from(".")), dry_run)
+        }
         Command::Explain { rule } => explain(&rule),
         Command::Lsp => match krepis_lsp::run_stdio() {
             Ok(()) => ExitCode::SUCCESS,

@@ -39,8 +39,13 @@ fn init_writes_a_working_config_and_never_overwrites() {
     .unwrap();
     let (stdout, stderr, code) = krepis(dir.path(), &["init"]);
     assert_eq!(code, 0, "{stderr}");
+    // Empty layer folders still make layers; the file's folder names make the others.
     assert!(
-        stdout.contains("application (usecases)") && stdout.contains("infrastructure (infra)"),
+        stdout.contains("  application — 0 files") && stdout.contains("**/usecases/**"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  infrastructure — 1 file") && stdout.contains("**/infra/**"),
         "{stdout}"
     );
     // No context package yet: the user is told how to install the one the fixes import.
