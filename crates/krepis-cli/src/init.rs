@@ -26,9 +26,12 @@ pub enum Kind {
     Suffix,
 }
 
-/// How much a folder name says.
+/// How much a name says.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Strength {
+    /// A file-name suffix naming a role only one layer has (a controller is an adapter wherever
+    /// it is, say in a use case's folder): decides before any folder.
+    Role,
     /// Names only a layer has (`domain`, `infrastructure`): they decide, whatever the file is called.
     Strong,
     /// A file-name suffix: decides unless a strong folder says otherwise.
@@ -77,6 +80,16 @@ const fn suffix(word: &'static str, layer: usize, school: &'static str) -> Sign 
     }
 }
 
+const fn role(word: &'static str, layer: usize, school: &'static str) -> Sign {
+    Sign {
+        kind: Kind::Suffix,
+        word,
+        layer,
+        strength: Strength::Role,
+        school,
+    }
+}
+
 use Strength::{Strong, Weak};
 
 /// The table `init` reads the tree with (rendered in `docs/init.md`).
@@ -97,6 +110,7 @@ pub const SIGNS: &[Sign] = &[
     suffix("value-object", 0, "DDD (`address.value-object.ts`)"),
     suffix("aggregate", 0, "DDD"),
     suffix("aggregate-root", 0, "DDD"),
+    suffix("event", 0, "CQRS (`hero-killed-dragon.event.ts`)"),
     suffix("domain-event", 0, "DDD (`user-created.domain-event.ts`)"),
     folder("application", 1, Strong, "hexagonal, onion, DDD"),
     folder(
@@ -121,8 +135,6 @@ pub const SIGNS: &[Sign] = &[
     suffix("usecase", 1, "clean"),
     suffix("interactor", 1, "clean"),
     suffix("service", 1, "NestJS, layered (`create-user.service.ts`)"),
-    suffix("command", 1, "CQRS (`create-user.command.ts`)"),
-    suffix("query", 1, "CQRS"),
     suffix("command-handler", 1, "CQRS"),
     suffix("query-handler", 1, "CQRS (`find-users.query-handler.ts`)"),
     suffix("event-handler", 1, "DDD, CQRS"),
@@ -158,18 +170,18 @@ pub const SIGNS: &[Sign] = &[
     folder("routes", 3, Weak, "Express"),
     folder("cli", 3, Weak, "hexagonal (a driving adapter)"),
     folder("interfaces", 3, Weak, "clean (interface adapters)"),
-    suffix(
+    role(
         "controller",
         3,
         "NestJS, MVC (`create-user.http.controller.ts`)",
     ),
-    suffix(
+    role(
         "resolver",
         3,
         "NestJS GraphQL (`find-users.graphql-resolver.ts`)",
     ),
     suffix("adapter", 3, "hexagonal (`mysql.adapter.ts`)"),
-    suffix("middleware", 3, "Express, NestJS"),
+    role("middleware", 3, "Express, NestJS"),
 ];
 
 /// Child folders of a feature parent that every feature shares: never isolated.
@@ -444,7 +456,7 @@ fn plan(tree: &Tree, imports: Option<&[(String, String)]>) -> Plan {
             .map(|(_, l)| l.layer)
             .filter(|l| *l != info.layer)
             .collect();
-        let container = (!info.strong && !inside.is_empty())
+        let container = (!info.strong && !others.is_empty())
             || inside.iter().any(|(_, l)| l.layer < info.layer)
             || others.len() >= 2;
         if container {
@@ -498,11 +510,21 @@ fn plan(tree: &Tree, imports: Option<&[(String, String)]>) -> Plan {
             }
         }
         let name = segments.last().copied().unwrap_or_default();
-        let by_name = suffix_sign(name).map(|(sign, glob)| Reason {
-            layer: sign.layer,
-            glob,
-        });
-        intended.push(strong.or(by_name).or(weak));
+        let (role, by_name) = match suffix_sign(name) {
+            Some((sign, glob)) => {
+                let reason = Reason {
+                    layer: sign.layer,
+                    glob,
+                };
+                if sign.strength == Strength::Role {
+                    (Some(reason), None)
+                } else {
+                    (None, Some(reason))
+                }
+            }
+            None => (None, None),
+        };
+        intended.push(role.or(strong).or(by_name).or(weak));
     }
 
     // The globs of each layer: those that decided a file, and those of empty layer folders.
@@ -515,7 +537,10 @@ fn plan(tree: &Tree, imports: Option<&[(String, String)]>) -> Plan {
         }
     }
     for (dir, info) in &layer_dirs {
-        let empty = !tree.files.iter().any(|f| is_under(f, dir));
+        let nested = layer_dirs
+            .keys()
+            .any(|other| other != dir && is_under(dir, other));
+        let empty = !nested && !tree.files.iter().any(|f| is_under(f, dir));
         if let Some(glob) = folder_glob(dir)
             && empty
         {
@@ -985,7 +1010,7 @@ fn grouped(paths: &[String], limit: usize) -> Vec<String> {
     if lines.len() > limit {
         let rest = lines.len() - limit;
         lines.truncate(limit);
-        lines.push(format!("… and {} more", plural(rest, "folder")));
+        lines.push(format!("… and {rest} more (files or folders)"));
     }
     lines
 }
@@ -999,7 +1024,7 @@ pub fn explanation(plan: &Plan) -> String {
     let mut out = String::new();
     out.push_str(&format!(
         "Read {} (tests and .d.ts files aside, as the \"ignore\" list says).\n",
-        plural(plan.files, "TypeScript file")
+        plural(plan.files, "source file")
     ));
     if plan.unreadable > 0 {
         out.push_str(&format!(
@@ -1268,7 +1293,14 @@ pub fn signs_table() -> String {
             "| {name} | {} | {} | {} |\n",
             list(Kind::Folder, Strong),
             list(Kind::Folder, Weak),
-            list(Kind::Suffix, Strength::Name)
+            [
+                list(Kind::Suffix, Strength::Role),
+                list(Kind::Suffix, Strength::Name)
+            ]
+            .into_iter()
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(", ")
         ));
     }
     out.push_str("\n| sign | layer | where the name comes from |\n|---|---|---|\n");
@@ -1280,6 +1312,7 @@ pub fn signs_table() -> String {
         let strength = match sign.strength {
             Strong => " (strong)",
             Weak => " (weak)",
+            Strength::Role => " (role)",
             Strength::Name => "",
         };
         out.push_str(&format!(
@@ -1362,6 +1395,8 @@ mod tests {
                     "src/modules/user/domain/user.repository.ts",
                     "src/infrastructure/orm/user.entity.ts",
                     "src/modules/user/user.module.ts",
+                    "src/modules/forum/useCases/createPost/CreatePostController.ts",
+                    "src/modules/forum/useCases/createPost/CreatePost.ts",
                 ],
                 &[],
             ),
@@ -1391,6 +1426,15 @@ mod tests {
                 Some("infrastructure"),
             ),
             ("src/modules/user/user.module.ts", None),
+            // A controller is an adapter even in a use case's folder.
+            (
+                "src/modules/forum/useCases/createPost/CreatePostController.ts",
+                Some("adapters"),
+            ),
+            (
+                "src/modules/forum/useCases/createPost/CreatePost.ts",
+                Some("application"),
+            ),
         ];
         for (file, layer) in expect {
             assert_eq!(layer_of(&plan, file), layer, "{file}");
@@ -1409,11 +1453,14 @@ mod tests {
                     "src/application/adapter/controller/account.controller.ts",
                     "src/application/main.ts",
                     "src/domain/services/pricing.ts",
+                    "src/application/service/ports/account.port.ts",
+                    "src/application/service/account.service.ts",
                 ],
                 &[],
             ),
             None,
         );
+        // `service/ports` is one layer: `service` is no container.
         assert_eq!(plan.containers.len(), 1, "{:?}", plan.containers);
         assert_eq!(plan.containers[0].0, "src/application");
         assert_eq!(layer_of(&plan, "src/application/main.ts"), None);
