@@ -505,6 +505,46 @@ impl Workspace {
         }
     }
 
+    /// Narrows the checked files to `changed` and the checked files whose findings can depend on
+    /// them: those that import a changed file, directly or through other modules (layers and
+    /// cycles follow imports; so do the signatures that context propagation checks calls
+    /// against). The whole project stays loaded, so every finding is what a full run gives.
+    /// Returns how many files are left to check.
+    pub fn retain_changed(&mut self, changed: &[PathBuf]) -> usize {
+        let db = self.db.clone();
+        let files = Project::get(&self.db).files(&self.db).clone();
+        let all: Vec<SourceFile> = files.values().copied().collect();
+        let edges: Vec<(SourceFile, Vec<SourceFile>)> = in_analysis_pool(move || {
+            all.par_iter()
+                .map_with(db, |db, &file| {
+                    let targets = crate::db::import_edges(db, file)
+                        .iter()
+                        .map(|e| e.target)
+                        .collect();
+                    (file, targets)
+                })
+                .collect()
+        });
+        let mut importers: FxHashMap<SourceFile, Vec<SourceFile>> = FxHashMap::default();
+        for (file, targets) in edges {
+            for target in targets {
+                importers.entry(target).or_default().push(file);
+            }
+        }
+        let mut keep: FxHashSet<SourceFile> = FxHashSet::default();
+        let mut queue: Vec<SourceFile> = changed
+            .iter()
+            .filter_map(|p| files.get(p).copied())
+            .collect();
+        while let Some(file) = queue.pop() {
+            if keep.insert(file) {
+                queue.extend(importers.get(&file).into_iter().flatten().copied());
+            }
+        }
+        self.checked.retain(|f| keep.contains(f));
+        self.checked.len()
+    }
+
     /// The files and folders the user asked about, absolute.
     pub fn roots(&self) -> &[PathBuf] {
         &self.roots

@@ -5,6 +5,7 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod baseline;
+mod changed;
 mod fix;
 mod graph;
 mod init;
@@ -131,6 +132,15 @@ struct CheckArgs {
     /// Fail (exit 1) when the baseline has entries that match no finding any more.
     #[arg(long)]
     strict_baseline: bool,
+    /// Check only what git says changed (and the files that import it, directly or not).
+    #[arg(long)]
+    changed: bool,
+    /// With --changed: the commit to compare the working tree with.
+    #[arg(long, value_name = "REF", default_value = "HEAD", requires = "changed")]
+    base: String,
+    /// With --changed: only the staged changes (what a pre-commit hook commits).
+    #[arg(long, requires = "changed", conflicts_with = "base")]
+    staged: bool,
 }
 
 #[derive(clap::Args)]
@@ -309,6 +319,7 @@ fn analyse(
     no_cache: bool,
     format: Format,
     cwd: &std::path::Path,
+    changed: Option<&changed::Since<'_>>,
 ) -> Result<(Workspace, Vec<krepis_analyzer::FileResult>), ExitCode> {
     let cache = if no_cache {
         None
@@ -319,7 +330,22 @@ fn analyse(
         }
         opened.cache.map(Arc::new)
     };
-    let workspace = load_with_cache(paths, config, cwd, cache.clone())?;
+    let mut workspace = load_with_cache(paths, config, cwd, cache.clone())?;
+    if let Some(since) = changed {
+        match changed::changed(cwd, since) {
+            Ok(changed::Changed::Files(files)) => {
+                workspace.retain_changed(&files);
+            }
+            Ok(changed::Changed::Everything(settings)) => eprintln!(
+                "note: {} changed: checking every file",
+                output::display_path(&settings, cwd)
+            ),
+            Err(error) => {
+                eprintln!("error: {error}");
+                return Err(ExitCode::from(2));
+            }
+        }
+    }
     // An unchanged tree with unchanged settings gives the results of the last run.
     let fingerprint = cache.as_ref().map(|_| workspace.fingerprint());
     let reused = match (&cache, fingerprint) {
@@ -383,7 +409,7 @@ fn write_baseline(
     config: Option<PathBuf>,
 ) -> ExitCode {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    let (workspace, results) = match analyse(&paths, config, true, Format::Json, &cwd) {
+    let (workspace, results) = match analyse(&paths, config, true, Format::Json, &cwd, None) {
         Ok(analysed) => analysed,
         Err(code) => return code,
     };
@@ -397,12 +423,18 @@ fn write_baseline(
 fn check(args: CheckArgs) -> ExitCode {
     let started = Instant::now();
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let since = changed::Since {
+        base: &args.base,
+        staged: args.staged,
+    };
+    let changed = args.changed.then_some(&since);
     let (workspace, mut results) = match analyse(
         &args.paths,
         args.config.clone(),
         args.no_cache,
         args.format,
         &cwd,
+        changed,
     ) {
         Ok(analysed) => analysed,
         Err(code) => return code,

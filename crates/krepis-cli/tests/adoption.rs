@@ -290,3 +290,135 @@ fn the_editor_shows_baselined_findings_as_hints_and_new_ones_as_errors() {
     assert!(shown[0]["message"].as_str().unwrap().contains("audit3"));
     assert_eq!(client.shutdown(), Some(0));
 }
+
+fn git(root: &Path, args: &[&str]) {
+    let status = std::process::Command::new("git")
+        .args([
+            "-c",
+            "user.name=Dev",
+            "-c",
+            "user.email=dev@example.com",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .current_dir(root)
+        .output()
+        .expect("git runs");
+    assert!(
+        status.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+}
+
+/// The diagnostics of `report` as (file, rule, line, message), sorted.
+fn findings(report: &Value) -> Vec<(String, String, u64, String)> {
+    let mut out: Vec<_> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["file"].as_str().unwrap().to_string(),
+                d["rule"].as_str().unwrap().to_string(),
+                d["line"].as_u64().unwrap(),
+                d["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn changed_checks_what_git_changed_and_its_importers_as_a_full_run_would() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(root.join("package.json"), "{ \"name\": \"legacy\" }\n").unwrap();
+    legacy_project(root);
+    git(root, &["init", "-q"]);
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-q", "-m", "legacy"]);
+
+    // Nothing changed: nothing to check.
+    let (report, code) = json_check(root, &["--changed"]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["files_checked"], 0);
+
+    // A repository gains a context parameter: its callers' calls are now wrong too.
+    let repo = root.join("src/orders/infrastructure/repo_3.ts");
+    let text = std::fs::read_to_string(&repo).unwrap().replace(
+        "export async function save3(entity: Entity3)",
+        "export async function save3(ctx: KrepisContext, entity: Entity3)",
+    );
+    std::fs::write(
+        &repo,
+        format!("import type {{ KrepisContext }} from \"@krepis/core\";\n{text}"),
+    )
+    .unwrap();
+    let (report, code) = json_check(root, &["--changed"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        report["files_checked"], 2,
+        "the file and the service that imports it"
+    );
+    let files: Vec<String> = findings(&report).into_iter().map(|f| f.0).collect();
+    assert!(
+        files.contains(&"src/orders/application/service_3.ts".to_string()),
+        "{files:?}"
+    );
+    // The same findings for those files as a full run gives.
+    let (full, _) = json_check(root, &[]);
+    let expected: Vec<_> = findings(&full)
+        .into_iter()
+        .filter(|f| {
+            f.0.ends_with("orders/infrastructure/repo_3.ts")
+                || f.0.ends_with("orders/application/service_3.ts")
+        })
+        .collect();
+    assert_eq!(findings(&report), expected);
+    assert!(
+        expected.iter().any(|f| f.1 == "context-propagation"),
+        "{expected:?}"
+    );
+
+    // Staged only: what a pre-commit hook commits. A new, untracked file counts without --staged.
+    let fresh = root.join("src/orders/domain/fresh.ts");
+    std::fs::write(&fresh, "export const made = Date.now();\n").unwrap();
+    let (report, _) = json_check(root, &["--changed"]);
+    assert_eq!(report["files_checked"], 3);
+    git(root, &["add", "src/orders/domain/fresh.ts"]);
+    let (report, _) = json_check(root, &["--changed", "--staged"]);
+    assert_eq!(report["files_checked"], 1);
+    assert_eq!(findings(&report)[0].0, "src/orders/domain/fresh.ts");
+
+    // Against an older commit: everything since.
+    git(root, &["commit", "-q", "-am", "more"]);
+    let (report, _) = json_check(root, &["--changed"]);
+    assert_eq!(report["files_checked"], 0);
+    let (report, _) = json_check(root, &["--changed", "--base", "HEAD~1"]);
+    assert_eq!(report["files_checked"], 3);
+
+    // A settings file changed: every file is checked, and the user is told why.
+    std::fs::write(
+        root.join("package.json"),
+        "{ \"name\": \"legacy\", \"private\": true }\n",
+    )
+    .unwrap();
+    let (_, stderr, _) = krepis(root, &["check", "--no-cache", "--changed"]);
+    assert!(
+        stderr.contains("note: package.json changed: checking every file"),
+        "{stderr}"
+    );
+
+    // Outside a repository, a clear error.
+    let plain = tempfile::tempdir().unwrap();
+    std::fs::write(plain.path().join("a.ts"), "export const a = 1;\n").unwrap();
+    let (_, stderr, code) = krepis(plain.path(), &["check", "--changed"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("error: --changed: `git rev-parse --show-toplevel` failed"),
+        "{stderr}"
+    );
+}
