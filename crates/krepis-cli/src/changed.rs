@@ -21,6 +21,15 @@ const SETTINGS: [&str; 6] = [
     "krepis-baseline.json",
 ];
 
+/// Whether `path` is one of the project's own rules or generators (`.krepis/rules/…`), not its
+/// cache or journal.
+fn is_project_script(path: &Path) -> bool {
+    let parts: Vec<_> = path.components().map(|c| c.as_os_str()).collect();
+    parts
+        .windows(2)
+        .any(|w| w[0] == ".krepis" && (w[1] == "rules" || w[1] == "generators"))
+}
+
 /// What changed, as git reports it.
 pub enum Changed {
     /// These files (absolute paths; deleted ones included).
@@ -81,7 +90,7 @@ pub fn changed(cwd: &Path, since: &Since<'_>) -> Result<Changed, String> {
         f.file_name()
             .and_then(|n| n.to_str())
             .is_some_and(|n| SETTINGS.contains(&n))
-            || f.components().any(|c| c.as_os_str() == ".krepis")
+            || is_project_script(f)
     }) {
         return Ok(Changed::Everything(settings.clone()));
     }
