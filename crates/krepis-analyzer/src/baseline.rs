@@ -364,7 +364,7 @@ mod tests {
     fn broken_baselines_name_the_file_and_line() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(FILE_NAME);
-        std::fs::write(&path, "{\n  \"version\": 1,\n  \"findings\": [\n").unwrap();
+        std::fs::write(&path, "{\n  \"version\": 1,\n  \"findings\": {\n").unwrap();
         let error = Baseline::read(&path).unwrap_err();
         assert!(
             error.contains("krepis-baseline.json:4: not a Krepis baseline"),
