@@ -41,6 +41,8 @@ const MACHINE_SETTINGS_FILE = path.join(USER_DATA, "Machine", "settings.json");
 /** Settings that keep the window quiet and typing literal; the Krepis ones are what is tested. */
 const BASE_SETTINGS = {
   "krepis.fixOnSave": false,
+  // The protocol in the Krepis output, copied to the artefacts: what to read when a step fails.
+  "krepis.trace.server": "messages",
   "workbench.startupEditor": "none",
   "workbench.editor.enablePreview": false,
   "workbench.tips.enabled": false,
@@ -179,12 +181,14 @@ function check(condition, message) {
 /** Clicks, then waits for `until`; clicks again (up to `tries` times) when the UI missed it. */
 async function clickUntil(what, click, until, { tries = 4, each = 5_000, part } = {}) {
   for (let attempt = 1; ; attempt++) {
+    let clickError = "";
     try {
       await click();
     } catch (error) {
       if (attempt >= tries) {
         throw new StepFailure(`${what}: the click failed: ${error.message.split("\n")[0]}`);
       }
+      clickError = ` (the click failed: ${error.message.split("\n")[0]})`;
     }
     const last = attempt >= tries;
     try {
@@ -193,7 +197,7 @@ async function clickUntil(what, click, until, { tries = 4, each = 5_000, part } 
       if (last) {
         throw error;
       }
-      console.log(`vscode-e2e:      (not yet: ${what}; trying again)`);
+      console.log(`vscode-e2e:      (not yet: ${what}${clickError}; trying again)`);
     }
   }
 }
@@ -372,8 +376,11 @@ async function explorerRow(parts) {
 async function openFile(rel) {
   const parts = rel.split("/");
   const explorer = ".explorer-folders-view";
+  // A folder's rows appear a moment after it expands (they are read from the server).
+  const rowShown = (row) => waitUntil(`the Explorer row ${row.join("/")}`, () => explorerRow(row), { part: explorer });
   for (let i = 0; i < parts.length - 1; i++) {
     const folder = parts.slice(0, i + 1);
+    await rowShown(folder);
     await clickUntil(
       `the Explorer folder ${folder.join("/")} expanded`,
       async () => {
@@ -386,10 +393,11 @@ async function openFile(rel) {
         const row = await explorerRow(folder);
         return row !== null && (await row.getAttribute("aria-expanded", { timeout: 1_000 })) === "true";
       },
-      { part: explorer, each: 2_000 },
+      { part: explorer, each: 1_000 },
     );
   }
   const name = parts[parts.length - 1];
+  await rowShown(parts);
   await clickUntil(
     `${rel} open in the editor`,
     async () => {
@@ -483,6 +491,8 @@ async function runCommand(title) {
 async function toasts() {
   return page.evaluate(() =>
     [...document.querySelectorAll(".notifications-toasts .notification-toast .notification-list-item")].map((item) => ({
+      // Faded in completely (a screenshot taken before shows it half transparent).
+      shown: item.closest(".notification-toast").classList.contains("notification-fade-in-done"),
       message: item.querySelector(".notification-list-item-message")?.innerText ?? "",
       source: item.querySelector(".notification-list-item-source")?.innerText ?? "",
       buttons: [...item.querySelectorAll(".notification-list-item-buttons-container .monaco-button")].map((b) => b.innerText),
@@ -491,7 +501,7 @@ async function toasts() {
 }
 
 async function waitForToast(what, matches) {
-  return waitUntil(what, async () => (await toasts()).find((t) => matches(t.message)), {
+  return waitUntil(what, async () => (await toasts()).find((t) => t.shown && matches(t.message)), {
     part: ".notifications-toasts",
   });
 }
@@ -601,12 +611,41 @@ step("squiggles on the right spans, the Krepis message on hover, the rule link",
       await page.mouse.move(seen[target].x + 2, seen[target].y);
     },
     async () => (await hover.count()) > 0 && (await hover.first().innerText()).includes(expected[target].message),
-    { part: ".monaco-hover", each: 4_000 },
+    { part: ".monaco-hover", each: 2_500 },
   );
   const link = await hover.first().evaluate((el) => {
     const a = el.querySelector("a.code-link");
     return a ? { text: a.innerText, href: a.getAttribute("href") } : null;
   });
+  // The hover also offers the quick fix once the code actions are in. Moving away and back asks
+  // again, as a user would when it says there is none.
+  const hoverActions = page.locator(".monaco-hover:not(.hidden) .hover-row.status-bar");
+  const quickFixInHover = async () => {
+    const text = await hoverActions.innerText({ timeout: 1_000 });
+    if (text.includes("No quick fixes available")) {
+      console.log("vscode-e2e:      (the hover said “No quick fixes available”; hovering again)");
+      throw new Error(text);
+    }
+    return text.includes("Quick Fix");
+  };
+  await clickUntil(
+    "“Quick Fix...” in the hover",
+    async () => {
+      if (!(await quickFixInHover().catch(() => false))) {
+        await page.mouse.move(seen[target].x + 20, seen[target].y + 80);
+        await hover.first().waitFor({ state: "detached", timeout: 3_000 }).catch(() => {});
+        await page.mouse.move(seen[target].x + 2, seen[target].y);
+      }
+    },
+    async () => {
+      try {
+        return await quickFixInHover();
+      } catch (error) {
+        return false;
+      }
+    },
+    { part: ".monaco-hover", each: 3_000 },
+  );
   const hoverText = await hover.first().innerText();
   check(hoverText.includes("krepis"), `the hover does not name the source krepis:\n${indent(hoverText)}`);
   check(
