@@ -7,7 +7,7 @@
 # Installs what it needs when it is missing (Debian's chromium and libkrb5-dev through apt-get,
 # code-server, Node 24 and playwright-core from ./package-lock.json through `npm ci`), then runs
 # ./run.mjs. Screenshots of every step and the server logs go to ./artifacts/.
-# Environment: KREPIS_E2E_KEEP=1 keeps the temporary folder; KREPIS_E2E_HEADED=1 shows the browser.
+# KREPIS_E2E_KEEP=1 keeps the temporary folder (home, user data, the project copy).
 set -euo pipefail
 
 if [ "$#" -ne 2 ]; then

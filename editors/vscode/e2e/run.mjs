@@ -24,7 +24,6 @@ const BINARY = env("E2E_BINARY");
 const CHROMIUM = env("E2E_CHROMIUM");
 const ARTIFACTS = env("E2E_ARTIFACTS");
 const WORK = env("E2E_WORK");
-const HEADED = process.env.KREPIS_E2E_HEADED === "1";
 
 /** How long one wait on the page may take: generous, since CI machines are slow and shared. */
 const WAIT_MS = 30_000;
@@ -728,6 +727,7 @@ step("a quick fix through the light bulb", async () => {
   await clickUntil("the code action menu offering “Add `ctx: KrepisContext`”", () => bulb.click({ timeout: 5_000 }), () => action.isVisible(), {
     part: ".action-widget",
   });
+  await shot("light-bulb-menu");
   const after = before.replace("async retry(orderId: string)", "async retry(ctx: KrepisContext, orderId: string)");
   await clickUntil(
     "the fix in the editor",
@@ -1054,7 +1054,7 @@ async function main() {
   // A fresh profile for every run; Playwright takes it as the persistent context's folder.
   const context = await chromium.launchPersistentContext(path.join(WORK, "chromium-profile"), {
     executablePath: CHROMIUM,
-    headless: !HEADED,
+    headless: true,
     viewport: { width: 1280, height: 800 },
     args: [
       "--no-sandbox",
