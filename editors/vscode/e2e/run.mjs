@@ -1006,6 +1006,7 @@ step("a wrong krepis.path shows the error with its button", async () => {
     async () => (await search.isVisible()) && (await search.innerText()).replace(/\u00a0/g, " ").trim() === "krepis.path",
     { part: ".monaco-workbench" },
   );
+  await shot("open-settings");
   await setPath(BINARY);
   await waitUntil(
     "the server back (Krepis: N in the status bar)",
