@@ -12,6 +12,8 @@ pub enum Severity {
     Error,
     Warning,
     Info,
+    /// Shown faintly: a finding the baseline accepts, as the editor shows it.
+    Hint,
 }
 
 impl Severity {
@@ -21,6 +23,7 @@ impl Severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
             Severity::Info => "info",
+            Severity::Hint => "hint",
         }
     }
 }

@@ -172,6 +172,8 @@ pub struct Workspace {
     /// so their calls count when a fix decides whether it can see every caller, and `krepis fix`
     /// threads the context through them (see [`Workspace::ignored_files`]).
     ignored: Vec<SourceFile>,
+    /// The paths the user asked about, absolute (files or folders).
+    roots: Vec<PathBuf>,
 }
 
 fn absolute(path: &Path, base: &Path) -> PathBuf {
@@ -402,6 +404,7 @@ impl Workspace {
             checked,
             notes,
             ignored,
+            roots,
         };
         if !partial_projects.is_empty() {
             workspace.load_imported(settings, &partial_projects);
@@ -498,7 +501,53 @@ impl Workspace {
             checked,
             notes: Vec::new(),
             ignored: Vec::new(),
+            roots: Vec::new(),
         }
+    }
+
+    /// Narrows the checked files to `changed` and the checked files whose findings can depend on
+    /// them: those that import a changed file, directly or through other modules (layers and
+    /// cycles follow imports; so do the signatures that context propagation checks calls
+    /// against). The whole project stays loaded, so every finding is what a full run gives.
+    /// Returns how many files are left to check.
+    pub fn retain_changed(&mut self, changed: &[PathBuf]) -> usize {
+        let db = self.db.clone();
+        let files = Project::get(&self.db).files(&self.db).clone();
+        let all: Vec<SourceFile> = files.values().copied().collect();
+        let edges: Vec<(SourceFile, Vec<SourceFile>)> = in_analysis_pool(move || {
+            all.par_iter()
+                .map_with(db, |db, &file| {
+                    let targets = crate::db::import_edges(db, file)
+                        .iter()
+                        .map(|e| e.target)
+                        .collect();
+                    (file, targets)
+                })
+                .collect()
+        });
+        let mut importers: FxHashMap<SourceFile, Vec<SourceFile>> = FxHashMap::default();
+        for (file, targets) in edges {
+            for target in targets {
+                importers.entry(target).or_default().push(file);
+            }
+        }
+        let mut keep: FxHashSet<SourceFile> = FxHashSet::default();
+        let mut queue: Vec<SourceFile> = changed
+            .iter()
+            .filter_map(|p| files.get(p).copied())
+            .collect();
+        while let Some(file) = queue.pop() {
+            if keep.insert(file) {
+                queue.extend(importers.get(&file).into_iter().flatten().copied());
+            }
+        }
+        self.checked.retain(|f| keep.contains(f));
+        self.checked.len()
+    }
+
+    /// The files and folders the user asked about, absolute.
+    pub fn roots(&self) -> &[PathBuf] {
+        &self.roots
     }
 
     pub fn db(&self) -> &AnalysisDatabase {
@@ -538,6 +587,17 @@ impl Workspace {
     /// the calls in the file that pass it), as `krepis fix` would write it for this file alone.
     /// The workspace is left as it was.
     pub fn fixed_text(&mut self, path: &Path, unsafe_fixes: bool) -> Option<String> {
+        self.fixed_text_keeping(path, unsafe_fixes, &|_, diagnostics| diagnostics)
+    }
+
+    /// [`Workspace::fixed_text`], fixing only the findings `keep` leaves of each round's (given
+    /// the text of that round): the editor leaves out what the baseline accepts.
+    pub fn fixed_text_keeping(
+        &mut self,
+        path: &Path,
+        unsafe_fixes: bool,
+        keep: &dyn Fn(&str, Vec<Diagnostic>) -> Vec<Diagnostic>,
+    ) -> Option<String> {
         let file = self.file(path)?;
         let original = file.text(&self.db).clone();
         let parsed = crate::facts::extract(path, &original)
@@ -545,7 +605,7 @@ impl Workspace {
             .is_empty();
         let mut text = original.to_string();
         for round in 0..crate::fix::MAX_FIX_ROUNDS {
-            let diagnostics = file_diagnostics(&self.db, file).clone();
+            let diagnostics = keep(&text, file_diagnostics(&self.db, file).to_vec());
             let merged = crate::fix::merge_fixes_in_round(&diagnostics, unsafe_fixes, round);
             if merged.fixes == 0 {
                 break;

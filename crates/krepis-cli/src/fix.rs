@@ -84,6 +84,8 @@ pub struct FixOptions {
     pub dry_run: bool,
     /// `--unsafe`: unsafe fixes too.
     pub unsafe_fixes: bool,
+    /// `--no-baseline`: fix what the baseline accepts too.
+    pub no_baseline: bool,
 }
 
 pub fn fix(options: FixOptions) -> ExitCode {
@@ -123,6 +125,18 @@ pub fn fix(options: FixOptions) -> ExitCode {
         Ok(workspace) => workspace,
         Err(code) => return code,
     };
+    // What the baseline accepts is left as it is, as `check` leaves it out.
+    let accepted = if options.no_baseline {
+        crate::baseline::Accepted::default()
+    } else {
+        match crate::baseline::Accepted::load(&workspace, None) {
+            Ok(accepted) => accepted,
+            Err(error) => {
+                eprintln!("error: {error}");
+                return ExitCode::from(2);
+            }
+        }
+    };
     let mut originals: HashMap<PathBuf, Arc<str>> = HashMap::new();
     let mut rounds = FixRounds {
         originals: &mut originals,
@@ -130,6 +144,7 @@ pub fn fix(options: FixOptions) -> ExitCode {
         fixed: 0,
         unsafe_fixes: options.unsafe_fixes,
         cwd: &cwd,
+        accepted: &accepted,
     };
     rounds.run(&mut workspace, None);
     // Files the config ignores (tests, say) are not checked, but a signature that gained the
@@ -171,7 +186,7 @@ pub fn fix(options: FixOptions) -> ExitCode {
             "{fixed} fixes in {} files would be applied (dry run: nothing written).",
             changes.len()
         );
-        return remaining(&workspace, &cwd, started, &mut stdout);
+        return remaining(&workspace, &accepted, &cwd, started, &mut stdout);
     }
     if !changes.is_empty() {
         let mut file_changes = Vec::with_capacity(changes.len());
@@ -223,7 +238,7 @@ pub fn fix(options: FixOptions) -> ExitCode {
     } else {
         let _ = writeln!(stdout, "Nothing to fix.\n");
     }
-    remaining(&workspace, &cwd, started, &mut stdout)
+    remaining(&workspace, &accepted, &cwd, started, &mut stdout)
 }
 
 /// Under `noUnusedParameters`, a context the fix added to a function that never reads it (a leaf:
@@ -297,6 +312,7 @@ struct FixRounds<'a> {
     fixed: usize,
     unsafe_fixes: bool,
     cwd: &'a Path,
+    accepted: &'a crate::baseline::Accepted,
 }
 
 impl FixRounds<'_> {
@@ -336,6 +352,7 @@ impl FixRounds<'_> {
                 if self.dropped.contains(&path) {
                     continue;
                 }
+                let diagnostics = self.accepted.filter(workspace, &path, &text, diagnostics);
                 let merged = merge_fixes_in_round(&diagnostics, self.unsafe_fixes, round);
                 if merged.fixes == 0 {
                     continue;
@@ -368,12 +385,24 @@ impl FixRounds<'_> {
 /// Reports what is left after fixing, like `check`, and returns `check`'s exit code.
 fn remaining(
     workspace: &krepis_analyzer::Workspace,
+    accepted: &crate::baseline::Accepted,
     cwd: &Path,
     started: Instant,
     out: &mut impl Write,
 ) -> ExitCode {
-    let results = workspace.check(&|| {});
-    let report = output::Report::new(&results, cwd);
+    let mut results = workspace.check(&|| {});
+    let before: usize = results.iter().map(|r| r.diagnostics.len()).sum();
+    for result in &mut results {
+        let kept = accepted.filter(
+            workspace,
+            &result.path,
+            &result.text,
+            result.diagnostics.to_vec(),
+        );
+        result.diagnostics = Arc::new(kept);
+    }
+    let mut report = output::Report::new(&results, cwd);
+    report.baselined = before - results.iter().map(|r| r.diagnostics.len()).sum::<usize>();
     let _ = output::write_text(out, &report, started.elapsed());
     if report.errors > 0 {
         ExitCode::from(1)

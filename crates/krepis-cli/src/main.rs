@@ -4,6 +4,8 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod baseline;
+mod changed;
 mod fix;
 mod graph;
 mod init;
@@ -43,6 +45,9 @@ enum Command {
         /// Also apply unsafe fixes: those that may break code the analysis cannot see.
         #[arg(long = "unsafe")]
         unsafe_fixes: bool,
+        /// Also fix the findings the baseline accepts (by default they are left as they are).
+        #[arg(long)]
+        no_baseline: bool,
         /// Use this configuration file for every file instead of looking for one.
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
@@ -57,6 +62,20 @@ enum Command {
         /// Undo even when files changed since.
         #[arg(long)]
         force: bool,
+    },
+    /// Accept today's findings: write krepis-baseline.json so `check` reports only new ones.
+    Baseline {
+        /// Files or folders whose findings to record (default: the current folder).
+        paths: Vec<PathBuf>,
+        /// Only drop the entries that match no finding any more; add nothing.
+        #[arg(long)]
+        prune: bool,
+        /// The baseline file (default: krepis-baseline.json beside the configuration).
+        #[arg(long, value_name = "FILE")]
+        baseline: Option<PathBuf>,
+        /// Use this configuration file for every file instead of looking for one.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
     },
     /// Print the layer graph (or, with --modules, the module graph) as DOT or Mermaid.
     Graph(GraphArgs),
@@ -108,6 +127,24 @@ struct CheckArgs {
     /// Do not read or write the analysis cache.
     #[arg(long)]
     no_cache: bool,
+    /// The baseline file (default: krepis-baseline.json beside the configuration, when there is one).
+    #[arg(long, value_name = "FILE", conflicts_with = "no_baseline")]
+    baseline: Option<PathBuf>,
+    /// Report every finding, the baselined ones too.
+    #[arg(long)]
+    no_baseline: bool,
+    /// Fail (exit 1) when the baseline has entries that match no finding any more.
+    #[arg(long)]
+    strict_baseline: bool,
+    /// Check only what git says changed (and the files that import it, directly or not).
+    #[arg(long)]
+    changed: bool,
+    /// With --changed: the commit to compare the working tree with.
+    #[arg(long, value_name = "REF", default_value = "HEAD", requires = "changed")]
+    base: String,
+    /// With --changed: only the staged changes (what a pre-commit hook commits).
+    #[arg(long, requires = "changed", conflicts_with = "base")]
+    staged: bool,
 }
 
 #[derive(clap::Args)]
@@ -172,14 +209,22 @@ fn run(cli: Cli) -> ExitCode {
             paths,
             dry_run,
             unsafe_fixes,
+            no_baseline,
             config,
         } => fix::fix(fix::FixOptions {
             paths,
             config,
             dry_run,
             unsafe_fixes,
+            no_baseline,
         }),
         Command::Undo { id, list, force } => fix::undo(fix::UndoOptions { id, list, force }),
+        Command::Baseline {
+            paths,
+            prune,
+            baseline,
+            config,
+        } => write_baseline(paths, prune, baseline, config),
         Command::Graph(args) => graph(args),
         Command::Run {
             file,
@@ -272,22 +317,41 @@ fn graph(args: GraphArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn check(args: CheckArgs) -> ExitCode {
-    let started = Instant::now();
-    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    let cache = if args.no_cache {
+/// Loads the workspace and runs every rule, the project's own included (through the cache
+/// unless `no_cache`), printing the workspace's notes.
+fn analyse(
+    paths: &[PathBuf],
+    config: Option<PathBuf>,
+    no_cache: bool,
+    format: Format,
+    cwd: &std::path::Path,
+    changed: Option<&changed::Since<'_>>,
+) -> Result<(Workspace, Vec<krepis_analyzer::FileResult>), ExitCode> {
+    let cache = if no_cache {
         None
     } else {
-        let opened = Cache::open(&fix::project_root(&cwd));
+        let opened = Cache::open(&fix::project_root(cwd));
         if let Some(note) = opened.note {
             eprintln!("note: {note}");
         }
         opened.cache.map(Arc::new)
     };
-    let workspace = match load_with_cache(&args.paths, args.config.clone(), &cwd, cache.clone()) {
-        Ok(workspace) => workspace,
-        Err(code) => return code,
-    };
+    let mut workspace = load_with_cache(paths, config, cwd, cache.clone())?;
+    if let Some(since) = changed {
+        match changed::changed(cwd, since) {
+            Ok(changed::Changed::Files(files)) => {
+                workspace.retain_changed(&files);
+            }
+            Ok(changed::Changed::Everything(settings)) => eprintln!(
+                "note: {} changed: checking every file",
+                output::display_path(&settings, cwd)
+            ),
+            Err(error) => {
+                eprintln!("error: {error}");
+                return Err(ExitCode::from(2));
+            }
+        }
+    }
     // An unchanged tree with unchanged settings gives the results of the last run.
     let fingerprint = cache.as_ref().map(|_| workspace.fingerprint());
     let reused = match (&cache, fingerprint) {
@@ -300,7 +364,7 @@ fn check(args: CheckArgs) -> ExitCode {
         Some(results) => results,
         None => {
             let total = workspace.checked_files().len();
-            let bar = progress_bar(args.format, total);
+            let bar = progress_bar(format, total);
             let results = workspace.check(&|| {
                 if let Some(bar) = &bar {
                     bar.inc(1);
@@ -325,19 +389,78 @@ fn check(args: CheckArgs) -> ExitCode {
     // The project's own rules run after the cached part: their sources are not in the run key.
     let mut results = results;
     krepis_kernel::custom_rules::apply(
-        &krepis_kernel::custom_rules::load(&fix::project_root(&cwd)),
+        &krepis_kernel::custom_rules::load(&fix::project_root(cwd)),
         &workspace,
-        &cwd,
+        cwd,
         &mut results,
     );
     for note in &workspace.notes {
         eprintln!(
             "note: {}: {}",
-            output::display_path(&note.path, &cwd),
+            output::display_path(&note.path, cwd),
             note.message
         );
     }
-    let report = output::Report::new(&results, &cwd);
+    Ok((workspace, results))
+}
+
+fn absolute_from(cwd: &std::path::Path, path: Option<PathBuf>) -> Option<PathBuf> {
+    path.map(|p| if p.is_absolute() { p } else { cwd.join(p) })
+}
+
+fn write_baseline(
+    paths: Vec<PathBuf>,
+    prune: bool,
+    file: Option<PathBuf>,
+    config: Option<PathBuf>,
+) -> ExitCode {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let (workspace, results) = match analyse(&paths, config, true, Format::Json, &cwd, None) {
+        Ok(analysed) => analysed,
+        Err(code) => return code,
+    };
+    let file = absolute_from(&cwd, file);
+    let code = baseline::write(&workspace, &results, file.as_deref(), prune, &cwd);
+    std::mem::forget(results);
+    std::mem::forget(workspace);
+    code
+}
+
+fn check(args: CheckArgs) -> ExitCode {
+    let started = Instant::now();
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let since = changed::Since {
+        base: &args.base,
+        staged: args.staged,
+    };
+    let changed = args.changed.then_some(&since);
+    let (workspace, mut results) = match analyse(
+        &args.paths,
+        args.config.clone(),
+        args.no_cache,
+        args.format,
+        &cwd,
+        changed,
+    ) {
+        Ok(analysed) => analysed,
+        Err(code) => return code,
+    };
+    let applied = if args.no_baseline {
+        baseline::Applied::default()
+    } else {
+        let file = absolute_from(&cwd, args.baseline.clone());
+        match baseline::apply(&workspace, &mut results, file.as_deref()) {
+            Ok(applied) => applied,
+            Err(error) => {
+                eprintln!("error: {error}");
+                return ExitCode::from(2);
+            }
+        }
+    };
+    baseline::report_stale(&applied, &cwd, args.strict_baseline);
+    let mut report = output::Report::new(&results, &cwd);
+    report.baselined = applied.baselined;
+    report.stale_baseline = applied.stale.iter().map(|(_, s)| s.count as usize).sum();
     // Machine formats carry no colour: they go to stdout as they are, buffered.
     let flushed = match args.format {
         Format::Text => {
@@ -361,7 +484,7 @@ fn check(args: CheckArgs) -> ExitCode {
         eprintln!("error: cannot write output: {error}");
         return ExitCode::from(2);
     }
-    let code = if report.errors > 0 {
+    let code = if report.errors > 0 || args.strict_baseline && report.stale_baseline > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -55,6 +55,10 @@ pub struct Report<'a> {
     pub fixable: usize,
     /// Diagnostics whose fix only `krepis fix --unsafe` applies.
     pub unsafe_fixable: usize,
+    /// Findings a baseline accepts, left out of the report.
+    pub baselined: usize,
+    /// Baseline entries that match no finding any more.
+    pub stale_baseline: usize,
 }
 
 impl<'a> Report<'a> {
@@ -66,13 +70,15 @@ impl<'a> Report<'a> {
             warnings: 0,
             fixable: 0,
             unsafe_fixable: 0,
+            baselined: 0,
+            stale_baseline: 0,
         };
         for result in results {
             for d in result.diagnostics.iter() {
                 match d.severity {
                     Severity::Error => report.errors += 1,
                     Severity::Warning => report.warnings += 1,
-                    Severity::Info => {}
+                    Severity::Info | Severity::Hint => {}
                 }
                 match &d.fix {
                     Some(fix) if fix.is_safe() => report.fixable += 1,
@@ -122,7 +128,7 @@ pub fn write_text(out: &mut impl Write, report: &Report<'_>, elapsed: Duration) 
         let level = match d.severity {
             Severity::Error => Level::ERROR,
             Severity::Warning => Level::WARNING,
-            Severity::Info => Level::INFO,
+            Severity::Info | Severity::Hint => Level::INFO,
         };
         // Only the lines of the span go to the renderer, so large files cost nothing extra.
         let first_line = loc.line - 1;
@@ -165,10 +171,15 @@ pub fn write_text(out: &mut impl Write, report: &Report<'_>, elapsed: Duration) 
     }
     let problems = report.errors + report.warnings;
     let seconds = elapsed.as_secs_f64();
+    let baselined = if report.baselined > 0 {
+        format!(", {} in the baseline", report.baselined)
+    } else {
+        String::new()
+    };
     if problems == 0 {
         writeln!(
             out,
-            "No problems in {} ({seconds:.2}s).",
+            "No problems in {}{baselined} ({seconds:.2}s).",
             plural(report.files_checked, "file")
         )
     } else {
@@ -185,7 +196,7 @@ pub fn write_text(out: &mut impl Write, report: &Report<'_>, elapsed: Duration) 
         }
         writeln!(
             out,
-            "Found {} and {} in {} of {} checked{fixable} ({seconds:.2}s).",
+            "Found {} and {} in {} of {} checked{fixable}{baselined} ({seconds:.2}s).",
             plural(report.errors, "error"),
             plural(report.warnings, "warning"),
             plural(report.files.len(), "file"),
@@ -233,6 +244,7 @@ pub fn write_json(out: &mut impl Write, report: &Report<'_>) -> io::Result<()> {
         "summary": {
             "errors": report.errors, "warnings": report.warnings,
             "fixable": report.fixable, "unsafe_fixable": report.unsafe_fixable,
+            "baselined": report.baselined, "stale_baseline": report.stale_baseline,
         },
         "diagnostics": diagnostics,
     });
@@ -264,7 +276,7 @@ pub fn write_sarif(out: &mut impl Write, report: &Report<'_>) -> io::Result<()> 
             let level = match d.severity {
                 Severity::Error => "error",
                 Severity::Warning => "warning",
-                Severity::Info => "note",
+                Severity::Info | Severity::Hint => "note",
             };
             json!({
                 "ruleId": d.rule_name(),
@@ -312,7 +324,7 @@ pub fn write_github(out: &mut impl Write, report: &Report<'_>) -> io::Result<()>
         let command = match d.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
-            Severity::Info => "notice",
+            Severity::Info | Severity::Hint => "notice",
         };
         writeln!(
             out,

@@ -236,4 +236,19 @@ fn the_pre_commit_hook_refuses_a_violating_commit() {
     git(project.path(), &["add", "."]);
     let (ok, log) = commit("fixed");
     assert!(ok, "the fixed commit was refused:\n{log}");
+
+    // The hook checks the staged files and the files that import them: a staged store that
+    // now takes the context makes the unchanged caller wrong, and the commit is refused.
+    let store = project.path().join("src/orders/domain/store.ts");
+    std::fs::create_dir_all(store.parent().unwrap()).unwrap();
+    std::fs::write(&store, "export function save(id: string): void {}\n").unwrap();
+    std::fs::write(&file, "import type { KrepisContext } from \"@krepis/core\";\nimport { save } from \"../domain/store.ts\";\nexport function place(id: string): void {\n  save(id);\n}\n").unwrap();
+    git(project.path(), &["add", "."]);
+    let (ok, log) = commit("a store");
+    assert!(ok, "{log}");
+    std::fs::write(&store, "import type { KrepisContext } from \"@krepis/core\";\nexport async function save(ctx: KrepisContext, id: string): Promise<void> {}\n").unwrap();
+    git(project.path(), &["add", "src/orders/domain/store.ts"]);
+    let (ok, log) = commit("store takes the context");
+    assert!(!ok, "the commit breaking an importer went through:\n{log}");
+    assert!(log.contains("src/orders/application/place.ts"), "{log}");
 }

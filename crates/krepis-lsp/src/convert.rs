@@ -65,6 +65,7 @@ pub fn diagnostic(text: &Text<'_>, d: &Diagnostic) -> lsp::Diagnostic {
         Severity::Error => lsp::DiagnosticSeverity::ERROR,
         Severity::Warning => lsp::DiagnosticSeverity::WARNING,
         Severity::Info => lsp::DiagnosticSeverity::INFORMATION,
+        Severity::Hint => lsp::DiagnosticSeverity::HINT,
     };
     let href = d.rule.url().parse::<lsp::Uri>().ok();
     lsp::Diagnostic {

@@ -4,6 +4,7 @@
 //! analysis database, answers requests from snapshots on blocking threads, and pushes (or lets the
 //! client pull) diagnostics. Nothing here knows how rules work.
 
+mod baseline;
 mod convert;
 mod generate;
 mod server;

@@ -113,24 +113,33 @@ fn diagnostics_of(s: &Snapshot, file: SourceFile) -> Arc<Vec<Diagnostic>> {
     }
     let built_in = s.diagnostics(file);
     let rules = custom_rules::load_cached(&config.dir);
-    if rules.is_empty() {
-        return built_in;
-    }
     let facts = s.facts(file);
-    if !facts.syntax_errors.is_empty() {
-        return built_in;
+    let all = if rules.is_empty() || !facts.syntax_errors.is_empty() {
+        built_in
+    } else {
+        let relative = config
+            .relative(&path)
+            .unwrap_or_else(|| krepis_analyzer::config::slash_path(&path));
+        let custom = custom_rules::check_module_cached(&rules, &relative, &facts, &s.text(file));
+        let custom = suppressions::apply_custom(&facts, &config, custom.to_vec());
+        if custom.is_empty() {
+            built_in
+        } else {
+            let mut all: Vec<Diagnostic> = built_in.iter().chain(custom.iter()).cloned().collect();
+            all.sort_by_key(|d| (d.range.start, d.range.end));
+            Arc::new(all)
+        }
+    };
+    if all.is_empty() {
+        return all;
     }
-    let relative = config
-        .relative(&path)
-        .unwrap_or_else(|| krepis_analyzer::config::slash_path(&path));
-    let custom = custom_rules::check_module_cached(&rules, &relative, &facts, &s.text(file));
-    let custom = suppressions::apply_custom(&facts, &config, custom.to_vec());
-    if custom.is_empty() {
-        return built_in;
-    }
-    let mut all: Vec<Diagnostic> = built_in.iter().chain(custom.iter()).cloned().collect();
-    all.sort_by_key(|d| (d.range.start, d.range.end));
-    Arc::new(all)
+    let text = s.text(file);
+    Arc::new(crate::baseline::mark(
+        &config.dir,
+        &path,
+        &text,
+        all.to_vec(),
+    ))
 }
 
 /// Runs `work` on a snapshot, on a blocking thread; `None` before the workspace is loaded, when
@@ -430,7 +439,11 @@ impl Backend {
         let state = self.state.clone();
         let fixed = tokio::task::spawn_blocking(move || {
             let mut state = lock(&state);
-            state.workspace.as_mut()?.fixed_text(&path, false)
+            let workspace = state.workspace.as_mut()?;
+            let dir = workspace.config_for(&path).dir.clone();
+            // What the baseline accepts is left as it is, as `krepis fix` leaves it.
+            let keep = |text: &str, found| crate::baseline::unaccepted(&dir, &path, text, found);
+            workspace.fixed_text_keeping(&path, false, &keep)
         })
         .await
         .ok()??;
@@ -560,6 +573,7 @@ impl Backend {
             watchers: vec![
                 pattern("**/*.{ts,tsx,mts,cts,js,jsx,mjs,cjs}"),
                 pattern("**/{krepis.json,deno.json,deno.jsonc,tsconfig.json}"),
+                pattern("**/krepis-baseline.json"),
             ],
         };
         let registration = Registration {
@@ -619,6 +633,18 @@ impl LanguageServer for Backend {
         if let Ok(mut slot) = self.roots.lock() {
             *slot = roots;
         }
+        // `{ "baseline": "hint" | "hide" }`: how findings the baseline accepts are shown.
+        let hide = params
+            .initialization_options
+            .as_ref()
+            .and_then(|o| o.get("baseline"))
+            .and_then(|v| v.as_str())
+            == Some("hide");
+        crate::baseline::set_mode(if hide {
+            crate::baseline::Mode::Hide
+        } else {
+            crate::baseline::Mode::Hint
+        });
         let capabilities = &params.capabilities;
         let utf8 = capabilities
             .general
@@ -780,6 +806,18 @@ impl LanguageServer for Backend {
             .iter()
             .filter_map(|c| Some((path_of(&c.uri)?, c.typ)))
             .collect();
+        let is_baseline = |p: &PathBuf| {
+            p.file_name()
+                .is_some_and(|n| n == krepis_analyzer::baseline::FILE_NAME)
+        };
+        if paths.iter().any(|(p, _)| is_baseline(p)) {
+            // What is new and what is accepted changed: every file's findings are shown again.
+            crate::baseline::invalidate();
+            if paths.iter().all(|(p, _)| is_baseline(p)) {
+                self.publish(None).await;
+                return;
+            }
+        }
         if paths.iter().any(|(p, _)| is_settings_file(p)) {
             self.client
                 .log_message(MessageType::INFO, "krepis: settings changed; re-indexing")

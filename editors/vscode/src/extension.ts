@@ -57,8 +57,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.languages.onDidChangeDiagnostics(() => updateStatus()),
     vscode.workspace.onWillSaveTextDocument((event) => fixOnSave(event)),
     vscode.workspace.onDidChangeConfiguration((event) => {
-      if (event.affectsConfiguration("krepis.path")) {
-        output.appendLine("krepis.path changed: restarting the language server.");
+      if (event.affectsConfiguration("krepis.path") || event.affectsConfiguration("krepis.baseline")) {
+        output.appendLine("Krepis settings changed: restarting the language server.");
         void restart();
       }
     }),
@@ -168,8 +168,12 @@ async function startNow(): Promise<void> {
     documentSelector: LANGUAGE_IDS.map((language) => ({ scheme: "file", language })),
     synchronize: {
       fileEvents: vscode.workspace.createFileSystemWatcher(
-        "**/{krepis.json,deno.json,deno.jsonc,tsconfig.json}",
+        "**/{krepis.json,deno.json,deno.jsonc,tsconfig.json,krepis-baseline.json}",
       ),
+    },
+    // How findings that krepis-baseline.json accepts are shown: faint hints, or not at all.
+    initializationOptions: {
+      baseline: vscode.workspace.getConfiguration("krepis").get<string>("baseline", "hint"),
     },
     outputChannel: output,
   };

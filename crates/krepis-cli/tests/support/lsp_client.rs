@@ -74,6 +74,15 @@ fn read_message(reader: &mut impl BufRead) -> Option<Value> {
 impl LspClient {
     /// Starts `krepis lsp` on `root` and completes the initialize handshake.
     pub fn start(root: &Path, capabilities: Value) -> (LspClient, Value) {
+        Self::start_with_options(root, capabilities, Value::Null)
+    }
+
+    /// [`LspClient::start`] with `initializationOptions`.
+    pub fn start_with_options(
+        root: &Path,
+        capabilities: Value,
+        options: Value,
+    ) -> (LspClient, Value) {
         let mut child = Command::new(env!("CARGO_BIN_EXE_krepis"))
             .arg("lsp")
             .current_dir(root)
@@ -112,6 +121,7 @@ impl LspClient {
         let result = client.request(
             "initialize",
             json!({ "processId": null, "rootUri": uri(root), "capabilities": capabilities,
+                    "initializationOptions": options,
                     "workspaceFolders": [{ "uri": uri(root), "name": "fixture" }] }),
         );
         client.notify("initialized", json!({}));
