@@ -233,32 +233,9 @@ pub fn apply(
     if facts.suppressions.is_empty() || !facts.syntax_errors.is_empty() {
         return diagnostics;
     }
-    // used[i][k]: rule k of suppression i silenced something.
-    let mut used: Vec<Vec<bool>> = facts
-        .suppressions
-        .iter()
-        .map(|s| vec![false; s.rules.len()])
-        .collect();
-    let mut kept = Vec::with_capacity(diagnostics.len());
-    for diagnostic in diagnostics {
-        let mut silenced = false;
-        if !matches!(diagnostic.rule, RuleId::SyntaxError | RuleId::Custom) {
-            for (i, suppression) in facts.suppressions.iter().enumerate() {
-                if !suppression.covers(diagnostic.range.start) {
-                    continue;
-                }
-                for (k, (name, _)) in suppression.rules.iter().enumerate() {
-                    if name == diagnostic.rule.as_str() {
-                        used[i][k] = true;
-                        silenced = true;
-                    }
-                }
-            }
-        }
-        if !silenced {
-            kept.push(diagnostic);
-        }
-    }
+    let (mut kept, used) = silence(facts, diagnostics, |d| {
+        (!matches!(d.rule, RuleId::SyntaxError | RuleId::Custom)).then(|| d.rule.as_str())
+    });
     let mut report = Reporter::new(config);
     for (i, suppression) in facts.suppressions.iter().enumerate() {
         let directive = suppression.kind.directive();
@@ -289,6 +266,42 @@ pub fn apply(
     kept
 }
 
+/// Drops the diagnostics a suppression of `facts` covers, where `name` gives the rule name a
+/// suppression must give to silence a diagnostic (`None`: it cannot be silenced). Also returns,
+/// per suppression and per rule it names, whether that name silenced something.
+fn silence(
+    facts: &ModuleFacts,
+    diagnostics: Vec<Diagnostic>,
+    name: impl Fn(&Diagnostic) -> Option<&str>,
+) -> (Vec<Diagnostic>, Vec<Vec<bool>>) {
+    let mut used: Vec<Vec<bool>> = facts
+        .suppressions
+        .iter()
+        .map(|s| vec![false; s.rules.len()])
+        .collect();
+    let mut kept = Vec::with_capacity(diagnostics.len());
+    for diagnostic in diagnostics {
+        let mut silenced = false;
+        if let Some(rule) = name(&diagnostic) {
+            for (i, suppression) in facts.suppressions.iter().enumerate() {
+                if !suppression.covers(diagnostic.range.start) {
+                    continue;
+                }
+                for (k, (named, _)) in suppression.rules.iter().enumerate() {
+                    if named == rule {
+                        used[i][k] = true;
+                        silenced = true;
+                    }
+                }
+            }
+        }
+        if !silenced {
+            kept.push(diagnostic);
+        }
+    }
+    (kept, used)
+}
+
 /// [`apply`] for the project's own rules, whose findings come after the built-in ones: drops
 /// those a suppression covers and reports suppressions of project rules that silenced nothing.
 pub fn apply_custom(
@@ -299,29 +312,7 @@ pub fn apply_custom(
     if facts.suppressions.is_empty() || !facts.syntax_errors.is_empty() {
         return diagnostics;
     }
-    let mut used: Vec<Vec<bool>> = facts
-        .suppressions
-        .iter()
-        .map(|s| vec![false; s.rules.len()])
-        .collect();
-    let mut kept = Vec::with_capacity(diagnostics.len());
-    for diagnostic in diagnostics {
-        let mut silenced = false;
-        for (i, suppression) in facts.suppressions.iter().enumerate() {
-            if !suppression.covers(diagnostic.range.start) {
-                continue;
-            }
-            for (k, (name, _)) in suppression.rules.iter().enumerate() {
-                if diagnostic.custom_rule.as_deref() == Some(name.as_str()) {
-                    used[i][k] = true;
-                    silenced = true;
-                }
-            }
-        }
-        if !silenced {
-            kept.push(diagnostic);
-        }
-    }
+    let (mut kept, used) = silence(facts, diagnostics, |d| d.custom_rule.as_deref());
     let mut report = Reporter::new(config);
     for (i, suppression) in facts.suppressions.iter().enumerate() {
         let unused: Vec<&str> = suppression

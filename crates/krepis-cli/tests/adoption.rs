@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 use support::lsp_client::{LspClient, uri};
-use support::run::krepis;
+use support::run::{krepis, reported};
 
 const FEATURES: [&str; 5] = ["orders", "billing", "shipping", "catalog", "users"];
 const PER_FEATURE: usize = 8;
@@ -314,18 +314,17 @@ fn git(root: &Path, args: &[&str]) {
 
 /// The diagnostics of `report` as (file, rule, line, message), sorted.
 fn findings(report: &Value) -> Vec<(String, String, u64, String)> {
-    let mut out: Vec<_> = report["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| {
-            (
-                d["file"].as_str().unwrap().to_string(),
-                d["rule"].as_str().unwrap().to_string(),
-                d["line"].as_u64().unwrap(),
-                d["message"].as_str().unwrap().to_string(),
-            )
-        })
+    let lines = report["diagnostics"].as_array().unwrap().iter();
+    let details = lines.map(|d| {
+        (
+            d["line"].as_u64().unwrap(),
+            d["message"].as_str().unwrap().to_string(),
+        )
+    });
+    let mut out: Vec<_> = reported(report)
+        .into_iter()
+        .zip(details)
+        .map(|((file, rule), (line, message))| (file, rule, line, message))
         .collect();
     out.sort();
     out

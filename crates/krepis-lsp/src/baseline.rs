@@ -85,24 +85,38 @@ pub fn invalidate() {
     cache().clear();
 }
 
-/// The findings of the file at `path` (governed by the configuration in `config_dir`) with
-/// those the baseline accepts turned into hints without fixes, or left out.
+/// Splits the findings of the file at `path` (governed by the configuration in `config_dir`)
+/// into those its baseline accepts and the rest, keeping their order with a flag.
+fn split(
+    config_dir: &Path,
+    path: &Path,
+    text: &str,
+    diagnostics: Vec<Diagnostic>,
+) -> Vec<(bool, Diagnostic)> {
+    let Some(loaded) = load(config_dir) else {
+        return diagnostics.into_iter().map(|d| (false, d)).collect();
+    };
+    let (baseline, gone) = &*loaded;
+    let mut matcher = Matcher::new(baseline, gone);
+    diagnostics
+        .into_iter()
+        .map(|d| (matcher.take(path, text, &d), d))
+        .collect()
+}
+
+/// The findings of the file with those the baseline accepts turned into hints without fixes, or
+/// left out.
 pub fn mark(
     config_dir: &Path,
     path: &Path,
     text: &str,
     diagnostics: Vec<Diagnostic>,
 ) -> Vec<Diagnostic> {
-    let Some(loaded) = load(config_dir) else {
-        return diagnostics;
-    };
-    let (baseline, gone) = &*loaded;
-    let mut matcher = Matcher::new(baseline, gone);
     let hide = mode() == Mode::Hide;
-    diagnostics
+    split(config_dir, path, text, diagnostics)
         .into_iter()
-        .filter_map(|mut d| {
-            if !matcher.take(path, text, &d) {
+        .filter_map(|(accepted, mut d)| {
+            if !accepted {
                 return Some(d);
             }
             if hide {
@@ -127,13 +141,8 @@ pub fn unaccepted(
     text: &str,
     diagnostics: Vec<Diagnostic>,
 ) -> Vec<Diagnostic> {
-    let Some(loaded) = load(config_dir) else {
-        return diagnostics;
-    };
-    let (baseline, gone) = &*loaded;
-    let mut matcher = Matcher::new(baseline, gone);
-    diagnostics
+    split(config_dir, path, text, diagnostics)
         .into_iter()
-        .filter(|d| !matcher.take(path, text, d))
+        .filter_map(|(accepted, d)| (!accepted).then_some(d))
         .collect()
 }
