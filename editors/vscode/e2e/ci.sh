@@ -8,6 +8,9 @@
 # code-server, Node 24 and playwright-core from ./package-lock.json through `npm ci`), then runs
 # ./run.mjs. Screenshots of every step and the server logs go to ./artifacts/.
 # KREPIS_E2E_KEEP=1 keeps the temporary folder (home, user data, the project copy).
+# E2E_BUNDLED=1, with a platform .vsix (scripts/package-platform.mjs): no krepis.path and no
+# krepis on PATH, so the extension must run the binary it bundles; the first step, then a check
+# that the bundled binary is the one serving (screenshots in ./artifacts-bundled/).
 set -euo pipefail
 
 if [ "$#" -ne 2 ]; then
@@ -71,13 +74,26 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 export PATH="$node24/bin:$PATH"
+if [ "${E2E_BUNDLED:-}" = 1 ]; then
+  # As a user who only installed the extension: no `krepis` anywhere on PATH.
+  clean=""
+  IFS=: read -ra dirs <<< "$PATH"
+  for dir in "${dirs[@]}"; do
+    [ -x "$dir/krepis" ] || clean="${clean:+$clean:}$dir"
+  done
+  export PATH="$clean"
+  if command -v krepis > /dev/null; then
+    say "krepis is still on PATH ($(command -v krepis)); the bundled run needs none"
+    exit 2
+  fi
+fi
 code_server="$here/node_modules/code-server/out/node/entry.js"
 say "set-up took $(($(date +%s) - setup_started)) s"
 
 # --- A private home, user data, extensions folder and project copy ----------------------------
 run_started=$(date +%s)
 work="$(mktemp -d "${TMPDIR:-/tmp}/krepis-vscode-e2e.XXXXXX")"
-artifacts="$here/artifacts"
+artifacts="$here/artifacts${E2E_BUNDLED:+-bundled}"
 rm -rf "$artifacts"
 mkdir -p "$artifacts"
 server_pgid=""

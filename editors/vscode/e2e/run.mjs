@@ -24,6 +24,12 @@ const BINARY = env("E2E_BINARY");
 const CHROMIUM = env("E2E_CHROMIUM");
 const ARTIFACTS = env("E2E_ARTIFACTS");
 const WORK = env("E2E_WORK");
+/**
+ * The platform .vsix with the server inside, and no `krepis.path` and no `krepis` on PATH: what a
+ * user who only installs the extension gets. Only the first step runs, then the output must say
+ * the bundled binary is the one serving.
+ */
+const BUNDLED = process.env.E2E_BUNDLED === "1";
 
 /** How long one wait on the page may take: generous, since CI machines are slow and shared. */
 const WAIT_MS = 30_000;
@@ -77,7 +83,8 @@ function writeSettings() {
   fs.mkdirSync(path.dirname(SETTINGS_FILE), { recursive: true });
   fs.writeFileSync(SETTINGS_FILE, JSON.stringify(BASE_SETTINGS, null, 2) + "\n");
   fs.mkdirSync(path.dirname(MACHINE_SETTINGS_FILE), { recursive: true });
-  fs.writeFileSync(MACHINE_SETTINGS_FILE, JSON.stringify({ "krepis.path": BINARY }, null, 2) + "\n");
+  const machine = BUNDLED ? {} : { "krepis.path": BINARY };
+  fs.writeFileSync(MACHINE_SETTINGS_FILE, JSON.stringify(machine, null, 2) + "\n");
 }
 
 function readSettings() {
@@ -1095,6 +1102,23 @@ async function main() {
     failed++;
   }
 
+  if (BUNDLED) {
+    steps.splice(1);
+    step("the server bundled with the extension is the one running", async () => {
+      await waitUntil(
+        "the Krepis output saying it started the bundled binary",
+        () => {
+          collectLogs();
+          const log = path.join(ARTIFACTS, "krepis-output.log");
+          return fs.existsSync(log) && /Starting .*[\\/]bin[\\/]krepis(\.exe)? lsp \(found via the binary bundled with the extension\)/.test(fs.readFileSync(log, "utf8"));
+        },
+        { detail: async () => {
+          const log = path.join(ARTIFACTS, "krepis-output.log");
+          return fs.existsSync(log) ? fs.readFileSync(log, "utf8").slice(0, 2000) : "(no Krepis output yet)";
+        } },
+      );
+    });
+  }
   for (let i = 0; ready && i < steps.length; i++) {
     const { title, run } = steps[i];
     currentStep = i + 1;
