@@ -18,8 +18,6 @@ pub struct Applied {
     pub baselined: usize,
     /// Entries that matched no finding, with the baseline file they are in.
     pub stale: Vec<(PathBuf, Stale)>,
-    /// The baselines read, with the results they govern (indices into the results).
-    pub baselines: Vec<(Baseline, Vec<usize>)>,
 }
 
 /// The baseline file that governs `path`: `explicit`, else the one beside its configuration.
@@ -95,7 +93,6 @@ pub fn apply(
         applied
             .stale
             .extend(stale.into_iter().map(|s| (path.clone(), s)));
-        applied.baselines.push((baseline, members));
     }
     Ok(applied)
 }
@@ -186,7 +183,7 @@ pub fn write(
                 println!("{shown}: nothing to prune ({} findings).", baseline.len());
                 continue;
             }
-            if let Err(error) = save(&baseline) {
+            if let Err(error) = baseline.write() {
                 eprintln!("error: cannot write {shown}: {error}");
                 return ExitCode::from(2);
             }
@@ -215,7 +212,7 @@ pub fn write(
             println!("No findings to baseline; {shown} not written.");
             continue;
         }
-        if let Err(error) = save(&baseline) {
+        if let Err(error) = baseline.write() {
             eprintln!("error: cannot write {shown}: {error}");
             return ExitCode::from(2);
         }
@@ -226,10 +223,6 @@ pub fn write(
         );
     }
     ExitCode::SUCCESS
-}
-
-fn save(baseline: &Baseline) -> std::io::Result<()> {
-    baseline.write()
 }
 
 /// The baselines that govern a workspace's checked files, for `krepis fix`: the findings they
