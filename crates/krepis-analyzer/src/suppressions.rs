@@ -422,16 +422,8 @@ impl<'a> Reporter<'a> {
         note: Option<String>,
         fix: Option<Fix>,
     ) {
-        if let Some(severity) = self.config.rules.severity(rule) {
-            self.found.push(Diagnostic {
-                rule,
-                custom_rule: None,
-                severity,
-                range,
-                message,
-                note,
-                fix,
-            });
+        if let Some(found) = self.config.rules.finding(rule, range, message, note, fix) {
+            self.found.push(found);
         }
     }
 

@@ -85,18 +85,14 @@ pub fn invalidate() {
     cache().clear();
 }
 
-/// Splits the findings of the file at `path` (governed by the configuration in `config_dir`)
-/// into those its baseline accepts and the rest, keeping their order with a flag.
+/// Flags each finding of the file at `path` with whether `loaded` (its baseline) accepts it.
 fn split(
-    config_dir: &Path,
+    loaded: &(Baseline, Gone),
     path: &Path,
     text: &str,
     diagnostics: Vec<Diagnostic>,
 ) -> Vec<(bool, Diagnostic)> {
-    let Some(loaded) = load(config_dir) else {
-        return diagnostics.into_iter().map(|d| (false, d)).collect();
-    };
-    let (baseline, gone) = &*loaded;
+    let (baseline, gone) = loaded;
     let mut matcher = Matcher::new(baseline, gone);
     diagnostics
         .into_iter()
@@ -104,16 +100,20 @@ fn split(
         .collect()
 }
 
-/// The findings of the file with those the baseline accepts turned into hints without fixes, or
-/// left out.
+/// The findings of the file at `path` (governed by the configuration in `config_dir`) with those
+/// the baseline accepts turned into hints without fixes, or left out. Without a baseline, the
+/// findings as they are (not copied: this runs for every file at every publish).
 pub fn mark(
     config_dir: &Path,
     path: &Path,
     text: &str,
-    diagnostics: Vec<Diagnostic>,
-) -> Vec<Diagnostic> {
+    diagnostics: &Arc<Vec<Diagnostic>>,
+) -> Arc<Vec<Diagnostic>> {
+    let Some(loaded) = load(config_dir) else {
+        return diagnostics.clone();
+    };
     let hide = mode() == Mode::Hide;
-    split(config_dir, path, text, diagnostics)
+    let marked = split(&loaded, path, text, diagnostics.to_vec())
         .into_iter()
         .filter_map(|(accepted, mut d)| {
             if !accepted {
@@ -131,7 +131,8 @@ pub fn mark(
             });
             Some(d)
         })
-        .collect()
+        .collect();
+    Arc::new(marked)
 }
 
 /// The findings `krepis fix` would fix in the file: those the baseline does not accept.
@@ -141,7 +142,10 @@ pub fn unaccepted(
     text: &str,
     diagnostics: Vec<Diagnostic>,
 ) -> Vec<Diagnostic> {
-    split(config_dir, path, text, diagnostics)
+    let Some(loaded) = load(config_dir) else {
+        return diagnostics;
+    };
+    split(&loaded, path, text, diagnostics)
         .into_iter()
         .filter_map(|(accepted, d)| (!accepted).then_some(d))
         .collect()

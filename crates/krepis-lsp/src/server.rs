@@ -133,13 +133,7 @@ fn diagnostics_of(s: &Snapshot, file: SourceFile) -> Arc<Vec<Diagnostic>> {
     if all.is_empty() {
         return all;
     }
-    let text = s.text(file);
-    Arc::new(crate::baseline::mark(
-        &config.dir,
-        &path,
-        &text,
-        all.to_vec(),
-    ))
+    crate::baseline::mark(&config.dir, &path, &s.text(file), &all)
 }
 
 /// Runs `work` on a snapshot, on a blocking thread; `None` before the workspace is loaded, when

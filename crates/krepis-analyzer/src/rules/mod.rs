@@ -195,6 +195,26 @@ impl RuleSettings {
         }
     }
 
+    /// A finding of `rule` with its configured severity, or `None` when the rule is off.
+    pub fn finding(
+        &self,
+        rule: RuleId,
+        range: TextRange,
+        message: String,
+        note: Option<String>,
+        fix: Option<Fix>,
+    ) -> Option<Diagnostic> {
+        Some(Diagnostic {
+            rule,
+            custom_rule: None,
+            severity: self.severity(rule)?,
+            range,
+            message,
+            note,
+            fix,
+        })
+    }
+
     /// Applies one `"rules"` entry; the error says what is wrong with the options.
     pub fn set(
         &mut self,
@@ -283,16 +303,8 @@ impl<'a> RuleContext<'a> {
         note: Option<String>,
         fix: Option<Fix>,
     ) {
-        if let Some(severity) = self.config.rules.severity(rule) {
-            self.diagnostics.push(Diagnostic {
-                custom_rule: None,
-                rule,
-                severity,
-                range,
-                message,
-                note,
-                fix,
-            });
+        if let Some(found) = self.config.rules.finding(rule, range, message, note, fix) {
+            self.diagnostics.push(found);
         }
     }
 
