@@ -12,7 +12,7 @@ use crate::diagnostic::Diagnostic;
 use crate::facts::ModuleFacts;
 
 /// Bumped whenever what is stored changes shape.
-const FORMAT: u32 = 4;
+const FORMAT: u32 = 5;
 
 /// What this build writes into the cache header.
 fn stamp() -> String {

@@ -195,6 +195,8 @@ struct RawConfig {
     rules: BTreeMap<String, RuleEntry>,
     #[serde(default)]
     ignore: Option<Vec<String>>,
+    #[serde(rename = "checkAmbientModules", default)]
+    check_ambient_modules: bool,
 }
 
 /// The names of the rules in `dir/.krepis/rules/` (`*.ts`, `*.js`), sorted.
@@ -225,6 +227,9 @@ pub struct Config {
     pub ignore: globset::GlobSet,
     /// The ignore globs as written, for display.
     pub ignore_patterns: Vec<String>,
+    /// Check modules made only of ambient declarations (`declare …`) like other code, instead
+    /// of leaving them alone like `.d.ts` files.
+    pub check_ambient_modules: bool,
     /// A hash of the file's contents (and of the project rules' names), for cache keys.
     pub content_hash: u64,
     /// The names of the project's own rules (`.krepis/rules/*.ts` beside the config), which
@@ -251,6 +256,7 @@ impl Config {
                 rules: RuleSettings::default(),
                 ignore: globset::GlobSet::empty(),
                 ignore_patterns: Vec::new(),
+                check_ambient_modules: false,
                 content_hash: 0,
                 custom_rules: Vec::new(),
             }),
@@ -425,6 +431,7 @@ impl Config {
             rules,
             ignore,
             ignore_patterns,
+            check_ambient_modules: raw.check_ambient_modules,
             content_hash,
             custom_rules,
         })

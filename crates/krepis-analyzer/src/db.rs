@@ -154,11 +154,15 @@ pub fn file_diagnostics(db: &dyn Db, file: SourceFile) -> Arc<Vec<Diagnostic>> {
     let path = file.path(db);
     let config = settings.config_for(path);
     let facts = module_facts(db, file);
+    // Hand-written typings describe code elsewhere, like a `.d.ts`: nothing in them runs.
+    if facts.ambient_only && !config.check_ambient_modules && facts.syntax_errors.is_empty() {
+        return Arc::new(Vec::new());
+    }
     let resolutions = resolved_imports(db, file);
     let layer = file_layer(db, file);
     let callees = crate::signatures::callee_index(db, file);
     let model = crate::model::Model::new(db, file);
-    let cx = RuleContext::new(
+    let mut cx = RuleContext::new(
         path,
         facts,
         config,
@@ -167,8 +171,12 @@ pub fn file_diagnostics(db: &dyn Db, file: SourceFile) -> Arc<Vec<Diagnostic>> {
         callees,
         &model,
     );
+    if cx.enabled(RuleId::NoImplicitContext) {
+        cx.implicit_wrappers = rules::no_implicit_context::wrappers_imported(db, file);
+    }
     let cycles = import_cycles(db);
     let mine: Vec<CycleFinding> = cycles
+        .findings
         .iter()
         .filter(|(f, _)| *f == file)
         .map(|(_, c)| c.clone())
@@ -210,8 +218,7 @@ pub fn import_edges(db: &dyn Db, file: SourceFile) -> Arc<Vec<ImportEdge>> {
         let Some(&target) = files.get(path) else {
             continue;
         };
-        let type_only = import.type_only
-            || (!import.names.is_empty() && import.names.iter().all(|n| n.type_only));
+        let type_only = import.is_type_only();
         edges.push(ImportEdge {
             target,
             import: k as u32,
@@ -219,6 +226,16 @@ pub fn import_edges(db: &dyn Db, file: SourceFile) -> Arc<Vec<ImportEdge>> {
         });
     }
     Arc::new(edges)
+}
+
+/// The project's import cycles.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportCycles {
+    /// One finding per set: the module that reports it and what it says.
+    pub findings: Vec<(SourceFile, CycleFinding)>,
+    /// Every strongly connected set of modules (each in path order), in the order of their
+    /// first module.
+    pub sets: Vec<Vec<SourceFile>>,
 }
 
 /// How many modules an import-cycle message names before it leaves the middle out.
@@ -229,7 +246,7 @@ const MAX_NAMED_IN_CYCLE: usize = 12;
 /// One finding per strongly connected component: the shortest cycle through its first file (by
 /// path), reported on that file's import of the next module.
 #[salsa::tracked]
-pub fn import_cycles(db: &dyn Db) -> Arc<Vec<(SourceFile, CycleFinding)>> {
+pub fn import_cycles(db: &dyn Db) -> Arc<ImportCycles> {
     let project = Project::get(db);
     let files = sorted_files(db);
     let position: std::collections::HashMap<SourceFile, usize> =
@@ -259,8 +276,10 @@ pub fn import_cycles(db: &dyn Db) -> Arc<Vec<(SourceFile, CycleFinding)>> {
             }
         }
     }
-    let mut out = Vec::new();
+    let mut out = ImportCycles::default();
     for component in import_cycle::cyclic_components(&edges) {
+        out.sets
+            .push(component.iter().map(|&i| files[i]).collect::<Vec<_>>());
         let start = component[0];
         let cycle = import_cycle::cycle_through(&edges, &component, start);
         let next = cycle.get(1).copied().unwrap_or(start);
@@ -284,19 +303,25 @@ pub fn import_cycles(db: &dyn Db) -> Arc<Vec<(SourceFile, CycleFinding)>> {
         }
         let message = if cycle.len() == 1 {
             format!("`{}` imports itself", names[0])
+        } else if component.len() > cycle.len() {
+            format!(
+                "import cycles among {} modules that import each other; one of them: {}",
+                component.len(),
+                names.join(" → ")
+            )
         } else {
             format!("import cycle: {}", names.join(" → "))
         };
         let note = if component.len() > cycle.len() {
             format!(
-                "{} modules take part in this tangle; break the cycle by moving what they share into a module they all import",
+                "breaking this one cycle leaves the others: the finding stays until none of the {} modules reaches itself again (`krepis graph --cycles` lists them); move what they share into a module they all import",
                 component.len()
             )
         } else {
             "break the cycle by moving what the modules share into a module they all import"
                 .to_string()
         };
-        out.push((
+        out.findings.push((
             files[start],
             CycleFinding {
                 import: via[start][slot],

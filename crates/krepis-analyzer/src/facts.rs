@@ -50,6 +50,10 @@ pub struct ModuleFacts {
     pub value_uses: Vec<Name>,
     /// `// krepis-ignore…` comments, in order.
     pub suppressions: Vec<crate::suppressions::SuppressionFact>,
+    /// Only ambient declarations (at least one `declare`, besides interfaces, types and
+    /// imports): hand-written typings in a `.ts` file, which describe code elsewhere.
+    #[serde(default)]
+    pub ambient_only: bool,
 }
 
 /// A class or interface declaration and its supertypes, as written (`Base<T>`, `ports.Store`).
@@ -162,6 +166,8 @@ pub enum ImportKind {
     Require,
     /// `import x = require("x")`.
     ImportEquals,
+    /// `import("x").T` in a type: it names the module, and vanishes at run time.
+    ImportType,
 }
 
 /// One imported name: `imported` is `default`, `*` for a namespace, or the exported name.
@@ -183,6 +189,14 @@ pub struct ImportFact {
     /// `import type …` / `export type … from` (every name type-only).
     pub type_only: bool,
     pub names: Vec<ImportedName>,
+}
+
+impl ImportFact {
+    /// Whether the import vanishes at run time: `import type`, `export type … from`, or a list
+    /// whose every name is marked `type` (`import { type A, type B }`, `export { type X } from`).
+    pub fn is_type_only(&self) -> bool {
+        self.type_only || (!self.names.is_empty() && self.names.iter().all(|n| n.type_only))
+    }
 }
 
 /// One exported name and what it refers to.
@@ -547,6 +561,45 @@ fn extract_in(allocator: &Allocator, path: &Path, text: &str) -> ModuleFacts {
     facts
 }
 
+/// Whether a program holds only ambient declarations (see [`ModuleFacts::ambient_only`]).
+fn ambient_only(program: &Program<'_>) -> bool {
+    // Some(true): `declare …`; Some(false): no code either way (types, imports); None: code.
+    fn declaration(declaration: &Declaration<'_>) -> Option<bool> {
+        let declared = match declaration {
+            Declaration::VariableDeclaration(d) => d.declare,
+            Declaration::FunctionDeclaration(f) => f.declare,
+            Declaration::ClassDeclaration(c) => c.declare,
+            Declaration::TSEnumDeclaration(e) => e.declare,
+            Declaration::TSExternalModuleDeclaration(m) => m.declare,
+            Declaration::TSNamespaceDeclaration(n) => n.declare,
+            Declaration::TSGlobalDeclaration(g) => g.declare,
+            Declaration::TSTypeAliasDeclaration(_)
+            | Declaration::TSInterfaceDeclaration(_)
+            | Declaration::TSImportEqualsDeclaration(_) => return Some(false),
+        };
+        declared.then_some(true)
+    }
+    let mut declared = false;
+    for statement in &program.body {
+        let kind = match statement {
+            Statement::ImportDeclaration(_)
+            | Statement::ExportAllDeclaration(_)
+            | Statement::ExportFromDeclaration(_)
+            | Statement::ExportNamedDeclaration(_)
+            | Statement::TSNamespaceExportDeclaration(_)
+            | Statement::EmptyStatement(_) => Some(false),
+            Statement::ExportDeclaration(export) => declaration(&export.declaration),
+            other => other.as_declaration().and_then(declaration),
+        };
+        match kind {
+            Some(true) => declared = true,
+            Some(false) => {}
+            None => return false,
+        }
+    }
+    declared
+}
+
 #[derive(Clone)]
 struct Binding {
     name: Name,
@@ -660,6 +713,7 @@ impl<'t> Collector<'t> {
                 }
             }
         }
+        self.facts.ambient_only = ambient_only(program);
         let first_statement = program.body.first().map(|s| s.span().start);
         let offset = first_import.or(first_statement).unwrap_or(program.span.end);
         // Insert at the start of that line, so the new import keeps the file's indentation.
@@ -1200,6 +1254,27 @@ impl<'a> Visit<'a> for Collector<'_> {
             });
         }
         walk::walk_import_expression(self, it);
+    }
+
+    fn visit_ts_import_type(&mut self, it: &TSImportType<'a>) {
+        // `import("./x.js").Outer.Inner<T>`: the first name of the qualifier is what the module
+        // exports; a bare `import("./x")` (a `typeof import(…)`) is the whole module.
+        let mut qualifier = it.qualifier.as_ref();
+        while let Some(TSImportTypeQualifier::QualifiedName(q)) = qualifier {
+            qualifier = Some(&q.left);
+        }
+        let (imported, range) = match qualifier {
+            Some(TSImportTypeQualifier::Identifier(id)) => (id.name.as_str().into(), id.span),
+            _ => ("*".into(), it.span),
+        };
+        let names = vec![ImportedName {
+            local: "".into(),
+            imported,
+            range: range.into(),
+            type_only: true,
+        }];
+        self.add_import(&it.source, ImportKind::ImportType, true, names);
+        walk::walk_ts_import_type(self, it);
     }
 
     fn visit_call_expression(&mut self, it: &CallExpression<'a>) {
@@ -1770,6 +1845,52 @@ import h = require("./h");
             f.has_top_level_name("A") && f.has_top_level_name("C") && f.has_top_level_name("h")
         );
         assert_eq!(f.import_insert_offset, 0);
+    }
+
+    #[test]
+    fn type_positions_and_inline_type_names_are_type_only_imports() {
+        let f = facts(
+            r#"export { type Db, type Row } from "./db.ts";
+export { type Port, make } from "./port.ts";
+import { type A } from "./a.ts";
+let term: import("./xterm-private.js").Terminal.Options;
+type Mod = typeof import("./mod.ts");
+function load(): Promise<import("../order.js").Order> { return null!; }
+"#,
+        );
+        let summary: Vec<(&str, ImportKind, bool, Vec<&str>)> = f
+            .imports
+            .iter()
+            .map(|i| {
+                (
+                    i.specifier.as_str(),
+                    i.kind,
+                    i.is_type_only(),
+                    i.names.iter().map(|n| n.imported.as_str()).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                ("./db.ts", ImportKind::ReExport, true, vec!["Db", "Row"]),
+                ("./port.ts", ImportKind::ReExport, false, vec!["Port", "make"]),
+                ("./a.ts", ImportKind::Static, true, vec!["A"]),
+                ("./xterm-private.js", ImportKind::ImportType, true, vec!["Terminal"]),
+                ("./mod.ts", ImportKind::ImportType, true, vec!["*"]),
+                ("../order.js", ImportKind::ImportType, true, vec!["Order"]),
+            ]
+        );
+    }
+
+    #[test]
+    fn ambient_only_modules() {
+        assert!(facts("export declare class A { run(): Promise<void> }\ninterface B {}\n").ambient_only);
+        assert!(facts("declare module \"x\" { export const y: number; }\n").ambient_only);
+        assert!(facts("import type { Z } from \"./z\";\ndeclare global { var q: Z }\nexport {};\n").ambient_only);
+        assert!(!facts("export interface Port { save(): Promise<void> }\n").ambient_only);
+        assert!(!facts("declare const a: number;\nexport const b = a + 1;\n").ambient_only);
+        assert!(!facts("").ambient_only);
     }
 
     #[test]

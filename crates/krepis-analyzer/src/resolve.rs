@@ -304,11 +304,13 @@ fn probe(path: &Path, exists: &dyn Fn(&Path) -> bool) -> Resolution {
     if EXTENSIONS.contains(&ext) && exists(&path) {
         return Resolution::File(path);
     }
+    // A `.js` specifier names the TypeScript source, or the declarations that describe a
+    // hand-written script (`./xterm-private.js` → `xterm-private.d.ts`).
     let twins: &[&str] = match ext {
-        "js" => &["ts", "tsx"],
+        "js" => &["ts", "tsx", "d.ts"],
         "jsx" => &["tsx"],
-        "mjs" => &["mts"],
-        "cjs" => &["cts"],
+        "mjs" => &["mts", "d.mts"],
+        "cjs" => &["cts", "d.cts"],
         _ => &[],
     };
     for twin in twins {
@@ -321,13 +323,13 @@ fn probe(path: &Path, exists: &dyn Fn(&Path) -> bool) -> Resolution {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    for ext in EXTENSIONS {
+    for ext in EXTENSIONS.iter().chain(&["d.ts"]) {
         let candidate = path.with_file_name(format!("{file_name}.{ext}"));
         if exists(&candidate) {
             return Resolution::File(candidate);
         }
     }
-    for ext in EXTENSIONS {
+    for ext in EXTENSIONS.iter().chain(&["d.ts"]) {
         let candidate = path.join(format!("index.{ext}"));
         if exists(&candidate) {
             return Resolution::File(candidate);
@@ -369,6 +371,9 @@ mod tests {
             "/p/src/b.tsx",
             "/p/src/lib/index.ts",
             "/p/src/c.mts",
+            "/p/src/x.d.ts",
+            "/p/src/m.d.mts",
+            "/p/src/types/index.d.ts",
         ]);
         let exists = |p: &Path| set.contains(p);
         let none = ResolverSettings::default();
@@ -381,6 +386,10 @@ mod tests {
         assert_eq!(r("../c.mjs"), Resolution::File("/p/src/c.mts".into()));
         assert_eq!(r("../lib"), Resolution::File("/p/src/lib/index.ts".into()));
         assert_eq!(r("./missing"), Resolution::Unresolved);
+        assert_eq!(r("../x.js"), Resolution::File("/p/src/x.d.ts".into()));
+        assert_eq!(r("../x"), Resolution::File("/p/src/x.d.ts".into()));
+        assert_eq!(r("../m.mjs"), Resolution::File("/p/src/m.d.mts".into()));
+        assert_eq!(r("../types"), Resolution::File("/p/src/types/index.d.ts".into()));
         assert_eq!(r("npm:zod@3"), Resolution::External);
         assert_eq!(r("jsr:@std/fs"), Resolution::External);
         assert_eq!(r("node:fs"), Resolution::External);

@@ -145,10 +145,53 @@ pub fn assert_project(files: &[(&str, &str)]) {
     assert!(failures.is_empty(), "{failures}");
 }
 
+/// The text of a `krepis.json` at `/project`, parsed as `krepis check` would.
+pub fn config_at_root(text: &str) -> Result<Config, crate::config::ConfigError> {
+    let root = PathBuf::from("/project");
+    Config::parse(
+        text,
+        crate::config::ConfigSource::File(root.join("krepis.json")),
+        &root,
+        &root.join("krepis.json"),
+    )
+}
+
+/// [`assert_project`] with `config`, the text of a `krepis.json` at the root.
+pub fn assert_project_with_config(config: &str, files: &[(&str, &str)]) {
+    let root = PathBuf::from("/project");
+    let parsed = config_at_root(config).unwrap_or_else(|e| panic!("{e}"));
+    let mut settings = ProjectSettings::new(&root, None);
+    settings.insert_config(root.clone(), std::sync::Arc::new(parsed));
+    let sources = files
+        .iter()
+        .map(|(p, t)| (root.join(p), t.to_string()))
+        .collect();
+    let workspace = Workspace::from_memory(settings, sources);
+    let mut failures = String::new();
+    for result in workspace.check(&|| {}) {
+        if let Err(e) = compare(&result.path, &result.text, &result.diagnostics) {
+            failures.push_str(&e);
+        }
+    }
+    assert!(failures.is_empty(), "{failures}");
+}
+
 /// The diagnostics of one file checked alone with the default config.
 pub fn check_source(path: &str, text: &str) -> Vec<Diagnostic> {
     let (workspace, _) = memory_workspace(&[(path, text)]);
     workspace.check(&|| {}).remove(0).diagnostics.to_vec()
+}
+
+/// The diagnostics of `path`, one of `files` checked together with the default config.
+pub fn check_project_file(files: &[(&str, &str)], path: &str) -> Vec<Diagnostic> {
+    let (workspace, root) = memory_workspace(files);
+    let wanted = root.join(path);
+    workspace
+        .check(&|| {})
+        .into_iter()
+        .find(|r| r.path == wanted)
+        .map(|r| r.diagnostics.to_vec())
+        .unwrap_or_default()
 }
 
 /// [`assert_project`] for a single file.

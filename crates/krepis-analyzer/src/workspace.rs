@@ -783,6 +783,48 @@ impl Workspace {
         &self.checked
     }
 
+    /// Every import of a module with what it resolved to, in source order.
+    pub fn resolutions(
+        &self,
+        file: SourceFile,
+    ) -> Vec<(crate::facts::ImportFact, crate::resolve::Resolution)> {
+        let facts = crate::db::module_facts(&self.db, file);
+        let resolutions = resolved_imports(&self.db, file);
+        facts
+            .imports
+            .iter()
+            .cloned()
+            .zip(resolutions.iter().cloned())
+            .collect()
+    }
+
+    /// Every import cycle that involves a checked module: each strongly connected set of
+    /// modules, in path order.
+    pub fn cycle_sets(&self) -> Vec<Vec<PathBuf>> {
+        let checked: std::collections::HashSet<SourceFile> =
+            self.checked.iter().copied().collect();
+        crate::db::import_cycles(&self.db)
+            .sets
+            .iter()
+            .filter(|set| set.iter().any(|f| checked.contains(f)))
+            .map(|set| set.iter().map(|f| f.path(&self.db).clone()).collect())
+            .collect()
+    }
+
+    /// How many imports of the checked modules look local (a relative or absolute path, or a
+    /// mapped one) but name no file.
+    pub fn unresolved_imports(&self) -> usize {
+        self.checked
+            .iter()
+            .map(|&file| {
+                resolved_imports(&self.db, file)
+                    .iter()
+                    .filter(|r| matches!(r, crate::resolve::Resolution::Unresolved))
+                    .count()
+            })
+            .sum()
+    }
+
     /// Checks every requested file in parallel; `progress` is called once per file done.
     pub fn check(&self, progress: &(dyn Fn() + Sync)) -> Vec<FileResult> {
         let db = self.db.clone();

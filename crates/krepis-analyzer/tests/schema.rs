@@ -64,6 +64,7 @@ fn schema_top_level_keys_are_the_config_keys() {
         let value = match key.as_str() {
             "$schema" => serde_json::json!("x"),
             "layers" | "ignore" => serde_json::json!([]),
+            "checkAmbientModules" => serde_json::json!(true),
             _ => serde_json::json!({}),
         };
         parse(&serde_json::json!({ key: value }).to_string())

@@ -158,3 +158,26 @@ pub fn modules_mermaid(graph: &ProjectGraph) -> String {
     out.push_str(&styles);
     out
 }
+
+/// `krepis graph --cycles`: each set of modules that import each other, every member listed.
+pub fn cycles_text(sets: &[Vec<std::path::PathBuf>], cwd: &std::path::Path) -> String {
+    use std::fmt::Write;
+    if sets.is_empty() {
+        return "No import cycles.\n".to_string();
+    }
+    let mut out = String::new();
+    let modules: usize = sets.iter().map(Vec::len).sum();
+    let _ = writeln!(
+        out,
+        "{} import cycle{} ({modules} modules in sets that import each other):",
+        sets.len(),
+        if sets.len() == 1 { "" } else { "s" }
+    );
+    for (i, set) in sets.iter().enumerate() {
+        let _ = writeln!(out, "\n{}. {} module{}", i + 1, set.len(), if set.len() == 1 { " that imports itself" } else { "s" });
+        for path in set {
+            let _ = writeln!(out, "   {}", crate::output::display_path(path, cwd));
+        }
+    }
+    out
+}

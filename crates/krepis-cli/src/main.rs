@@ -6,6 +6,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod baseline;
 mod changed;
+mod explain;
 mod fix;
 mod graph;
 mod init;
@@ -145,6 +146,10 @@ struct CheckArgs {
     /// With --changed: only the staged changes (what a pre-commit hook commits).
     #[arg(long, requires = "changed", conflicts_with = "base")]
     staged: bool,
+    /// List each import of FILE with the file it resolved to (or why it did not), and check
+    /// nothing.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["paths", "changed"])]
+    explain_resolution: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -157,6 +162,9 @@ struct GraphArgs {
     /// Draw modules (grouped by layer) instead of layers.
     #[arg(long)]
     modules: bool,
+    /// List every import cycle: each set of modules that import each other, in full.
+    #[arg(long, conflicts_with_all = ["modules", "format"])]
+    cycles: bool,
     /// Use this configuration file instead of looking for one.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -306,6 +314,10 @@ fn graph(args: GraphArgs) -> ExitCode {
         Ok(workspace) => workspace,
         Err(code) => return code,
     };
+    if args.cycles {
+        print!("{}", graph::cycles_text(&workspace.cycle_sets(), &cwd));
+        return ExitCode::SUCCESS;
+    }
     let picture = workspace.graph();
     let text = match (args.format, args.modules) {
         (GraphFormat::Dot, false) => graph::layers_dot(&picture),
@@ -434,6 +446,13 @@ fn check(args: CheckArgs) -> ExitCode {
         staged: args.staged,
     };
     let changed = args.changed.then_some(&since);
+    if let Some(file) = &args.explain_resolution {
+        let workspace = match load(std::slice::from_ref(file), args.config.clone(), &cwd) {
+            Ok(workspace) => workspace,
+            Err(code) => return code,
+        };
+        return explain::explain(&workspace, file, args.format, &cwd);
+    }
     let (workspace, mut results) = match analyse(
         &args.paths,
         args.config.clone(),
@@ -461,6 +480,14 @@ fn check(args: CheckArgs) -> ExitCode {
     let mut report = output::Report::new(&results, &cwd);
     report.baselined = applied.baselined;
     report.stale_baseline = applied.stale.iter().map(|(_, s)| s.count as usize).sum();
+    report.unresolved_imports = workspace.unresolved_imports();
+    if report.unresolved_imports > 0 && args.format == Format::Text {
+        eprintln!(
+            "note: {} local import{} name no file; `krepis check --explain-resolution FILE` shows what each import of a file resolved to",
+            report.unresolved_imports,
+            if report.unresolved_imports == 1 { "" } else { "s" }
+        );
+    }
     // Machine formats carry no colour: they go to stdout as they are, buffered.
     let flushed = match args.format {
         Format::Text => {

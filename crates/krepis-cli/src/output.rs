@@ -59,6 +59,8 @@ pub struct Report<'a> {
     pub baselined: usize,
     /// Baseline entries that match no finding any more.
     pub stale_baseline: usize,
+    /// Imports of the checked modules that look local but name no file.
+    pub unresolved_imports: usize,
 }
 
 impl<'a> Report<'a> {
@@ -72,6 +74,7 @@ impl<'a> Report<'a> {
             unsafe_fixable: 0,
             baselined: 0,
             stale_baseline: 0,
+            unresolved_imports: 0,
         };
         for result in results {
             for d in result.diagnostics.iter() {
@@ -245,6 +248,7 @@ pub fn write_json(out: &mut impl Write, report: &Report<'_>) -> io::Result<()> {
             "errors": report.errors, "warnings": report.warnings,
             "fixable": report.fixable, "unsafe_fixable": report.unsafe_fixable,
             "baselined": report.baselined, "stale_baseline": report.stale_baseline,
+            "unresolved_imports": report.unresolved_imports,
         },
         "diagnostics": diagnostics,
     });

@@ -268,6 +268,41 @@ fn move_fix(overloads: &[FunctionFact], positions: &[Option<usize>]) -> Option<F
 mod tests {
     use crate::testing::{assert_annotations, fix_all};
 
+    const TYPINGS: &str = r#"import type { Readable } from "node:stream";
+export declare class MongoClient {
+  connect(): Promise<MongoClient>;
+  close(force?: boolean): Promise<void>;
+}
+export declare function connect(url: string): Promise<MongoClient>;
+export interface CursorOptions { stream(): Promise<Readable> }
+export type Document = Record<string, unknown>;
+"#;
+
+    #[test]
+    fn hand_written_typings_are_left_alone_like_a_d_ts() {
+        // Only declarations: nothing in the module runs, it describes a package.
+        assert_annotations("src/driver/mongodb/typings.ts", TYPINGS);
+        // One line of code makes it the project's own module again.
+        let with_code = format!("{TYPINGS}export async function open(url: string) {{}}\n");
+        let found = crate::testing::check_source("src/driver/mongodb/typings.ts", &with_code);
+        assert!(found.len() > 1, "{found:?}");
+        // A port (interfaces only, no `declare`) is checked as always.
+        let port = "export interface OrderStore { save(order: Order): Promise<void> }\n";
+        assert_eq!(crate::testing::check_source("src/orders/application/store.ts", port).len(), 1);
+        // And the option checks typings too.
+        crate::testing::assert_project_with_config(
+            r#"{ "checkAmbientModules": true }"#,
+            &[(
+                "src/driver/mongodb/typings.ts",
+                r#"export declare class MongoClient {
+  connect(): Promise<MongoClient>;
+//^^^^^^^ explicit-context
+}
+"#,
+            )],
+        );
+    }
+
     #[test]
     fn reports_every_form() {
         assert_annotations(

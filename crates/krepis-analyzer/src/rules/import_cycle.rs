@@ -4,12 +4,26 @@
 //! project by [`crate::db::import_cycles`].
 
 /// Options of `import-cycle`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Options {
-    /// Leave out `import type` edges: they vanish at run time.
-    #[serde(default)]
+    /// Leave out imports that vanish at run time (`import type`, every name `type`,
+    /// `import("x").T`). On by default: the evaluation order a cycle breaks is decided by the
+    /// imports that remain in the JavaScript.
+    #[serde(default = "yes")]
     pub ignore_type_imports: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            ignore_type_imports: true,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Strongly connected components of a graph given as adjacency lists, iteratively (Tarjan), so a
@@ -134,14 +148,59 @@ mod tests {
                 "export { a } from \"./a.ts\";\nexport const c = 1;\n",
             ),
             ("src/d.ts", "import { a } from \"./a.ts\";\n"),
+            // Only types: erased from the JavaScript, so no evaluation order to get wrong.
             (
                 "src/t.ts",
-                "import type { U } from \"./u.ts\";\n//                     ^^^^^^^^ import-cycle\nexport type T = 1;\n",
+                "import type { U } from \"./u.ts\";\nexport type T = 1;\n",
             ),
             (
                 "src/u.ts",
-                "import type { T } from \"./t.ts\";\nexport type U = 1;\n",
+                "import { type T } from \"./t.ts\";\nexport type U = import(\"./v.ts\").V;\n",
             ),
+            ("src/v.ts", "export type V = import(\"./u.ts\").U;\n"),
         ]);
+    }
+
+    #[test]
+    fn type_only_cycles_when_asked_for() {
+        crate::testing::assert_project_with_config(
+            r#"{ "rules": { "import-cycle": ["warn", { "ignoreTypeImports": false }] } }"#,
+            &[
+                (
+                    "src/t.ts",
+                    "import type { U } from \"./u.ts\";\n//                     ^^^^^^^^ import-cycle\nexport type T = 1;\n",
+                ),
+                (
+                    "src/u.ts",
+                    "export type U = import(\"./t.ts\").T;\n",
+                ),
+            ],
+        );
+    }
+
+    #[test]
+    fn a_larger_set_is_named_as_a_set() {
+        let diagnostics = crate::testing::check_project_file(
+            &[
+                ("src/a.ts", "import \"./b.ts\";\nimport \"./c.ts\";\n"),
+                ("src/b.ts", "import \"./a.ts\";\n"),
+                ("src/c.ts", "import \"./d.ts\";\n"),
+                ("src/d.ts", "import \"./a.ts\";\n"),
+            ],
+            "src/a.ts",
+        );
+        assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+        assert_eq!(
+            diagnostics[0].message,
+            "import cycles among 4 modules that import each other; one of them: src/a.ts → src/b.ts → src/a.ts"
+        );
+        assert!(
+            diagnostics[0]
+                .note
+                .as_deref()
+                .is_some_and(|n| n.contains("none of the 4 modules") && n.contains("krepis graph --cycles")),
+            "{:?}",
+            diagnostics[0].note
+        );
     }
 }

@@ -228,7 +228,14 @@ impl RuleSettings {
         self.severities[index] = severity;
         match rule {
             RuleId::ExplicitContext => self.explicit_context = parse_options(options)?,
-            RuleId::NoImplicitContext => self.no_implicit_context = parse_options(options)?,
+            RuleId::NoImplicitContext => {
+                let parsed: no_implicit_context::Options = parse_options(options)?;
+                for glob in &parsed.modules {
+                    globset::Glob::new(glob)
+                        .map_err(|e| format!("`modules`: `{glob}` is not a glob: {e}"))?;
+                }
+                self.no_implicit_context = parsed;
+            }
             RuleId::PureDomain => self.pure_domain = parse_options(options)?,
             RuleId::CommandQuerySeparation => {
                 self.command_query_separation = parse_options(options)?
@@ -247,6 +254,34 @@ impl RuleSettings {
     }
 }
 
+/// The package a specifier names: `npm:cls-hooked@4/x` → `cls-hooked`, `node:async_hooks` → `async_hooks`.
+pub fn package_name(specifier: &str) -> &str {
+    let bare = specifier
+        .strip_prefix("node:")
+        .or_else(|| specifier.strip_prefix("npm:"))
+        .unwrap_or(specifier);
+    let bare = bare.trim_start_matches('/');
+    let mut end = bare.len();
+    let scoped = bare.starts_with('@');
+    let mut slashes = 0;
+    for (i, c) in bare.char_indices() {
+        if c == '/' {
+            slashes += 1;
+            if !scoped || slashes == 2 {
+                end = i;
+                break;
+            }
+        }
+    }
+    let name = &bare[..end];
+    // A version suffix (`cls-hooked@4`, `@scope/pkg@1`) is not part of the name.
+    // (Any text may be a specifier: an empty one, or one that starts with a wide character.)
+    match name.char_indices().skip(1).find(|&(_, c)| c == '@') {
+        Some((at, _)) => &name[..at],
+        None => name,
+    }
+}
+
 /// What a rule sees of one file, and where it reports.
 pub struct RuleContext<'a> {
     pub path: &'a Path,
@@ -260,6 +295,9 @@ pub struct RuleContext<'a> {
     pub is_typescript: bool,
     /// What the functions this module can call take.
     pub callees: &'a CalleeIndex,
+    /// Imports of project modules that read implicit context: the import's index, what the
+    /// module reads through, and its path (see [`no_implicit_context::wrappers_imported`]).
+    pub implicit_wrappers: Vec<(u32, crate::facts::Name, String)>,
     /// The project's types, for methods called on a receiver.
     pub model: &'a crate::model::Model<'a>,
     diagnostics: Vec<Diagnostic>,
@@ -285,6 +323,7 @@ impl<'a> RuleContext<'a> {
             resolutions,
             layer,
             is_typescript,
+            implicit_wrappers: Vec::new(),
             diagnostics: Vec::new(),
         }
     }

@@ -2,7 +2,8 @@
 //!
 //! The user page is `rules/pure-domain.md`.
 
-use super::{RuleContext, RuleId};
+use super::{RuleContext, RuleId, package_name};
+use crate::facts::{Callee, ImportedName};
 
 /// Options of `pure-domain`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
@@ -14,6 +15,103 @@ pub struct Options {
     /// Globals the domain may use after all (`process`, `Date.now`…).
     #[serde(default)]
     pub allow_globals: Vec<String>,
+    /// More functions of packages that read time or randomness: `"uuid#v4"`,
+    /// `"dayjs#default()"` (only when called with no argument), `"luxon#DateTime.now"`.
+    #[serde(default)]
+    pub nondeterministic_calls: Vec<CallSpec>,
+    /// Built-in entries of [`NONDETERMINISTIC`] the domain may call after all (same form).
+    #[serde(default)]
+    pub allow_calls: Vec<CallSpec>,
+}
+
+/// A function of a package: `package#path`, `()` at the end when only a call with no argument
+/// counts.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(try_from = "String")]
+pub struct CallSpec {
+    pub package: String,
+    /// What the package exports, then members: `v4`, `default`, `DateTime.now`.
+    pub path: String,
+    pub only_without_arguments: bool,
+}
+
+impl TryFrom<String> for CallSpec {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, String> {
+        let (package, path) = text.rsplit_once('#').ok_or_else(|| {
+            format!("`{text}` is not `package#function` (for example `uuid#v4` or `dayjs#default()`)")
+        })?;
+        let (path, only_without_arguments) = match path.strip_suffix("()") {
+            Some(path) => (path, true),
+            None => (path, false),
+        };
+        let valid = |part: &str| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '_' || c == '$')
+        };
+        if package.is_empty() || !path.split('.').all(valid) {
+            return Err(format!(
+                "`{text}` is not `package#function` (for example `uuid#v4` or `dayjs#default()`)"
+            ));
+        }
+        Ok(CallSpec {
+            package: package_name(package).to_string(),
+            path: path.to_string(),
+            only_without_arguments,
+        })
+    }
+}
+
+/// What a call of a package function brings into the domain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ambient {
+    Time,
+    Randomness,
+    /// Configured by the project: not known which.
+    Either,
+}
+
+/// Functions of well-known packages that read the clock or draw randomness:
+/// (package, path, only when called with no argument, what they read).
+const NONDETERMINISTIC: &[(&str, &str, bool, Ambient)] = &[
+    ("uuid", "v1", false, Ambient::Randomness),
+    ("uuid", "v4", false, Ambient::Randomness),
+    ("uuid", "v6", false, Ambient::Randomness),
+    ("uuid", "v7", false, Ambient::Randomness),
+    ("uuidv7", "uuidv7", false, Ambient::Randomness),
+    ("nanoid", "nanoid", false, Ambient::Randomness),
+    ("ulid", "ulid", false, Ambient::Randomness),
+    ("@paralleldrive/cuid2", "createId", false, Ambient::Randomness),
+    ("cuid", "default", false, Ambient::Randomness),
+    ("crypto", "randomBytes", false, Ambient::Randomness),
+    ("crypto", "randomUUID", false, Ambient::Randomness),
+    ("crypto", "randomInt", false, Ambient::Randomness),
+    ("crypto", "randomFillSync", false, Ambient::Randomness),
+    ("crypto", "getRandomValues", false, Ambient::Randomness),
+    ("dayjs", "default", true, Ambient::Time),
+    ("moment", "default", true, Ambient::Time),
+    ("moment", "default.now", false, Ambient::Time),
+    ("moment", "default.utc", true, Ambient::Time),
+    ("luxon", "DateTime.now", false, Ambient::Time),
+    ("luxon", "DateTime.local", true, Ambient::Time),
+    ("luxon", "DateTime.utc", true, Ambient::Time),
+];
+
+/// The import binding `local` names, if a value import binds it.
+fn binding<'f>(
+    imports: &'f [crate::facts::ImportFact],
+    local: &str,
+) -> Option<(&'f crate::facts::ImportFact, &'f ImportedName)> {
+    imports.iter().find_map(|import| {
+        let name = import
+            .names
+            .iter()
+            .find(|n| n.local == local && !n.type_only)?;
+        (!import.type_only).then_some((import, name))
+    })
 }
 
 /// Node built-ins that do I/O, importable without the `node:` prefix.
@@ -140,7 +238,7 @@ pub fn check(cx: &mut RuleContext<'_>) {
     }
     let options = cx.config.rules.pure_domain.clone();
     for import in &cx.facts.imports {
-        if import.type_only {
+        if import.is_type_only() {
             continue;
         }
         if let Some(why) = banned_module(&import.specifier, &options.banned_modules) {
@@ -154,6 +252,7 @@ pub fn check(cx: &mut RuleContext<'_>) {
         }
     }
     let param = cx.config.context.param.clone();
+    package_calls(cx, &options, &param);
     for global in &cx.facts.global_uses {
         let root = global
             .path
@@ -172,6 +271,81 @@ pub fn check(cx: &mut RuleContext<'_>) {
         if let Some((message, note)) = global_finding(&global.path, &param) {
             cx.report(RuleId::PureDomain, global.range, message, Some(note), None);
         }
+    }
+}
+
+/// Calls of package functions that read the clock or draw randomness: `v4()` imported from
+/// `uuid`, `uuid.v4()` through a namespace, `DateTime.now()` from `luxon`, `dayjs()`.
+fn package_calls(cx: &mut RuleContext<'_>, options: &Options, param: &str) {
+    for call in &cx.facts.calls {
+        // The local name the callee starts from, and the member path after it.
+        let (root, members) = match &call.callee {
+            Callee::Name(name) => (name.as_str(), String::new()),
+            Callee::Member { object, property } => match object.split_once('.') {
+                Some((root, rest)) => (root, format!("{rest}.{property}")),
+                None => (object.as_str(), property.to_string()),
+            },
+            Callee::Other => continue,
+        };
+        let Some((import, name)) = binding(&cx.facts.imports, root) else {
+            continue;
+        };
+        // A module the import rules already report is not reported again call by call.
+        if banned_module(&import.specifier, &options.banned_modules).is_some() {
+            continue;
+        }
+        let package = package_name(&import.specifier);
+        let path = match (name.imported.as_str(), members.is_empty()) {
+            ("*", true) => continue,
+            ("*", false) => members.clone(),
+            (imported, true) => imported.to_string(),
+            (imported, false) => format!("{imported}.{members}"),
+        };
+        let matches = |p: &str, at: &str, bare: bool| {
+            p == package && at == path && (!bare || call.argument_count == 0)
+        };
+        let allowed = options
+            .allow_calls
+            .iter()
+            .any(|c| matches(&c.package, &c.path, c.only_without_arguments));
+        if allowed {
+            continue;
+        }
+        let ambient = NONDETERMINISTIC
+            .iter()
+            .find(|(p, at, bare, _)| matches(p, at, *bare))
+            .map(|e| e.3)
+            .or_else(|| {
+                options
+                    .nondeterministic_calls
+                    .iter()
+                    .any(|c| matches(&c.package, &c.path, c.only_without_arguments))
+                    .then_some(Ambient::Either)
+            });
+        let Some(ambient) = ambient else { continue };
+        let shown = match &call.callee {
+            Callee::Member { object, property } => format!("{object}.{property}()"),
+            Callee::Name(name) => format!("{name}()"),
+            Callee::Other => continue,
+        };
+        let (what, instead) = match ambient {
+            Ambient::Time => ("reads ambient time", format!("read the time from `{param}.clock`")),
+            Ambient::Randomness => (
+                "draws ambient randomness",
+                format!("draw randomness from `{param}.random`, or take the id as an argument"),
+            ),
+            Ambient::Either => (
+                "is not deterministic",
+                format!("pass the value in, or take it from `{param}`"),
+            ),
+        };
+        cx.report(
+            RuleId::PureDomain,
+            call.name_range,
+            format!("`{shown}` from `{package}` {what} in the domain"),
+            Some(format!("{instead}; the domain stays deterministic")),
+            None,
+        );
     }
 }
 
@@ -213,7 +387,74 @@ export async function load(ctx: KrepisContext, fetch: (u: string) => Promise<Res
         );
         assert_annotations(
             "src/orders/application/clock.ts",
+            "import { v4 } from \"uuid\";\nexport const now = () => Date.now() + v4();\n",
+        );
+        assert_annotations(
+            "src/orders/application/clock.ts",
             "export const now = () => Date.now();\n",
         );
+    }
+
+    #[test]
+    fn reports_time_and_randomness_from_packages() {
+        assert_annotations(
+            "src/orders/domain/order-id.ts",
+            r#"
+import { v4 as uuidv4, v5 } from "uuid";
+import * as uuid from "npm:uuid@9";
+import { nanoid } from "nanoid/non-secure";
+import { randomBytes, createHash } from "crypto";
+import dayjs from "dayjs";
+import moment from "moment";
+import { DateTime } from "luxon";
+import type { v1 } from "uuid";
+export class OrderId {
+  static create(): OrderId {
+    return new OrderId(uuidv4() + uuid.v4() + v5("x", NS) + nanoid());
+//                     ^^^^^^ pure-domain
+//                                     ^^ pure-domain
+//                                                          ^^^^^^ pure-domain
+  }
+  static salt(): string {
+    return randomBytes(8).toString("hex") + createHash("sha1").digest("hex");
+//         ^^^^^^^^^^^ pure-domain
+  }
+  static dates(at: string) {
+    return [dayjs(), dayjs(at), moment(), moment(at), moment.now(), DateTime.now(), DateTime.fromISO(at)];
+//          ^^^^^ pure-domain
+//                              ^^^^^^ pure-domain
+//                                                           ^^^ pure-domain
+//                                                                           ^^^ pure-domain
+  }
+}
+"#,
+        );
+    }
+
+    #[test]
+    fn configured_calls_and_allowed_ones() {
+        crate::testing::assert_project_with_config(
+            r#"{ "rules": { "pure-domain": ["error", {
+                "nondeterministicCalls": ["@acme/ids#newId", "@acme/clock#Clock.read()"],
+                "allowCalls": ["uuid#v4"]
+            }] } }"#,
+            &[(
+                "src/orders/domain/order.ts",
+                r#"
+import { newId } from "@acme/ids";
+import { Clock } from "@acme/clock";
+import { v4, v7 } from "uuid";
+export const a = [newId(), Clock.read(), Clock.read(1), v4(), v7()];
+//                ^^^^^ pure-domain
+//                               ^^^^ pure-domain
+//                                                            ^^ pure-domain
+"#,
+            )],
+        );
+        let error = crate::testing::config_at_root(
+            r#"{ "rules": { "pure-domain": ["error", { "nondeterministicCalls": ["uuid.v4"] }] } }"#,
+        )
+        .expect_err("a spec without # is refused");
+        assert!(error.to_string().contains("is not `package#function`"), "{error}");
     }
 }

@@ -1,0 +1,124 @@
+//! `krepis check --explain-resolution FILE`: each import of one module and what it resolved to.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use krepis_analyzer::facts::{ImportFact, ImportKind};
+use krepis_analyzer::line_index::{ColumnUnit, LineIndex};
+use krepis_analyzer::resolve::Resolution;
+use krepis_analyzer::workspace::Workspace;
+use serde_json::json;
+
+use crate::Format;
+use crate::output::display_path;
+
+fn kind_name(import: &ImportFact) -> &'static str {
+    match import.kind {
+        ImportKind::Static => "import",
+        ImportKind::ReExport => "re-export",
+        ImportKind::Dynamic => "import()",
+        ImportKind::Require => "require",
+        ImportKind::ImportEquals => "import =",
+        ImportKind::ImportType => "type import()",
+    }
+}
+
+/// Prints the imports of `file` (which `workspace` checks) and what each resolved to.
+pub fn explain(workspace: &Workspace, file: &Path, format: Format, cwd: &Path) -> ExitCode {
+    let Some(source) = workspace.checked_files().first().copied() else {
+        eprintln!(
+            "error: {} is not a module Krepis checks (an ignored file, or not TypeScript or JavaScript)",
+            display_path(file, cwd)
+        );
+        return ExitCode::from(2);
+    };
+    let db = workspace.db();
+    let path = source.path(db).clone();
+    let text = source.text(db).clone();
+    let index = LineIndex::new(&text);
+    let imports = workspace.resolutions(source);
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    let written = if format == Format::Json {
+        let rows: Vec<_> = imports
+            .iter()
+            .map(|(import, resolution)| {
+                let at = index.position(&text, import.range.start, ColumnUnit::Utf16);
+                let (status, target) = match resolution {
+                    Resolution::File(target) => ("file", Some(display_path(target, cwd))),
+                    Resolution::External => ("external", None),
+                    Resolution::Unresolved => ("unresolved", None),
+                };
+                json!({
+                    "specifier": import.specifier.as_str(),
+                    "line": at.line + 1,
+                    "column": at.column + 1,
+                    "kind": kind_name(import),
+                    "type_only": import.is_type_only(),
+                    "status": status,
+                    "target": target,
+                })
+            })
+            .collect();
+        let unresolved = imports
+            .iter()
+            .filter(|(_, r)| matches!(r, Resolution::Unresolved))
+            .count();
+        serde_json::to_writer_pretty(
+            &mut stdout,
+            &json!({
+                "file": display_path(&path, cwd),
+                "imports": rows,
+                "unresolved": unresolved,
+            }),
+        )
+        .map_err(std::io::Error::from)
+        .and_then(|()| writeln!(stdout))
+    } else {
+        write_text(&mut stdout, &path, &text, &index, &imports, cwd)
+    };
+    if let Err(error) = written.and_then(|()| stdout.flush())
+        && error.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        eprintln!("error: cannot write output: {error}");
+        return ExitCode::from(2);
+    }
+    ExitCode::SUCCESS
+}
+
+fn write_text(
+    out: &mut impl Write,
+    path: &Path,
+    text: &str,
+    index: &LineIndex,
+    imports: &[(ImportFact, Resolution)],
+    cwd: &Path,
+) -> std::io::Result<()> {
+    let shown = display_path(path, cwd);
+    if imports.is_empty() {
+        return writeln!(out, "{shown} imports nothing.");
+    }
+    writeln!(out, "{shown}: {} imports", imports.len())?;
+    for (import, resolution) in imports {
+        let at = index.position(text, import.range.start, ColumnUnit::Utf16);
+        let what = match resolution {
+            Resolution::File(target) => display_path(target, cwd),
+            Resolution::External => "outside the project (a package, built-in or URL)".to_string(),
+            Resolution::Unresolved => {
+                "UNRESOLVED: looks local, but no file matches (tried the path as is, with \
+                 .ts/.tsx/.d.ts and the other extensions, and as a folder's index)"
+                    .to_string()
+            }
+        };
+        let types = if import.is_type_only() { ", types only" } else { "" };
+        writeln!(
+            out,
+            "  {shown}:{}:{}  {} {:?}{types}  → {what}",
+            at.line + 1,
+            at.column + 1,
+            kind_name(import),
+            import.specifier.as_str(),
+        )?;
+    }
+    Ok(())
+}
