@@ -98,7 +98,8 @@ fn write_text(
     if imports.is_empty() {
         return writeln!(out, "{shown} imports nothing.");
     }
-    writeln!(out, "{shown}: {} imports", imports.len())?;
+    let count = imports.len();
+    writeln!(out, "{shown}: {count} import{}", if count == 1 { "" } else { "s" })?;
     for (import, resolution) in imports {
         let at = index.position(text, import.range.start, ColumnUnit::Utf16);
         let what = match resolution {

@@ -16,7 +16,7 @@ fn fixtures_dir() -> PathBuf {
         .expect("fixtures folder")
 }
 
-const PROJECTS: [&str; 8] = [
+const PROJECTS: [&str; 9] = [
     "shop",
     "features",
     "broken",
@@ -25,6 +25,7 @@ const PROJECTS: [&str; 8] = [
     "cqs",
     "cycles",
     "suppressions",
+    "nest-hexagonal",
 ];
 
 #[test]

@@ -34,7 +34,7 @@ const ASYNC_HOOKS_APIS: [&str; 4] = [
 
 /// Packages whose purpose is request state that follows async calls (`AsyncLocalStorage`,
 /// `async_hooks` or zones underneath).
-pub const IMPLICIT_CONTEXT_PACKAGES: [&str; 17] = [
+pub const IMPLICIT_CONTEXT_PACKAGES: [&str; 18] = [
     "asyncctx",
     "async-local-storage",
     "cls-hooked",
@@ -46,6 +46,7 @@ pub const IMPLICIT_CONTEXT_PACKAGES: [&str; 17] = [
     "express-http-context2",
     "fastify-request-context",
     "@fastify/request-context",
+    "@medibloc/nestjs-request-context",
     "nestjs-cls",
     "nestjs-request-context",
     "node-request-context",
@@ -60,6 +61,9 @@ struct Direct {
     message: String,
     /// What it reads through: the package (or `async_hooks`).
     through: String,
+    /// Only the package's NestJS module or middleware (`RequestContextModule`,
+    /// `ClsMiddleware`): that sets the store up for requests, it reads nothing.
+    setup_only: bool,
 }
 
 fn is_implicit_package(package: &str, extra: &[String]) -> bool {
@@ -84,6 +88,7 @@ fn direct(facts: &ModuleFacts, extra: &[String]) -> Vec<Direct> {
                             import.specifier
                         ),
                         through: import.specifier.to_string(),
+                        setup_only: false,
                     });
                 }
                 continue;
@@ -106,6 +111,7 @@ fn direct(facts: &ModuleFacts, extra: &[String]) -> Vec<Direct> {
                     range: name.range,
                     message,
                     through: format!("{}` from `{}", name.imported, import.specifier),
+                    setup_only: false,
                 });
             }
         } else if is_implicit_package(package, extra) {
@@ -113,6 +119,12 @@ fn direct(facts: &ModuleFacts, extra: &[String]) -> Vec<Direct> {
                 range: import.range,
                 message: format!("`{package}` carries request state implicitly"),
                 through: package.to_string(),
+                setup_only: !import.names.is_empty()
+                    && import.names.iter().all(|n| {
+                        n.type_only
+                            || n.imported.ends_with("Module")
+                            || n.imported.ends_with("Middleware")
+                    }),
             });
         }
     }
@@ -142,7 +154,7 @@ pub fn reads_implicit_context(db: &dyn Db, file: SourceFile) -> Option<Name> {
     let facts = module_facts(db, file);
     direct(&facts, &options.packages)
         .into_iter()
-        .next()
+        .find(|d| !d.setup_only)
         .map(|d| format!("`{}`", d.through).into())
 }
 
@@ -196,6 +208,10 @@ fn uses(facts: &ModuleFacts, local: &str) -> bool {
         .iter()
         .any(|f| f.type_text.split('<').next() == Some(local))
         || facts.value_uses.iter().any(|n| n == local)
+        // `class UserEntity extends BaseEntity`: the base class's hooks run in every subclass.
+        || facts.types.iter().any(|t| {
+            t.is_class && t.extends.iter().any(|e| e.split('<').next().is_some_and(root))
+        })
         || facts.global_uses.iter().any(|g| root(&g.path))
 }
 
@@ -362,6 +378,15 @@ export class Audit {
   constructor(private readonly requests: RequestContextService) {}
 }
 "#,
+            ),
+            // Registering the package's module sets the store up; it reads nothing.
+            (
+                "src/app.module.ts",
+                "import { RequestContextModule } from \"nestjs-request-context\";\n//                                   ^^^^^^^^^^^^^^^^^^^^^^^^ no-implicit-context\nexport const AppModule = { imports: [RequestContextModule] };\n",
+            ),
+            (
+                "src/main.ts",
+                "import { AppModule } from \"./app.module.ts\";\ncreate(AppModule);\n",
             ),
             (
                 "src/orders/application/types.ts",
