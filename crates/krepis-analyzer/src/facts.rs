@@ -1874,9 +1874,19 @@ function load(): Promise<import("../order.js").Order> { return null!; }
             summary,
             vec![
                 ("./db.ts", ImportKind::ReExport, true, vec!["Db", "Row"]),
-                ("./port.ts", ImportKind::ReExport, false, vec!["Port", "make"]),
+                (
+                    "./port.ts",
+                    ImportKind::ReExport,
+                    false,
+                    vec!["Port", "make"]
+                ),
                 ("./a.ts", ImportKind::Static, true, vec!["A"]),
-                ("./xterm-private.js", ImportKind::ImportType, true, vec!["Terminal"]),
+                (
+                    "./xterm-private.js",
+                    ImportKind::ImportType,
+                    true,
+                    vec!["Terminal"]
+                ),
                 ("./mod.ts", ImportKind::ImportType, true, vec!["*"]),
                 ("../order.js", ImportKind::ImportType, true, vec!["Order"]),
             ]
@@ -1885,9 +1895,14 @@ function load(): Promise<import("../order.js").Order> { return null!; }
 
     #[test]
     fn ambient_only_modules() {
-        assert!(facts("export declare class A { run(): Promise<void> }\ninterface B {}\n").ambient_only);
+        assert!(
+            facts("export declare class A { run(): Promise<void> }\ninterface B {}\n").ambient_only
+        );
         assert!(facts("declare module \"x\" { export const y: number; }\n").ambient_only);
-        assert!(facts("import type { Z } from \"./z\";\ndeclare global { var q: Z }\nexport {};\n").ambient_only);
+        assert!(
+            facts("import type { Z } from \"./z\";\ndeclare global { var q: Z }\nexport {};\n")
+                .ambient_only
+        );
         assert!(!facts("export interface Port { save(): Promise<void> }\n").ambient_only);
         assert!(!facts("declare const a: number;\nexport const b = a + 1;\n").ambient_only);
         assert!(!facts("").ambient_only);

@@ -389,7 +389,10 @@ mod tests {
         assert_eq!(r("../x.js"), Resolution::File("/p/src/x.d.ts".into()));
         assert_eq!(r("../x"), Resolution::File("/p/src/x.d.ts".into()));
         assert_eq!(r("../m.mjs"), Resolution::File("/p/src/m.d.mts".into()));
-        assert_eq!(r("../types"), Resolution::File("/p/src/types/index.d.ts".into()));
+        assert_eq!(
+            r("../types"),
+            Resolution::File("/p/src/types/index.d.ts".into())
+        );
         assert_eq!(r("npm:zod@3"), Resolution::External);
         assert_eq!(r("jsr:@std/fs"), Resolution::External);
         assert_eq!(r("node:fs"), Resolution::External);

@@ -801,8 +801,7 @@ impl Workspace {
     /// Every import cycle that involves a checked module: each strongly connected set of
     /// modules, in path order.
     pub fn cycle_sets(&self) -> Vec<Vec<PathBuf>> {
-        let checked: std::collections::HashSet<SourceFile> =
-            self.checked.iter().copied().collect();
+        let checked: std::collections::HashSet<SourceFile> = self.checked.iter().copied().collect();
         crate::db::import_cycles(&self.db)
             .sets
             .iter()

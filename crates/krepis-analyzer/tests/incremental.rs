@@ -151,3 +151,32 @@ fn a_preview_names_what_an_edit_would_break_and_changes_nothing() {
             .is_empty()
     );
 }
+
+#[test]
+fn implicit_context_findings_follow_edits_of_the_wrapper() {
+    let wrapper = "import { ClsService } from \"nestjs-cls\";\nexport const tenant = (cls: ClsService) => cls.get(\"tenant\");\n";
+    let user = "import { tenant } from \"../shared/tenant.ts\";\nexport const bill = (cls: never) => tenant(cls);\n";
+    let (mut ws, _) = workspace(&[
+        ("src/shared/tenant.ts", wrapper),
+        ("src/billing/bill.ts", user),
+    ]);
+    ws.check(&|| {});
+    assert_eq!(
+        rules_of(&ws, "src/billing/bill.ts"),
+        ["no-implicit-context"]
+    );
+    // The wrapper stops reading implicit context: its user is no longer reported.
+    ws.set_text(
+        Path::new("/p/src/shared/tenant.ts"),
+        "export const tenant = (t: string) => t;\n",
+    );
+    ws.check(&|| {});
+    assert!(rules_of(&ws, "src/billing/bill.ts").is_empty());
+    // Reading through it again brings the finding back.
+    ws.set_text(Path::new("/p/src/shared/tenant.ts"), wrapper);
+    ws.check(&|| {});
+    assert_eq!(
+        rules_of(&ws, "src/billing/bill.ts"),
+        ["no-implicit-context"]
+    );
+}

@@ -99,7 +99,11 @@ fn write_text(
         return writeln!(out, "{shown} imports nothing.");
     }
     let count = imports.len();
-    writeln!(out, "{shown}: {count} import{}", if count == 1 { "" } else { "s" })?;
+    writeln!(
+        out,
+        "{shown}: {count} import{}",
+        if count == 1 { "" } else { "s" }
+    )?;
     for (import, resolution) in imports {
         let at = index.position(text, import.range.start, ColumnUnit::Utf16);
         let what = match resolution {
@@ -111,7 +115,11 @@ fn write_text(
                     .to_string()
             }
         };
-        let types = if import.is_type_only() { ", types only" } else { "" };
+        let types = if import.is_type_only() {
+            ", types only"
+        } else {
+            ""
+        };
         writeln!(
             out,
             "  {shown}:{}:{}  {} {:?}{types}  → {what}",

@@ -174,7 +174,17 @@ pub fn cycles_text(sets: &[Vec<std::path::PathBuf>], cwd: &std::path::Path) -> S
         if sets.len() == 1 { "" } else { "s" }
     );
     for (i, set) in sets.iter().enumerate() {
-        let _ = writeln!(out, "\n{}. {} module{}", i + 1, set.len(), if set.len() == 1 { " that imports itself" } else { "s" });
+        let _ = writeln!(
+            out,
+            "\n{}. {} module{}",
+            i + 1,
+            set.len(),
+            if set.len() == 1 {
+                " that imports itself"
+            } else {
+                "s"
+            }
+        );
         for path in set {
             let _ = writeln!(out, "   {}", crate::output::display_path(path, cwd));
         }

@@ -485,7 +485,11 @@ fn check(args: CheckArgs) -> ExitCode {
         eprintln!(
             "note: {} local import{} name no file; `krepis check --explain-resolution FILE` shows what each import of a file resolved to",
             report.unresolved_imports,
-            if report.unresolved_imports == 1 { "" } else { "s" }
+            if report.unresolved_imports == 1 {
+                ""
+            } else {
+                "s"
+            }
         );
     }
     // Machine formats carry no colour: they go to stdout as they are, buffered.

@@ -390,29 +390,43 @@ fn explain_resolution_lists_every_import_and_the_summary_counts_unresolved_ones(
         "src/app.ts",
         "import { a } from \"./a.js\";\nimport type { T } from \"./types.js\";\nimport { gone } from \"./gone.ts\";\nimport { z } from \"zod\";\nlet x: import(\"./a.js\").A;\nexport const y = [a, gone, z];\n",
     );
-    write(dir.path(), "src/a.ts", "export const a = 1;\nexport type A = 1;\n");
-    write(dir.path(), "src/types.d.ts", "export type T = string;\n");
-    let (stdout, stderr, code) = krepis(
+    write(
         dir.path(),
-        &["check", "--explain-resolution", "src/app.ts"],
+        "src/a.ts",
+        "export const a = 1;\nexport type A = 1;\n",
     );
+    write(dir.path(), "src/types.d.ts", "export type T = string;\n");
+    let (stdout, stderr, code) =
+        krepis(dir.path(), &["check", "--explain-resolution", "src/app.ts"]);
     assert_eq!(code, 0, "{stderr}");
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines[0], "src/app.ts: 5 imports", "{stdout}");
-    assert!(lines[1].ends_with("import \"./a.js\"  → src/a.ts"), "{stdout}");
+    assert!(
+        lines[1].ends_with("import \"./a.js\"  → src/a.ts"),
+        "{stdout}"
+    );
     assert!(
         lines[2].ends_with("import \"./types.js\", types only  → src/types.d.ts"),
         "{stdout}"
     );
     assert!(lines[3].contains("\"./gone.ts\"  → UNRESOLVED"), "{stdout}");
-    assert!(lines[4].contains("\"zod\"  → outside the project"), "{stdout}");
+    assert!(
+        lines[4].contains("\"zod\"  → outside the project"),
+        "{stdout}"
+    );
     assert!(
         lines[5].starts_with("  src/app.ts:5:15  type import() \"./a.js\", types only  → src/a.ts"),
         "{stdout}"
     );
     let (json, _, _) = krepis(
         dir.path(),
-        &["check", "--explain-resolution", "src/app.ts", "--format", "json"],
+        &[
+            "check",
+            "--explain-resolution",
+            "src/app.ts",
+            "--format",
+            "json",
+        ],
     );
     let json: Value = serde_json::from_str(&json).unwrap();
     assert_eq!(json["unresolved"], 1);
@@ -424,27 +438,44 @@ fn explain_resolution_lists_every_import_and_the_summary_counts_unresolved_ones(
     assert_eq!(report["summary"]["unresolved_imports"], 1);
     let (_, stderr, _) = krepis(dir.path(), &["check"]);
     assert!(
-        stderr.contains("note: 1 local import name no file; `krepis check --explain-resolution FILE`"),
+        stderr.contains(
+            "note: 1 local import name no file; `krepis check --explain-resolution FILE`"
+        ),
         "{stderr}"
     );
     // A file Krepis does not check is an error, not an empty list.
     write(dir.path(), "README.md", "# x\n");
     let (_, stderr, code) = krepis(dir.path(), &["check", "--explain-resolution", "README.md"]);
     assert_eq!(code, 2, "{stderr}");
-    assert!(stderr.contains("README.md is not a module Krepis checks"), "{stderr}");
+    assert!(
+        stderr.contains("README.md is not a module Krepis checks"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn graph_cycles_lists_every_module_of_every_set() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "package.json", "{}");
-    write(dir.path(), "src/a.ts", "import \"./b.ts\";\nimport \"./c.ts\";\n");
+    write(
+        dir.path(),
+        "src/a.ts",
+        "import \"./b.ts\";\nimport \"./c.ts\";\n",
+    );
     write(dir.path(), "src/b.ts", "import \"./a.ts\";\n");
     write(dir.path(), "src/c.ts", "import \"./d.ts\";\n");
     write(dir.path(), "src/d.ts", "import \"./a.ts\";\n");
     write(dir.path(), "src/e.ts", "import \"./e.ts\";\n");
-    write(dir.path(), "src/t.ts", "import type { U } from \"./u.ts\";\nexport type T = 1;\n");
-    write(dir.path(), "src/u.ts", "import type { T } from \"./t.ts\";\nexport type U = 1;\n");
+    write(
+        dir.path(),
+        "src/t.ts",
+        "import type { U } from \"./u.ts\";\nexport type T = 1;\n",
+    );
+    write(
+        dir.path(),
+        "src/u.ts",
+        "import type { T } from \"./t.ts\";\nexport type U = 1;\n",
+    );
     let (stdout, stderr, code) = krepis(dir.path(), &["graph", "--cycles"]);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(

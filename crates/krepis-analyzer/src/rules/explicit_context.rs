@@ -288,7 +288,10 @@ export type Document = Record<string, unknown>;
         assert!(found.len() > 1, "{found:?}");
         // A port (interfaces only, no `declare`) is checked as always.
         let port = "export interface OrderStore { save(order: Order): Promise<void> }\n";
-        assert_eq!(crate::testing::check_source("src/orders/application/store.ts", port).len(), 1);
+        assert_eq!(
+            crate::testing::check_source("src/orders/application/store.ts", port).len(),
+            1
+        );
         // And the option checks typings too.
         crate::testing::assert_project_with_config(
             r#"{ "checkAmbientModules": true }"#,

@@ -170,10 +170,7 @@ mod tests {
                     "src/t.ts",
                     "import type { U } from \"./u.ts\";\n//                     ^^^^^^^^ import-cycle\nexport type T = 1;\n",
                 ),
-                (
-                    "src/u.ts",
-                    "export type U = import(\"./t.ts\").T;\n",
-                ),
+                ("src/u.ts", "export type U = import(\"./t.ts\").T;\n"),
             ],
         );
     }
@@ -195,10 +192,9 @@ mod tests {
             "import cycles among 4 modules that import each other; one of them: src/a.ts → src/b.ts → src/a.ts"
         );
         assert!(
-            diagnostics[0]
-                .note
-                .as_deref()
-                .is_some_and(|n| n.contains("none of the 4 modules") && n.contains("krepis graph --cycles")),
+            diagnostics[0].note.as_deref().is_some_and(
+                |n| n.contains("none of the 4 modules") && n.contains("krepis graph --cycles")
+            ),
             "{:?}",
             diagnostics[0].note
         );

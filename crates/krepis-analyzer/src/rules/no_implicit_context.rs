@@ -8,9 +8,9 @@
 
 use super::{RuleContext, RuleId, package_name};
 use crate::db::{Db, Project, SourceFile, module_facts, resolved_imports};
+use crate::diagnostic::TextRange;
 use crate::facts::{ImportFact, ImportKind, ModuleFacts, Name};
 use crate::resolve::Resolution;
-use crate::diagnostic::TextRange;
 
 /// Options of `no-implicit-context`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
@@ -152,7 +152,7 @@ pub fn reads_implicit_context(db: &dyn Db, file: SourceFile) -> Option<Name> {
         return Some("`modules` in the configuration".into());
     }
     let facts = module_facts(db, file);
-    direct(&facts, &options.packages)
+    direct(facts, &options.packages)
         .into_iter()
         .find(|d| !d.setup_only)
         .map(|d| format!("`{}`", d.through).into())
@@ -257,12 +257,8 @@ pub fn check(cx: &mut RuleContext<'_>) {
         cx.report(
             RuleId::NoImplicitContext,
             range,
-            format!(
-                "{named} from `{wrapper}` reads request state implicitly (through {through})"
-            ),
-            Some(format!(
-                "{me} → {wrapper} → {through_text}; {note}"
-            )),
+            format!("{named} from `{wrapper}` reads request state implicitly (through {through})"),
+            Some(format!("{me} → {wrapper} → {through_text}; {note}")),
             None,
         );
     }
@@ -420,7 +416,10 @@ export class Audit {
         crate::testing::assert_project_with_config(
             r#"{ "rules": { "no-implicit-context": ["error", { "modules": ["src/shared/tenant/**"] }] } }"#,
             &[
-                ("src/shared/tenant/current.ts", "export const currentTenant = () => globalThis.__tenant;\n"),
+                (
+                    "src/shared/tenant/current.ts",
+                    "export const currentTenant = () => globalThis.__tenant;\n",
+                ),
                 (
                     "src/billing/application/bill.ts",
                     "import { currentTenant } from \"../../shared/tenant/current.ts\";\n//       ^^^^^^^^^^^^^ no-implicit-context\nexport const bill = () => currentTenant();\n",

@@ -40,7 +40,9 @@ impl TryFrom<String> for CallSpec {
 
     fn try_from(text: String) -> Result<Self, String> {
         let (package, path) = text.rsplit_once('#').ok_or_else(|| {
-            format!("`{text}` is not `package#function` (for example `uuid#v4` or `dayjs#default()`)")
+            format!(
+                "`{text}` is not `package#function` (for example `uuid#v4` or `dayjs#default()`)"
+            )
         })?;
         let (path, only_without_arguments) = match path.strip_suffix("()") {
             Some(path) => (path, true),
@@ -84,7 +86,12 @@ const NONDETERMINISTIC: &[(&str, &str, bool, Ambient)] = &[
     ("uuidv7", "uuidv7", false, Ambient::Randomness),
     ("nanoid", "nanoid", false, Ambient::Randomness),
     ("ulid", "ulid", false, Ambient::Randomness),
-    ("@paralleldrive/cuid2", "createId", false, Ambient::Randomness),
+    (
+        "@paralleldrive/cuid2",
+        "createId",
+        false,
+        Ambient::Randomness,
+    ),
     ("cuid", "default", false, Ambient::Randomness),
     ("crypto", "randomBytes", false, Ambient::Randomness),
     ("crypto", "randomUUID", false, Ambient::Randomness),
@@ -329,7 +336,10 @@ fn package_calls(cx: &mut RuleContext<'_>, options: &Options, param: &str) {
             Callee::Other => continue,
         };
         let (what, instead) = match ambient {
-            Ambient::Time => ("reads ambient time", format!("read the time from `{param}.clock`")),
+            Ambient::Time => (
+                "reads ambient time",
+                format!("read the time from `{param}.clock`"),
+            ),
             Ambient::Randomness => (
                 "draws ambient randomness",
                 format!("draw randomness from `{param}.random`, or take the id as an argument"),
@@ -455,6 +465,9 @@ export const a = [newId(), Clock.read(), Clock.read(1), v4(), v7()];
             r#"{ "rules": { "pure-domain": ["error", { "nondeterministicCalls": ["uuid.v4"] }] } }"#,
         )
         .expect_err("a spec without # is refused");
-        assert!(error.to_string().contains("is not `package#function`"), "{error}");
+        assert!(
+            error.to_string().contains("is not `package#function`"),
+            "{error}"
+        );
     }
 }
