@@ -20,6 +20,9 @@ pub enum Resolution {
     File(PathBuf),
     /// A package, a built-in or a URL: not part of the project.
     External,
+    /// A file that is not code (`./media/panel.css`, `./data.json`): it exists, and no rule
+    /// reads it.
+    Asset(PathBuf),
     /// Looks local but no file matches.
     Unresolved,
 }
@@ -335,7 +338,17 @@ fn probe(path: &Path, exists: &dyn Fn(&Path) -> bool) -> Resolution {
             return Resolution::File(candidate);
         }
     }
+    // A style sheet, JSON or image imported for a bundler: a file, but not a module.
+    if !EXTENSIONS.contains(&ext) && !ext.is_empty() && exists_on_disk(&path, exists) {
+        return Resolution::Asset(path);
+    }
     Resolution::Unresolved
+}
+
+/// Whether a file that is not code exists: the known set holds only modules, so ask the disk
+/// when the caller's lookup does not know it.
+fn exists_on_disk(path: &Path, exists: &dyn Fn(&Path) -> bool) -> bool {
+    exists(path) || path.is_file()
 }
 
 /// Removes `.` and `..` components without touching the disk.

@@ -47,6 +47,7 @@ pub fn explain(workspace: &Workspace, file: &Path, format: Format, cwd: &Path) -
                 let (status, target) = match resolution {
                     Resolution::File(target) => ("file", Some(display_path(target, cwd))),
                     Resolution::External => ("external", None),
+                    Resolution::Asset(target) => ("asset", Some(display_path(target, cwd))),
                     Resolution::Unresolved => ("unresolved", None),
                 };
                 json!({
@@ -109,6 +110,9 @@ fn write_text(
         let what = match resolution {
             Resolution::File(target) => display_path(target, cwd),
             Resolution::External => "outside the project (a package, built-in or URL)".to_string(),
+            Resolution::Asset(target) => {
+                format!("{} (not code: no rule reads it)", display_path(target, cwd))
+            }
             Resolution::Unresolved => {
                 "UNRESOLVED: looks local, but no file matches (tried the path as is, with \
                  .ts/.tsx/.d.ts and the other extensions, and as a folder's index)"

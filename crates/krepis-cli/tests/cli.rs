@@ -388,8 +388,9 @@ fn explain_resolution_lists_every_import_and_the_summary_counts_unresolved_ones(
     write(
         dir.path(),
         "src/app.ts",
-        "import { a } from \"./a.js\";\nimport type { T } from \"./types.js\";\nimport { gone } from \"./gone.ts\";\nimport { z } from \"zod\";\nlet x: import(\"./a.js\").A;\nexport const y = [a, gone, z];\n",
+        "import { a } from \"./a.js\";\nimport type { T } from \"./types.js\";\nimport { gone } from \"./gone.ts\";\nimport { z } from \"zod\";\nlet x: import(\"./a.js\").A;\nimport \"./panel.css\";\nexport const y = [a, gone, z];\n",
     );
+    write(dir.path(), "src/panel.css", ".panel {}\n");
     write(
         dir.path(),
         "src/a.ts",
@@ -400,7 +401,7 @@ fn explain_resolution_lists_every_import_and_the_summary_counts_unresolved_ones(
         krepis(dir.path(), &["check", "--explain-resolution", "src/app.ts"]);
     assert_eq!(code, 0, "{stderr}");
     let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(lines[0], "src/app.ts: 5 imports", "{stdout}");
+    assert_eq!(lines[0], "src/app.ts: 6 imports", "{stdout}");
     assert!(
         lines[1].ends_with("import \"./a.js\"  → src/a.ts"),
         "{stdout}"
@@ -416,6 +417,10 @@ fn explain_resolution_lists_every_import_and_the_summary_counts_unresolved_ones(
     );
     assert!(
         lines[5].starts_with("  src/app.ts:5:15  type import() \"./a.js\", types only  → src/a.ts"),
+        "{stdout}"
+    );
+    assert!(
+        lines[6].ends_with("import \"./panel.css\"  → src/panel.css (not code: no rule reads it)"),
         "{stdout}"
     );
     let (json, _, _) = krepis(
