@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use krepis_analyzer::baseline::{Baseline, FILE_NAME, Gone, Matcher, Stale};
+use krepis_analyzer::diagnostic::Diagnostic;
 use krepis_analyzer::{FileResult, Workspace};
 
 use crate::output::display_path;
@@ -18,6 +19,8 @@ pub struct Applied {
     pub baselined: usize,
     /// Entries that matched no finding, with the baseline file they are in.
     pub stale: Vec<(PathBuf, Stale)>,
+    /// The findings left out, each with the index of its file in the results.
+    pub accepted: Vec<(usize, Diagnostic)>,
 }
 
 /// The baseline file that governs `path`: `explicit`, else the one beside its configuration.
@@ -78,12 +81,14 @@ pub fn apply(
         for &i in &members {
             let result = &mut results[i];
             let before = result.diagnostics.len();
-            let kept: Vec<_> = result
-                .diagnostics
-                .iter()
-                .filter(|d| !matcher.take(&result.path, &result.text, d))
-                .cloned()
-                .collect();
+            let mut kept = Vec::with_capacity(before);
+            for d in result.diagnostics.iter() {
+                if matcher.take(&result.path, &result.text, d) {
+                    applied.accepted.push((i, d.clone()));
+                } else {
+                    kept.push(d.clone());
+                }
+            }
             applied.baselined += before - kept.len();
             if kept.len() != before {
                 result.diagnostics = Arc::new(kept);
@@ -260,8 +265,8 @@ impl Accepted {
         workspace: &Workspace,
         path: &Path,
         text: &str,
-        diagnostics: Vec<krepis_analyzer::diagnostic::Diagnostic>,
-    ) -> Vec<krepis_analyzer::diagnostic::Diagnostic> {
+        diagnostics: Vec<Diagnostic>,
+    ) -> Vec<Diagnostic> {
         if self.baselines.is_empty() {
             return diagnostics;
         }

@@ -11,6 +11,7 @@ mod fix;
 mod graph;
 mod init;
 mod output;
+mod report;
 mod run;
 
 use std::io::{IsTerminal, Write};
@@ -80,6 +81,9 @@ enum Command {
     },
     /// Print the layer graph (or, with --modules, the module graph) as DOT or Mermaid.
     Graph(GraphArgs),
+    /// Write one self-contained HTML page: layer diagram, module graph, cycles, metrics and
+    /// every finding (new and baselined) with its code.
+    Report(ReportArgs),
     /// Write a commented krepis.json for the layers the folder and file names show (never
     /// overwrites), and explain what it chose.
     Init {
@@ -170,6 +174,24 @@ struct GraphArgs {
     config: Option<PathBuf>,
 }
 
+#[derive(clap::Args)]
+struct ReportArgs {
+    /// Files or folders to report on (default: the current folder).
+    paths: Vec<PathBuf>,
+    /// The HTML file to write.
+    #[arg(short, long, value_name = "FILE", default_value = "krepis-report.html")]
+    output: PathBuf,
+    /// Use this configuration file for every checked file instead of looking for one.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// The baseline file (default: krepis-baseline.json beside the configuration, when there is one).
+    #[arg(long, value_name = "FILE", conflicts_with = "no_baseline")]
+    baseline: Option<PathBuf>,
+    /// Treat every finding as new, the baselined ones too.
+    #[arg(long)]
+    no_baseline: bool,
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum GraphFormat {
     /// Graphviz DOT (`krepis graph | dot -Tsvg > layers.svg`).
@@ -234,6 +256,7 @@ fn run(cli: Cli) -> ExitCode {
             config,
         } => write_baseline(paths, prune, baseline, config),
         Command::Graph(args) => graph(args),
+        Command::Report(args) => report(args),
         Command::Run {
             file,
             export,
@@ -438,6 +461,67 @@ fn write_baseline(
     code
 }
 
+/// Leaves out of `results` what the baseline accepts (nothing with `no_baseline`).
+fn apply_baseline(
+    workspace: &Workspace,
+    results: &mut [krepis_analyzer::FileResult],
+    no_baseline: bool,
+    file: Option<PathBuf>,
+    cwd: &std::path::Path,
+) -> Result<baseline::Applied, ExitCode> {
+    if no_baseline {
+        return Ok(baseline::Applied::default());
+    }
+    let file = absolute_from(cwd, file);
+    baseline::apply(workspace, results, file.as_deref()).map_err(|error| {
+        eprintln!("error: {error}");
+        ExitCode::from(2)
+    })
+}
+
+/// `krepis report`: the findings of `check` (custom rules and baseline included) as a page.
+fn report(args: ReportArgs) -> ExitCode {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let output = absolute_from(&cwd, Some(args.output)).unwrap_or_default();
+    // A page that cannot be written is better known before the analysis than after it.
+    if let Some(parent) = output.parent()
+        && !parent.as_os_str().is_empty()
+        && !parent.is_dir()
+    {
+        eprintln!(
+            "error: cannot write {}: no such folder {}",
+            output::display_path(&output, &cwd),
+            output::display_path(parent, &cwd)
+        );
+        return ExitCode::from(2);
+    }
+    let (workspace, mut results) =
+        match analyse(&args.paths, args.config, true, Format::Json, &cwd, None) {
+            Ok(analysed) => analysed,
+            Err(code) => return code,
+        };
+    let applied = match apply_baseline(
+        &workspace,
+        &mut results,
+        args.no_baseline,
+        args.baseline,
+        &cwd,
+    ) {
+        Ok(applied) => applied,
+        Err(code) => return code,
+    };
+    let code = report::write(&report::Inputs {
+        workspace: &workspace,
+        results: &results,
+        applied: &applied,
+        cwd: &cwd,
+        output: &output,
+    });
+    std::mem::forget(results);
+    std::mem::forget(workspace);
+    code
+}
+
 fn check(args: CheckArgs) -> ExitCode {
     let started = Instant::now();
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
@@ -464,17 +548,15 @@ fn check(args: CheckArgs) -> ExitCode {
         Ok(analysed) => analysed,
         Err(code) => return code,
     };
-    let applied = if args.no_baseline {
-        baseline::Applied::default()
-    } else {
-        let file = absolute_from(&cwd, args.baseline.clone());
-        match baseline::apply(&workspace, &mut results, file.as_deref()) {
-            Ok(applied) => applied,
-            Err(error) => {
-                eprintln!("error: {error}");
-                return ExitCode::from(2);
-            }
-        }
+    let applied = match apply_baseline(
+        &workspace,
+        &mut results,
+        args.no_baseline,
+        args.baseline.clone(),
+        &cwd,
+    ) {
+        Ok(applied) => applied,
+        Err(code) => return code,
     };
     baseline::report_stale(&applied, &cwd, args.strict_baseline);
     let mut report = output::Report::new(&results, &cwd);

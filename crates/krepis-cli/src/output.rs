@@ -26,7 +26,7 @@ pub struct Location {
     pub end_column: u32,
 }
 
-fn locate(index: &LineIndex, text: &str, range: TextRange) -> Location {
+pub fn locate(index: &LineIndex, text: &str, range: TextRange) -> Location {
     let start = index.position(text, range.start, ColumnUnit::Utf16);
     let end = index.position(text, range.end, ColumnUnit::Utf16);
     Location {
