@@ -589,6 +589,8 @@
 
   // --- start -----------------------------------------------------------------------------------
   async function start() {
+    // The WebAssembly compiles off the main thread while the rest of the page is built.
+    const loading = graphviz();
     renderSummary();
     selectionOptions();
     wireViewport();
@@ -598,6 +600,7 @@
     renderCycles();
     $("layer-metrics").replaceChildren(metricsTable(data.layers, "layer"));
     $("feature-metrics").replaceChildren(metricsTable(data.features, "feature"));
+    await loading;
     await renderLayerDiagram();
     window.krepisRenderedAt = performance.now();
     document.documentElement.dataset.krepisReady = "1";
