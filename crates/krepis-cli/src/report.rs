@@ -215,38 +215,75 @@ fn severity_name(severity: Severity) -> &'static str {
     severity.as_str()
 }
 
-/// The feature a module belongs to: its layer pattern's captures (`src/features/<feature>/**`),
-/// else the folder that holds its layer's folder (`src/orders` for `src/orders/domain/x.ts`).
-fn feature_of(
+/// Where a module's feature comes from, before folders are merged.
+enum Seen {
+    /// The values its layer pattern captured (`src/features/<feature>/**` gives `cart`).
+    Captured(String),
+    /// The folder holding the first folder above it that a layer owns (`src/orders` for
+    /// `src/orders/domain/x.ts`; `""` for a layer folder at the root).
+    Folder(String),
+    /// A path relative to the configuration, to be placed in a feature folder above it.
+    Path(String),
+}
+
+/// What decides a module's feature: its layer's captures, else the folders above it.
+fn seen_feature(
     layers: &LayerMap,
     relative: &str,
-    found: &LayerMatch,
-    folders: &mut HashMap<String, Option<usize>>,
-) -> Option<String> {
-    if !found.captures.is_empty() {
+    found: Option<&LayerMatch>,
+    folders: &mut HashMap<String, bool>,
+) -> Seen {
+    if let Some(found) = found
+        && !found.captures.is_empty()
+    {
         let values: Vec<&str> = found.captures.iter().map(|(_, v)| v.as_str()).collect();
-        return Some(values.join("/"));
+        return Seen::Captured(values.join("/"));
     }
     let segments: Vec<&str> = relative.split('/').collect();
-    // The shallowest folder whose files the layer owns is the layer's folder.
     for n in 1..segments.len() {
         let folder = segments[..n].join("/");
-        let owner = *folders.entry(folder.clone()).or_insert_with(|| {
+        let layered = *folders.entry(folder.clone()).or_insert_with(|| {
             layers
                 .classify(&format!("{folder}/krepis-probe.ts"))
-                .map(|m| m.layer)
+                .is_some()
         });
-        if owner == Some(found.layer) {
-            let parent = segments[..n - 1].join("/");
-            return Some(if parent.is_empty() {
-                ".".to_string()
-            } else {
-                parent
-            });
+        if layered {
+            return Seen::Folder(segments[..n - 1].join("/"));
         }
     }
-    None
+    Seen::Path(relative.to_string())
 }
+
+/// Features by name for every module: a captured name, or the outermost feature folder above it
+/// (a layer folder nested inside a feature, like `src/modules/user/dtos/graphql`, stays in
+/// `src/modules/user`). Modules in no feature folder are in none.
+fn features(seen: Vec<Seen>) -> Vec<Option<String>> {
+    let folders: std::collections::BTreeSet<String> = seen
+        .iter()
+        .filter_map(|s| match s {
+            Seen::Folder(f) if !f.is_empty() => Some(f.clone()),
+            _ => None,
+        })
+        .collect();
+    // The outermost feature folder that holds `path` (a folder or a file), itself included.
+    let outermost = |path: &str| {
+        let segments: Vec<&str> = path.split('/').collect();
+        (1..=segments.len())
+            .map(|n| segments[..n].join("/"))
+            .find(|prefix| folders.contains(prefix))
+    };
+    seen.into_iter()
+        .map(|s| match s {
+            Seen::Captured(name) => Some(name),
+            Seen::Folder(f) if f.is_empty() => Some(ROOT_FEATURE.to_string()),
+            Seen::Folder(f) => outermost(&f).or(Some(f)),
+            Seen::Path(p) => outermost(&p),
+        })
+        .collect()
+}
+
+/// The feature of layer folders at the configuration's own folder.
+const ROOT_FEATURE: &str = "(root)";
 
 /// Source lines around `range`: two before, the span's (at most six), one after.
 fn frame(index: &LineIndex, text: &str, line: u32, end_line: u32) -> Frame {
@@ -295,8 +332,8 @@ pub fn collect(inputs: &Inputs<'_>) -> PageData {
         .collect();
 
     // Features, by the configuration that governs each module.
-    let mut feature_names: Vec<Option<String>> = Vec::with_capacity(files.len());
-    let mut probes: HashMap<String, Option<usize>> = HashMap::new();
+    let mut seen: Vec<Seen> = Vec::with_capacity(files.len());
+    let mut probes: HashMap<String, bool> = HashMap::new();
     let mut config_dir = None;
     for &file in files {
         let path = file.path(db);
@@ -305,14 +342,18 @@ pub fn collect(inputs: &Inputs<'_>) -> PageData {
             probes.clear();
             config_dir = Some(config.dir.clone());
         }
-        let name = match (file_layer(db, file), config.relative(path)) {
-            (Some(found), Some(relative)) => {
-                feature_of(&config.layers, &relative, &found, &mut probes)
-            }
-            _ => None,
-        };
-        feature_names.push(name);
+        let relative = config
+            .relative(path)
+            .unwrap_or_else(|| krepis_analyzer::config::slash_path(path));
+        let found = file_layer(db, file);
+        seen.push(seen_feature(
+            &config.layers,
+            &relative,
+            found.as_ref(),
+            &mut probes,
+        ));
     }
+    let feature_names = features(seen);
     let distinct: std::collections::BTreeSet<&String> = feature_names.iter().flatten().collect();
     let feature_list: Vec<String> = distinct.into_iter().cloned().collect();
     let feature_index: HashMap<&str, usize> = feature_list

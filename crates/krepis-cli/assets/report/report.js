@@ -8,6 +8,12 @@
   const MAX_NODES = 250;
   /** Findings rendered at once; "Show more" adds as many again. */
   const FINDINGS_PAGE = 200;
+  /** Projects up to this many modules are drawn whole when the page opens. */
+  const SMALL_PROJECT = 40;
+  /** Above this many modules nothing but the layer diagram is laid out before a pick. */
+  const MIDDLING_PROJECT = 1000;
+  /** The smallest scale "Fit" goes to: a larger picture is shown from its top left corner. */
+  const MIN_FIT_SCALE = 0.45;
   const COLORS = { violation: "#c8281e", cycle: "#d46a00", allowed: "#2c7a4b", unused: "#9bb8a6", edge: "#8a94a6" };
 
   const data = JSON.parse(document.getElementById("krepis-data").textContent);
@@ -293,13 +299,15 @@
   function applyTransform() {
     if (view.svg) view.svg.style.transform = `translate(${view.x}px, ${view.y}px) scale(${view.scale})`;
   }
+  /** Fits the picture in the viewport, but never so small that its labels cannot be read. */
   function fit() {
     const vp = $("module-graph");
     if (!view.svg) return;
-    const s = Math.min(vp.clientWidth / view.width, vp.clientHeight / view.height, 1.5);
+    const whole = Math.min(vp.clientWidth / view.width, vp.clientHeight / view.height, 1.5);
+    const s = Math.max(whole, MIN_FIT_SCALE);
     view.scale = s;
-    view.x = (vp.clientWidth - view.width * s) / 2;
-    view.y = (vp.clientHeight - view.height * s) / 2;
+    view.x = Math.max((vp.clientWidth - view.width * s) / 2, 0);
+    view.y = Math.max((vp.clientHeight - view.height * s) / 2, 0);
     applyTransform();
   }
   function zoomAt(factor, cx, cy) {
@@ -604,11 +612,25 @@
     await renderLayerDiagram();
     window.krepisRenderedAt = performance.now();
     document.documentElement.dataset.krepisReady = "1";
-    // A small project is drawn whole straight away; a large one waits for a pick.
-    if (modules.length && modules.length <= MAX_NODES) {
-      $("selection").value = "all";
-      await showSelection("all");
+    // A small project is drawn whole straight away, a middling one by its feature with the most
+    // findings; a large one waits for a pick.
+    const first = firstPicture();
+    if (first) {
+      $("selection").value = first;
+      await showSelection(first);
     }
+  }
+
+  function firstPicture() {
+    if (!modules.length) return null;
+    if (modules.length <= SMALL_PROJECT) return "all";
+    if (modules.length > MIDDLING_PROJECT) return null;
+    let best = -1;
+    data.features.forEach((f, i) => {
+      if (f.files > MAX_NODES) return;
+      if (best < 0 || f.findings > data.features[best].findings) best = i;
+    });
+    return best >= 0 ? `feature:${best}` : null;
   }
   start().catch((error) => {
     document.documentElement.dataset.krepisError = String(error && error.message || error);
