@@ -662,3 +662,37 @@ fn groups(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Seen, features};
+
+    fn folder(f: &str) -> Seen {
+        Seen::Folder(f.to_string())
+    }
+
+    #[test]
+    fn features_are_captures_or_the_outermost_folder_holding_layer_folders() {
+        let seen = vec![
+            Seen::Captured("cart".to_string()),
+            folder("src/modules/user"),
+            // `src/modules/user/dtos/graphql` is a layer folder nested in the user feature.
+            folder("src/modules/user/dtos"),
+            folder(""),
+            // Layered by a file-name glob, in no layer folder: the feature folder above it.
+            Seen::Path("src/modules/user/user.controller.ts".to_string()),
+            Seen::Path("src/main.ts".to_string()),
+        ];
+        assert_eq!(
+            features(seen),
+            [
+                Some("cart".to_string()),
+                Some("src/modules/user".to_string()),
+                Some("src/modules/user".to_string()),
+                Some("(root)".to_string()),
+                Some("src/modules/user".to_string()),
+                None,
+            ]
+        );
+    }
+}
