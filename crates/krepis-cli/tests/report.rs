@@ -143,7 +143,7 @@ fn every_cycle_is_a_strongly_connected_set_with_its_finding() {
             assert!(
                 imports
                     .iter()
-                    .any(|i| i["target"].as_u64().is_some_and(|t| members.contains(&t))),
+                    .any(|i| i[2].as_u64().is_some_and(|t| members.contains(&t))),
                 "{m} imports no member of {members:?}"
             );
         }
@@ -165,9 +165,11 @@ fn a_violation_names_its_import() {
         .expect("shop has a layer violation");
     let module = &data["modules"][finding["module"].as_u64().unwrap() as usize];
     let import = &module["imports"][finding["import"].as_u64().unwrap() as usize];
-    assert_eq!(import["specifier"], "../infrastructure/order_repository.ts");
-    assert_eq!(import["violation"], true);
-    let target = &data["modules"][import["target"].as_u64().unwrap() as usize];
+    // [specifier, line, target, kind, flags]; flag 1 is a violation.
+    assert_eq!(import[0], "../infrastructure/order_repository.ts");
+    assert_eq!(import[3], "m");
+    assert_eq!(import[4].as_u64().unwrap() & 1, 1);
+    let target = &data["modules"][import[2].as_u64().unwrap() as usize];
     assert_eq!(
         target["path"],
         "src/orders/infrastructure/order_repository.ts"
@@ -226,8 +228,8 @@ fn script_end_tags_in_paths_and_code_stay_inside_the_data() {
         format!("// {hostile}\nexport async function load(id: string) {{\n  return id;\n}}\n"),
     );
     let (html, data) = report(dir.path(), &[]);
-    // Three script elements: the data, the library, the page's script.
-    assert_eq!(html.matches("</script>").count(), 3);
+    // Four script elements: the library, the worker that runs it, the data, the page's script.
+    assert_eq!(html.matches("</script>").count(), 4);
     assert!(!html.contains(hostile));
     let finding = data["findings"]
         .as_array()

@@ -16,8 +16,17 @@
   const MIN_FIT_SCALE = 0.45;
   const COLORS = { violation: "#c8281e", cycle: "#d46a00", allowed: "#2c7a4b", unused: "#9bb8a6", edge: "#8a94a6" };
 
+  performance.mark("krepis-script");
   const data = JSON.parse(document.getElementById("krepis-data").textContent);
+  performance.mark("krepis-data-parsed");
   const modules = data.modules;
+  // Imports come as [specifier, line, target, kind, flags] (see `Import` in report.rs).
+  const KINDS = { m: "module", e: "external", o: "outside the checked files", u: "unresolved" };
+  for (const m of modules) {
+    m.imports = m.imports.map(([specifier, line, target, kind, flags]) => ({
+      specifier, line, target, kind: KINDS[kind] || kind, violation: (flags & 1) !== 0, cycle: (flags & 2) !== 0,
+    }));
+  }
   const findings = data.findings;
   const importers = modules.map(() => []);
   modules.forEach((m, i) => {
@@ -51,16 +60,9 @@
   const featureName = (i) => (i === null ? "—" : data.features[i].name);
   const shortName = (path) => path.split("/").slice(-2).join("/");
 
-  // --- Graphviz, from the inline module -------------------------------------------------------
-  let graphvizPromise = null;
-  function graphviz() {
-    if (!graphvizPromise) {
-      const source = $("krepis-graphviz").textContent;
-      const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
-      graphvizPromise = import(url).then((lib) => lib.Graphviz.load());
-    }
-    return graphvizPromise;
-  }
+  // --- Graphviz, from the inline module (see report.html) -------------------------------------
+  /** The Graphviz instance the page's first script started loading. */
+  const graphviz = () => window.krepisGraphviz;
 
   // --- summary ---------------------------------------------------------------------------------
   function renderSummary() {
@@ -125,7 +127,7 @@
       return;
     }
     const gv = await graphviz();
-    target.innerHTML = gv.dot(layerDot());
+    target.innerHTML = await gv.dot(layerDot());
     target.querySelectorAll("g.node").forEach((node) => {
       const i = Number(node.id.replace("layer-", ""));
       node.addEventListener("click", () => selectAndShow(`layer:${i}`));
@@ -273,7 +275,7 @@
     }
     viewport.replaceChildren(h("p", { class: "muted" }, `Laying out ${plural(drawn.length, "module")}…`));
     const gv = await graphviz();
-    viewport.innerHTML = gv.dot(moduleDot(drawn, cluster));
+    viewport.innerHTML = await gv.dot(moduleDot(drawn, cluster));
     const svg = viewport.querySelector("svg");
     const box = svg.viewBox.baseVal;
     view.width = box.width;
@@ -597,7 +599,6 @@
 
   // --- start -----------------------------------------------------------------------------------
   async function start() {
-    // The WebAssembly compiles off the main thread while the rest of the page is built.
     const loading = graphviz();
     renderSummary();
     selectionOptions();
@@ -608,6 +609,7 @@
     renderCycles();
     $("layer-metrics").replaceChildren(metricsTable(data.layers, "layer"));
     $("feature-metrics").replaceChildren(metricsTable(data.features, "feature"));
+    performance.mark("krepis-page-built");
     await loading;
     await renderLayerDiagram();
     window.krepisRenderedAt = performance.now();

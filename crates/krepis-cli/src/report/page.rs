@@ -6,7 +6,7 @@ use super::PageData;
 const TEMPLATE: &str = include_str!("../../assets/report/report.html");
 const STYLE: &str = include_str!("../../assets/report/report.css");
 const SCRIPT: &str = include_str!("../../assets/report/report.js");
-/// `@hpcc-js/wasm-graphviz` (see `assets/report/README.md`), loaded by the script as a module.
+/// `@hpcc-js/wasm-graphviz` (see `assets/report/README.md`), run by the page in a worker.
 const GRAPHVIZ: &str = include_str!("../../assets/report/graphviz.js");
 
 /// JSON that is safe inside a `<script>` element: `<`, `>` and `&` occur only inside strings
