@@ -215,7 +215,7 @@ await step("baseline: accepted and new findings", async () => {
 // --- the README's picture ----------------------------------------------------------------------
 await step("screenshot for the README", async () => {
   const file = path.join(WORK, "shop.html");
-  const { page, problems } = await open(file, { width: 1400, height: 1250 });
+  const { page, problems } = await open(file, { width: 1400, height: 1400 });
   try {
     await page.waitForSelector("#module-graph svg g.node", { timeout: WAIT_MS });
     const index = await page.evaluate(() => JSON.parse(document.getElementById("krepis-data").textContent).modules.findIndex((m) => m.path.endsWith("domain/pricing.ts")));
