@@ -295,6 +295,7 @@
     viewport.dataset.selection = key;
     fit();
     if (focus !== undefined) showModule(focus);
+    else if (view.selected !== null && !view.drawn.has(view.selected)) clearDetails();
     applySearch();
   }
 
@@ -416,6 +417,13 @@
   }
 
   // --- one module ------------------------------------------------------------------------------
+  function clearDetails() {
+    view.selected = null;
+    const details = $("module-details");
+    delete details.dataset.module;
+    details.replaceChildren(h("p", { class: "muted" }, "Click a module to see its imports and findings."));
+  }
+
   function focusModule(m) {
     if (view.drawn.has(m)) {
       centreOn(m);
