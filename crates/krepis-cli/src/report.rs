@@ -18,7 +18,6 @@ use krepis_analyzer::graph::ProjectGraph;
 use krepis_analyzer::layers::{LayerMap, LayerMatch};
 use krepis_analyzer::line_index::LineIndex;
 use krepis_analyzer::resolve::Resolution;
-use krepis_analyzer::rules::import_cycle::cyclic_components;
 use serde::Serialize;
 
 use crate::baseline::Applied;
@@ -106,7 +105,7 @@ pub struct Module {
 }
 
 /// One import of a module. On the page it is an array, `[specifier, line, target, kind, flags]`
-/// (kind `m`odule, `e`xternal, `o`utside, `u`nresolved; flags 1 = violation, 2 = in a cycle): a
+/// (kind `m`odule, `e`xternal, `o`utside, `a`sset, `u`nresolved; flags 1 = violation, 2 = in a cycle): a
 /// project of thousands of files has tens of thousands of imports, and field names would be most
 /// of its page.
 pub struct Import {
@@ -128,6 +127,8 @@ pub enum ImportKind {
     External,
     /// A project file that was not checked.
     Outside,
+    /// A file that is not code (a style sheet, JSON).
+    Asset,
     Unresolved,
 }
 
@@ -138,6 +139,7 @@ impl Serialize for Import {
             ImportKind::Module => "m",
             ImportKind::External => "e",
             ImportKind::Outside => "o",
+            ImportKind::Asset => "a",
             ImportKind::Unresolved => "u",
         };
         let flags = u8::from(self.violation) | u8::from(self.cycle) << 1;
@@ -410,11 +412,12 @@ pub fn collect(inputs: &Inputs<'_>) -> PageData {
         })
         .collect();
 
-    // The graph's edges carry the verdicts; the facts carry the specifiers and lines.
-    let verdicts: HashMap<(usize, usize), (bool, bool)> = graph
+    // The graph's edges carry the layer verdicts; the facts carry the specifiers and lines.
+    let violations_at: HashSet<(usize, usize)> = graph
         .edges
         .iter()
-        .map(|e| ((e.from, e.to), (e.violation, e.in_cycle)))
+        .filter(|e| e.violation)
+        .map(|e| (e.from, e.to))
         .collect();
     let mut indexes: Vec<LineIndex> = Vec::with_capacity(files.len());
     for (i, &file) in files.iter().enumerate() {
@@ -429,18 +432,18 @@ pub fn collect(inputs: &Inputs<'_>) -> PageData {
                     None => (None, ImportKind::Outside),
                 },
                 Resolution::External => (None, ImportKind::External),
+                Resolution::Asset(_) => (None, ImportKind::Asset),
                 Resolution::Unresolved => (None, ImportKind::Unresolved),
             };
-            let (violation, cycle) = target
-                .and_then(|j| verdicts.get(&(i, j)).copied())
-                .unwrap_or((false, false));
+            let violation = target.is_some_and(|j| violations_at.contains(&(i, j)));
             modules[i].imports.push(Import {
                 specifier: import.specifier.to_string(),
                 line: locate(&index, text, import.range).line,
                 target,
                 kind,
                 violation,
-                cycle,
+                // Set once the cycles are known, below.
+                cycle: false,
             });
         }
         indexes.push(index);
@@ -539,19 +542,35 @@ pub fn collect(inputs: &Inputs<'_>) -> PageData {
         })
         .collect();
 
-    // Cycles: every strongly connected set, with the finding reported for it.
-    let mut adjacency = vec![Vec::new(); files.len()];
-    for edge in &graph.edges {
-        adjacency[edge.from].push(edge.to);
+    // Cycles: the strongly connected sets `import-cycle` reports (so type-only imports count as
+    // its options say), each with the finding reported for it.
+    let mut cycle_of: Vec<Option<usize>> = vec![None; files.len()];
+    let sets: Vec<Vec<usize>> = workspace
+        .cycle_sets()
+        .iter()
+        .map(|set| {
+            let mut members: Vec<usize> = set
+                .iter()
+                .filter_map(|p| position.get(p.as_path()).copied())
+                .collect();
+            members.sort_unstable();
+            members
+        })
+        .filter(|members| !members.is_empty())
+        .collect();
+    for (c, members) in sets.iter().enumerate() {
+        for &m in members {
+            cycle_of[m] = Some(c);
+        }
     }
-    let cycles: Vec<Cycle> = cyclic_components(&adjacency)
+    let cycles: Vec<Cycle> = sets
         .into_iter()
-        .map(|members| {
-            let inside: HashSet<usize> = members.iter().copied().collect();
+        .enumerate()
+        .map(|(c, members)| {
             let imports = graph
                 .edges
                 .iter()
-                .filter(|e| inside.contains(&e.from) && inside.contains(&e.to))
+                .filter(|e| cycle_of[e.from] == Some(c) && cycle_of[e.to] == Some(c))
                 .count();
             let finding = members.iter().find_map(|&m| {
                 modules[m]
@@ -567,6 +586,12 @@ pub fn collect(inputs: &Inputs<'_>) -> PageData {
             }
         })
         .collect();
+    for (i, module) in modules.iter_mut().enumerate() {
+        for import in &mut module.imports {
+            import.cycle =
+                cycle_of[i].is_some() && import.target.and_then(|t| cycle_of[t]) == cycle_of[i];
+        }
+    }
     summary.cycles = cycles.len();
 
     let layer_of: Vec<Option<usize>> = modules.iter().map(|m| m.layer).collect();

@@ -21,7 +21,7 @@
   performance.mark("krepis-data-parsed");
   const modules = data.modules;
   // Imports come as [specifier, line, target, kind, flags] (see `Import` in report.rs).
-  const KINDS = { m: "module", e: "external", o: "outside the checked files", u: "unresolved" };
+  const KINDS = { m: "module", e: "external", o: "outside the checked files", a: "not code", u: "unresolved" };
   for (const m of modules) {
     m.imports = m.imports.map(([specifier, line, target, kind, flags]) => ({
       specifier, line, target, kind: KINDS[kind] || kind, violation: (flags & 1) !== 0, cycle: (flags & 2) !== 0,

@@ -22,8 +22,13 @@ const WORK = env("E2E_WORK");
 const FIXTURES = env("E2E_FIXTURES");
 const BIG = env("E2E_BIG");
 
-/** The fixture projects that check as projects (crates/krepis-cli/tests/fixtures.rs). */
-const PROJECTS = ["shop", "features", "broken", "propagation", "pure-domain", "cqs", "cycles", "suppressions"];
+/** The fixture projects that check as projects: the list in crates/krepis-cli/tests/fixtures.rs. */
+const PROJECTS = (() => {
+  const source = fs.readFileSync(path.join(path.dirname(new URL(import.meta.url).pathname), "..", "fixtures.rs"), "utf8");
+  const list = /const PROJECTS: \[&str; \d+\] = \[([^\]]*)\]/.exec(source);
+  if (!list) throw new Error("report-e2e: no PROJECTS list in tests/fixtures.rs");
+  return [...list[1].matchAll(/"([^"]+)"/g)].map((m) => m[1]);
+})();
 /** The issue's requirement for the 5,000-file page: drawn within 2 s of navigation. */
 const BIG_BUDGET_MS = 2000;
 const BIG_LOADS = 5;
