@@ -26,14 +26,27 @@ fn kind_name(import: &ImportFact) -> &'static str {
 
 /// Prints the imports of `file` (which `workspace` checks) and what each resolved to.
 pub fn explain(workspace: &Workspace, file: &Path, format: Format, cwd: &Path) -> ExitCode {
-    let Some(source) = workspace.checked_files().first().copied() else {
+    let wanted = krepis_analyzer::resolve::normalize(&cwd.join(file));
+    let db = workspace.db();
+    let found = workspace
+        .checked_files()
+        .iter()
+        .copied()
+        .find(|f| f.path(db) == &wanted);
+    let Some(source) = found else {
+        if wanted.is_dir() {
+            eprintln!(
+                "error: {} is a folder; --explain-resolution takes one file",
+                display_path(file, cwd)
+            );
+            return ExitCode::from(2);
+        }
         eprintln!(
             "error: {} is not a module Krepis checks (an ignored file, or not TypeScript or JavaScript)",
             display_path(file, cwd)
         );
         return ExitCode::from(2);
     };
-    let db = workspace.db();
     let path = source.path(db).clone();
     let text = source.text(db).clone();
     let index = LineIndex::new(&text);

@@ -456,6 +456,19 @@ fn explain_resolution_lists_every_import_and_the_summary_counts_unresolved_ones(
         stderr.contains("README.md is not a module Krepis checks"),
         "{stderr}"
     );
+    let (_, stderr, code) = krepis(dir.path(), &["check", "--explain-resolution", "src"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("src is a folder; --explain-resolution takes one file"),
+        "{stderr}"
+    );
+    // From another folder, the path is taken relative to it.
+    let (stdout, stderr, code) = krepis(
+        &dir.path().join("src"),
+        &["check", "--explain-resolution", "a.ts"],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, "a.ts imports nothing.\n");
 }
 
 #[test]
