@@ -228,14 +228,7 @@ impl RuleSettings {
         self.severities[index] = severity;
         match rule {
             RuleId::ExplicitContext => self.explicit_context = parse_options(options)?,
-            RuleId::NoImplicitContext => {
-                let parsed: no_implicit_context::Options = parse_options(options)?;
-                for glob in &parsed.modules {
-                    globset::Glob::new(glob)
-                        .map_err(|e| format!("`modules`: `{glob}` is not a glob: {e}"))?;
-                }
-                self.no_implicit_context = parsed;
-            }
+            RuleId::NoImplicitContext => self.no_implicit_context = parse_options(options)?,
             RuleId::PureDomain => self.pure_domain = parse_options(options)?,
             RuleId::CommandQuerySeparation => {
                 self.command_query_separation = parse_options(options)?
