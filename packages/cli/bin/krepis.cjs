@@ -34,15 +34,16 @@ if (!found.ok) {
   process.exit(FAILURE);
 }
 
-const child = spawn(found.path, process.argv.slice(2), { stdio: "inherit", windowsHide: false });
-
 // A signal sent to the launcher (a terminal's Ctrl-C, an editor stopping `krepis lsp`, a CI
 // timeout) is passed on, so the binary never outlives it. Windows has no such signals to pass.
+// The handlers are in place before the binary starts: the binary writes to the same terminal or
+// pipe directly, so whoever reads its first output may signal the launcher at once.
 const SIGNALS = process.platform === "win32" ? [] : ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"];
 const forward = {};
+let child = null;
 for (const signal of SIGNALS) {
   forward[signal] = () => {
-    if (child.exitCode === null && child.signalCode === null) {
+    if (child !== null && child.exitCode === null && child.signalCode === null) {
       child.kill(signal);
     }
   };
@@ -52,6 +53,8 @@ for (const signal of SIGNALS) {
     // A runtime that cannot listen for this signal simply does not forward it.
   }
 }
+
+child = spawn(found.path, process.argv.slice(2), { stdio: "inherit", windowsHide: false });
 
 child.on("error", (error) => {
   process.stderr.write(`krepis: could not run ${found.path} (from ${found.from}): ${error.message}\n`);
