@@ -10,6 +10,38 @@ use tokio::io::{
     AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader,
 };
 
+/// How many members the top-level object of `body` has as written, duplicates included.
+fn written_members(body: &[u8]) -> Option<usize> {
+    struct Count;
+    impl<'de> serde::de::Visitor<'de> for Count {
+        type Value = usize;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<usize, A::Error> {
+            let mut n = 0;
+            while map.next_entry::<String, serde::de::IgnoredAny>()?.is_some() {
+                n += 1;
+            }
+            Ok(n)
+        }
+    }
+    let mut de = serde_json::Deserializer::from_slice(body);
+    serde::Deserializer::deserialize_map(&mut de, Count).ok()
+}
+
+/// A message whose object names a member twice (`"id":2,…,"id":1`) is passed on with the last
+/// one only, as JSON readers take it; the typed decoding behind would refuse it and end the
+/// session.
+fn without_duplicate_members(body: Vec<u8>) -> Vec<u8> {
+    match serde_json::from_slice::<Value>(&body) {
+        Ok(Value::Object(message)) if written_members(&body) != Some(message.len()) => {
+            serde_json::to_vec(&Value::Object(message)).unwrap_or(body)
+        }
+        _ => body,
+    }
+}
+
 /// The notification a malformed message becomes.
 pub const MALFORMED_METHOD: &str = "krepis/malformedMessage";
 
@@ -123,6 +155,8 @@ pub async fn guard(
         }
         match jsonrpc_kind(&body) {
             Some(exit) => {
+                let body = without_duplicate_members(body);
+                let length = body.len();
                 output
                     .write_all(format!("Content-Length: {length}\r\n\r\n").as_bytes())
                     .await?;
@@ -145,6 +179,18 @@ pub async fn guard(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_member_named_twice_is_passed_on_once() {
+        let body = br#"{"jsonrpc":"2.0","id":2,"x":"2.0","id":1,"method":"shutdown"}"#.to_vec();
+        let out = without_duplicate_members(body);
+        let value: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(value["id"], 1);
+        assert_eq!(written_members(&out), Some(4));
+        // A message without duplicates passes byte for byte.
+        let plain = br#"{"jsonrpc":"2.0", "id":1,"method":"shutdown"}"#.to_vec();
+        assert_eq!(without_duplicate_members(plain.clone()), plain);
+    }
 
     #[test]
     fn recognises_jsonrpc_messages() {
