@@ -1,5 +1,7 @@
-//! The persistent cache in `.krepis/cache` (sled): module facts keyed by content, and whole-run
-//! results keyed by everything a run depends on, so an unchanged tree re-checks fast.
+//! The persistent cache in `.krepis/cache` (sled): module facts keyed by content, whole-run
+//! results keyed by everything a run depends on, so an unchanged tree re-checks fast, and the
+//! module summaries of the last run (see [`crate::summary`]), so a run over a few changed files
+//! does not analyse the rest again.
 //!
 //! Keys carry the Krepis version and a format number; a cache written by another version, or one
 //! that cannot be read, is discarded with a note and never trusted.
@@ -10,9 +12,10 @@ use serde::{Serialize, de::DeserializeOwned};
 
 use crate::diagnostic::Diagnostic;
 use crate::facts::ModuleFacts;
+use crate::summary::Snapshot;
 
 /// Bumped whenever what is stored changes shape.
-const FORMAT: u32 = 5;
+const FORMAT: u32 = 6;
 
 /// What this build writes into the cache header.
 fn stamp() -> String {
@@ -24,6 +27,7 @@ fn stamp() -> String {
 pub struct Cache {
     facts: sled::Tree,
     runs: sled::Tree,
+    snapshots: sled::Tree,
     db: sled::Db,
 }
 
@@ -64,6 +68,7 @@ impl Cache {
             let cache = Cache {
                 facts: db.open_tree("facts").map_err(|e| e.to_string())?,
                 runs: db.open_tree("runs").map_err(|e| e.to_string())?,
+                snapshots: db.open_tree("snapshots").map_err(|e| e.to_string())?,
                 db,
             };
             Ok(cache)
@@ -99,6 +104,7 @@ impl Cache {
                 let foreign = found.is_some();
                 let _ = cache.facts.clear();
                 let _ = cache.runs.clear();
+                let _ = cache.snapshots.clear();
                 let _ = cache.db.insert("stamp", stamp().as_bytes());
                 let foreign = foreign.then(|| {
                     "the cache was written by another version of krepis and was discarded"
@@ -140,6 +146,17 @@ impl Cache {
     pub fn store_run(&self, fingerprint: u64, results: &[(PathBuf, Vec<Diagnostic>)]) {
         let _ = self.runs.clear();
         Self::put(&self.runs, &key_bytes(&[fingerprint]), &results);
+    }
+
+    /// The module summaries of the last run over these checked paths (see [`crate::summary`]).
+    pub fn snapshot(&self, key: u64) -> Option<Snapshot> {
+        Self::get(&self.snapshots, &key_bytes(&[key]))
+    }
+
+    /// Stores the summaries of a run; those of other checked paths are dropped.
+    pub fn store_snapshot(&self, key: u64, snapshot: &Snapshot) {
+        let _ = self.snapshots.clear();
+        Self::put(&self.snapshots, &key_bytes(&[key]), snapshot);
     }
 
     /// Writes everything to disk (at the end of a run).

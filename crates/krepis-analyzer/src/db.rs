@@ -95,6 +95,15 @@ pub struct Project {
     pub settings: Arc<ProjectSettings>,
     /// Whether import targets may also be looked up on disk (not for in-memory projects).
     pub disk_fallback: bool,
+    /// Modules whose share of the project-wide queries an earlier run computed and that
+    /// nothing since can have changed (see [`crate::summary`]); empty but in the CLI.
+    #[returns(ref)]
+    pub summaries: Arc<FxHashMap<SourceFile, Arc<crate::summary::ModuleSummary>>>,
+}
+
+/// What an earlier run learned of `file` for the project-wide queries, when it still holds.
+pub fn summary_of(db: &dyn Db, file: SourceFile) -> Option<&Arc<crate::summary::ModuleSummary>> {
+    Project::get(db).summaries(db).get(&file)
 }
 
 /// The facts of one module: parsed once, owned, compared for equality so unchanged facts stop
@@ -207,6 +216,9 @@ pub struct ImportEdge {
 /// that only moves code leaves the edges equal, and the project-wide graph is not rebuilt.
 #[salsa::tracked]
 pub fn import_edges(db: &dyn Db, file: SourceFile) -> Arc<Vec<ImportEdge>> {
+    if let Some(summary) = summary_of(db, file) {
+        return summary.edges.clone();
+    }
     let files = Project::get(db).files(db);
     let facts = module_facts(db, file);
     let resolutions = resolved_imports(db, file);

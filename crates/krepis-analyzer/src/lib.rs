@@ -20,6 +20,7 @@ pub mod project;
 pub mod resolve;
 pub mod rules;
 pub mod signatures;
+pub mod summary;
 pub mod suppressions;
 #[doc(hidden)]
 pub mod testing;

@@ -656,6 +656,9 @@ pub fn method_calls(db: &dyn Db, file: SourceFile) -> Arc<Vec<Option<Reached>>> 
 /// Method names the model could not resolve at a call site of this module.
 #[salsa::tracked]
 pub fn module_unresolved_methods(db: &dyn Db, file: SourceFile) -> Arc<Vec<Name>> {
+    if let Some(summary) = crate::db::summary_of(db, file) {
+        return summary.unresolved_methods.clone();
+    }
     let facts = module_facts(db, file);
     let reached = method_calls(db, file);
     let mut names: Vec<Name> = facts
@@ -691,7 +694,10 @@ pub fn unresolved_methods(db: &dyn Db) -> Arc<HashSet<Name>> {
 pub fn value_uses(db: &dyn Db) -> Arc<HashSet<Name>> {
     let mut out = HashSet::new();
     for &file in sorted_files(db).iter() {
-        out.extend(module_facts(db, file).value_uses.iter().cloned());
+        match crate::db::summary_of(db, file) {
+            Some(summary) => out.extend(summary.value_uses.iter().cloned()),
+            None => out.extend(module_facts(db, file).value_uses.iter().cloned()),
+        }
     }
     Arc::new(out)
 }
@@ -701,16 +707,30 @@ pub fn value_uses(db: &dyn Db) -> Arc<HashSet<Name>> {
 pub fn context_methods(db: &dyn Db) -> Arc<HashSet<Name>> {
     let mut out = HashSet::new();
     for &file in sorted_files(db).iter() {
-        for methods in module_signatures(db, file).types.values() {
-            out.extend(
-                methods
-                    .iter()
-                    .filter(|(_, sig)| sig.context_first)
-                    .map(|(name, _)| name.clone()),
-            );
+        match crate::db::summary_of(db, file) {
+            Some(summary) => out.extend(summary.context_methods.iter().cloned()),
+            None => out.extend(module_context_methods(db, file)),
         }
     }
     Arc::new(out)
+}
+
+/// The methods of this module's types that take the context first (its share of
+/// [`context_methods`]).
+pub fn module_context_methods(db: &dyn Db, file: SourceFile) -> Vec<Name> {
+    let mut out: Vec<Name> = module_signatures(db, file)
+        .types
+        .values()
+        .flat_map(|methods| {
+            methods
+                .iter()
+                .filter(|(_, sig)| sig.context_first)
+                .map(|(name, _)| name.clone())
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 #[cfg(test)]

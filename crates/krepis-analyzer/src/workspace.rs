@@ -398,7 +398,13 @@ impl Workspace {
                 Err(_) => {}
             }
         }
-        Project::new(&db, Arc::new(files), Arc::new(settings.clone()), true);
+        Project::new(
+            &db,
+            Arc::new(files),
+            Arc::new(settings.clone()),
+            true,
+            Arc::default(),
+        );
         let mut workspace = Workspace {
             db,
             checked,
@@ -409,6 +415,7 @@ impl Workspace {
         if !partial_projects.is_empty() {
             workspace.load_imported(settings, &partial_projects);
         }
+        workspace.attach_summaries();
         Ok(workspace)
     }
 
@@ -495,7 +502,13 @@ impl Workspace {
             files.insert(path, file);
             checked.push(file);
         }
-        Project::new(&db, Arc::new(files), Arc::new(settings), false);
+        Project::new(
+            &db,
+            Arc::new(files),
+            Arc::new(settings),
+            false,
+            Arc::default(),
+        );
         Workspace {
             db,
             checked,
@@ -545,6 +558,137 @@ impl Workspace {
         self.checked.len()
     }
 
+    /// The key under which the summaries of a run over these checked paths are kept.
+    fn snapshot_key(&self) -> u64 {
+        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+        hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
+        for root in &self.roots {
+            hasher.update(root.as_os_str().as_encoded_bytes());
+            hasher.update(b"\0");
+        }
+        hasher.digest()
+    }
+
+    /// Takes from the cache the summaries of the modules that neither changed since the last
+    /// run nor import a changed one, when the settings and the set of files are the same as
+    /// then (see [`crate::summary`]).
+    fn attach_summaries(&mut self) {
+        let Some(cache) = crate::db::Db::facts_cache(&self.db) else {
+            return;
+        };
+        let Some(snapshot) = cache.snapshot(self.snapshot_key()) else {
+            return;
+        };
+        let db = &self.db;
+        let project = Project::get(db);
+        if snapshot.settings != project.settings(db).fingerprint() {
+            return;
+        }
+        let files = project.files(db);
+        if !crate::summary::same_files(&snapshot, files.keys()) {
+            return;
+        }
+        let stored: Vec<(SourceFile, &crate::summary::StoredModule)> = snapshot
+            .files
+            .iter()
+            .filter_map(|m| Some((*files.get(&m.path)?, m)))
+            .collect();
+        let texts: Vec<(Arc<str>, u64)> = stored
+            .iter()
+            .map(|(file, m)| (file.text(db).clone(), m.content))
+            .collect();
+        let changed: Vec<bool> = in_analysis_pool(|| {
+            texts
+                .par_iter()
+                .map(|(text, content)| crate::config::xxhash(text.as_bytes()) != *content)
+                .collect()
+        });
+        let trusted = crate::summary::trusted(&snapshot, &changed);
+        let mut summaries = FxHashMap::default();
+        for (i, (file, m)) in stored.iter().enumerate() {
+            if !trusted[i] {
+                continue;
+            }
+            let edges = m
+                .edges
+                .iter()
+                .filter_map(|&(target, import, type_only)| {
+                    Some(crate::db::ImportEdge {
+                        target: stored.get(target as usize)?.0,
+                        import,
+                        type_only,
+                    })
+                })
+                .collect();
+            let summary = crate::summary::ModuleSummary {
+                edges: Arc::new(edges),
+                unresolved_methods: Arc::new(m.unresolved_methods.clone()),
+                value_uses: m.value_uses.clone(),
+                context_methods: m.context_methods.clone(),
+            };
+            summaries.insert(*file, Arc::new(summary));
+        }
+        project.set_summaries(&mut self.db).to(Arc::new(summaries));
+    }
+
+    /// Forgets the summaries of an earlier run: an edit or a new file may change what they say.
+    fn drop_summaries(&mut self) {
+        let project = Project::get(&self.db);
+        if !project.summaries(&self.db).is_empty() {
+            project.set_summaries(&mut self.db).to(Arc::default());
+        }
+    }
+
+    /// Stores every module's share of the project-wide queries in the cache, for the next run
+    /// (see [`crate::summary`]). Cheap after a check: what it stores is already computed, but
+    /// for the modules a `--changed` run did not look into, which keep what they had.
+    pub fn store_summaries(&self) {
+        let Some(cache) = crate::db::Db::facts_cache(&self.db) else {
+            return;
+        };
+        let db = self.db.clone();
+        let files = crate::db::sorted_files(&self.db).clone();
+        let position: FxHashMap<SourceFile, u32> = files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (*f, i as u32))
+            .collect();
+        let modules: Vec<crate::summary::StoredModule> = in_analysis_pool(|| {
+            files
+                .par_iter()
+                .map_with(db, |db, &file| {
+                    let edges = crate::db::import_edges(db, file)
+                        .iter()
+                        .filter_map(|e| Some((*position.get(&e.target)?, e.import, e.type_only)))
+                        .collect();
+                    let (value_uses, context_methods) = match crate::db::summary_of(db, file) {
+                        Some(s) => (s.value_uses.clone(), s.context_methods.clone()),
+                        None => {
+                            let mut uses = crate::db::module_facts(db, file).value_uses.clone();
+                            uses.sort();
+                            uses.dedup();
+                            (uses, crate::model::module_context_methods(db, file))
+                        }
+                    };
+                    crate::summary::StoredModule {
+                        path: file.path(db).clone(),
+                        content: crate::config::xxhash(file.text(db).as_bytes()),
+                        edges,
+                        unresolved_methods: crate::model::module_unresolved_methods(db, file)
+                            .to_vec(),
+                        value_uses,
+                        context_methods,
+                    }
+                })
+                .collect()
+        });
+        let snapshot = crate::summary::Snapshot {
+            settings: Project::get(&self.db).settings(&self.db).fingerprint(),
+            files: modules,
+        };
+        cache.store_snapshot(self.snapshot_key(), &snapshot);
+    }
+
     /// The files and folders the user asked about, absolute.
     pub fn roots(&self) -> &[PathBuf] {
         &self.roots
@@ -570,10 +714,12 @@ impl Workspace {
     pub fn set_text(&mut self, path: &Path, text: &str) -> SourceFile {
         if let Some(file) = self.file(path) {
             if **file.text(&self.db) != *text {
+                self.drop_summaries();
                 file.set_text(&mut self.db).to(Arc::from(text));
             }
             return file;
         }
+        self.drop_summaries();
         let file = SourceFile::new(&self.db, path.to_path_buf(), Arc::from(text));
         let project = Project::get(&self.db);
         let mut files = (**project.files(&self.db)).clone();
@@ -639,6 +785,7 @@ impl Workspace {
     /// Forgets the module at `path` (deleted on disk).
     pub fn remove(&mut self, path: &Path) {
         let Some(file) = self.file(path) else { return };
+        self.drop_summaries();
         let project = Project::get(&self.db);
         let mut files = (**project.files(&self.db)).clone();
         files.remove(path);
@@ -837,8 +984,11 @@ impl Workspace {
             // Parse and resolve everything first, in parallel: the project-wide queries
             // (import cycles, signatures across modules) then find every module's facts ready
             // instead of computing them on one thread while the others wait.
+            // (A module an earlier run summarised is looked into only if a checked one needs it.)
             all.par_iter().for_each_with(db.clone(), |db, &file| {
-                resolved_imports(db, file);
+                if crate::db::summary_of(db, file).is_none() {
+                    resolved_imports(db, file);
+                }
             });
             checked
                 .par_iter()

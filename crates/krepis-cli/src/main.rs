@@ -408,6 +408,8 @@ fn analyse(
             if let Some(bar) = bar {
                 bar.finish_and_clear();
             }
+            // What the next run needs of the modules it will not look into.
+            workspace.store_summaries();
             if let (Some(cache), Some(fingerprint)) = (&cache, fingerprint) {
                 let run: Vec<_> = results
                     .iter()
