@@ -425,3 +425,75 @@ fn changed_checks_what_git_changed_and_its_importers_as_a_full_run_would() {
         "{stderr}"
     );
 }
+
+/// `check --changed` with the analysis cache takes what the last run learned of the modules it
+/// does not look into (see the analyzer's `summary` module): its findings must be those of a run
+/// without the cache, edit after edit, cycles and project-wide name sets included.
+#[test]
+fn changed_with_the_cache_finds_what_a_run_without_it_finds() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(root.join("package.json"), "{ \"name\": \"legacy\" }\n").unwrap();
+    legacy_project(root);
+    git(root, &["init", "-q"]);
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-q", "-m", "legacy"]);
+    krepis(root, &["check"]);
+    let compare = |step: &str| {
+        let (stdout, stderr, _) = krepis(root, &["check", "--changed", "--format", "json"]);
+        let cached: Value =
+            serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}{stderr}"));
+        let (fresh, _) = json_check(root, &["--changed"]);
+        assert_eq!(findings(&cached), findings(&fresh), "{step}");
+        assert_eq!(cached["files_checked"], fresh["files_checked"], "{step}");
+        assert_eq!(cached["summary"], fresh["summary"], "{step}");
+        fresh
+    };
+    // An entity imports the service that imports it: a cycle through modules not edited.
+    let entity = root.join("src/orders/domain/entity_2.ts");
+    let text = std::fs::read_to_string(&entity).unwrap();
+    std::fs::write(
+        &entity,
+        format!("import {{ register2 }} from \"../application/service_2.ts\";\nexport const r = register2;\n{text}"),
+    )
+    .unwrap();
+    let report = compare("a new cycle");
+    assert!(
+        findings(&report).iter().any(|f| f.1 == "import-cycle"),
+        "{:?}",
+        findings(&report)
+    );
+    // A repository gains the context, and a module calls a method on a receiver the model
+    // cannot type: the project-wide sets change.
+    let repo = root.join("src/orders/infrastructure/repo_3.ts");
+    let text = std::fs::read_to_string(&repo).unwrap().replace(
+        "export async function save3(entity: Entity3)",
+        "export async function save3(ctx: KrepisContext, entity: Entity3)",
+    );
+    std::fs::write(
+        &repo,
+        format!("import type {{ KrepisContext }} from \"@krepis/core\";\n{text}\nexport async function poke(x: any) {{ await x.register3(\"1\"); }}\n"),
+    )
+    .unwrap();
+    let report = compare("context and an unknown receiver");
+    assert!(
+        findings(&report)
+            .iter()
+            .any(|f| f.1 == "context-propagation"),
+        "{:?}",
+        findings(&report)
+    );
+    // The cycle is broken again, and the cached run is still right about it.
+    std::fs::write(&entity, &text_of_entity(&entity)).unwrap();
+    let report = compare("the cycle broken");
+    assert!(!findings(&report).iter().any(|f| f.1 == "import-cycle"));
+}
+
+/// The entity's text without the import that closed the cycle.
+fn text_of_entity(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap();
+    text.lines()
+        .filter(|l| !l.contains("register2"))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
