@@ -484,7 +484,7 @@ fn changed_with_the_cache_finds_what_a_run_without_it_finds() {
         findings(&report)
     );
     // The cycle is broken again, and the cached run is still right about it.
-    std::fs::write(&entity, &text_of_entity(&entity)).unwrap();
+    std::fs::write(&entity, text_of_entity(&entity)).unwrap();
     let report = compare("the cycle broken");
     assert!(!findings(&report).iter().any(|f| f.1 == "import-cycle"));
 }
