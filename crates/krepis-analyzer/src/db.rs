@@ -77,13 +77,62 @@ impl AnalysisDatabase {
     }
 }
 
-/// One module's path and text.
+/// One module's path and content.
 #[salsa::input(debug)]
 pub struct SourceFile {
     #[returns(ref)]
     pub path: PathBuf,
+    /// The text as read or edited; `None` for a module left unread at load because its file is
+    /// known (by size, times and inode) to hold what an earlier run read: [`SourceFile::text`]
+    /// reads it on first use, which most runs over a few changed files never need.
     #[returns(ref)]
-    pub text: Arc<str>,
+    loaded: Option<Arc<str>>,
+    /// xxh3 of the text, known without reading it for an unread module.
+    #[returns(copy)]
+    pub content: u64,
+}
+
+impl SourceFile {
+    /// A module with this text.
+    pub fn with_text(db: &dyn Db, path: PathBuf, text: Arc<str>) -> SourceFile {
+        let content = crate::config::xxhash(text.as_bytes());
+        SourceFile::new(db, path, Some(text), content)
+    }
+
+    /// A module not read yet, whose text hashes to `content`.
+    pub fn unread(db: &dyn Db, path: PathBuf, content: u64) -> SourceFile {
+        SourceFile::new(db, path, None, content)
+    }
+
+    /// The module's text (read from disk on first use if it was left unread).
+    pub fn text(self, db: &dyn Db) -> &Arc<str> {
+        match self.loaded(db) {
+            Some(text) => text,
+            None => unread_text(db, self),
+        }
+    }
+
+    /// Whether the text is in memory (it was read, or given by an editor).
+    pub fn is_loaded(self, db: &dyn Db) -> bool {
+        self.loaded(db).is_some()
+    }
+
+    /// Replaces the text.
+    pub fn replace_text(self, db: &mut AnalysisDatabase, text: Arc<str>) {
+        use salsa::Setter;
+        let content = crate::config::xxhash(text.as_bytes());
+        if self.content(db) != content {
+            self.set_content(db).to(content);
+        }
+        self.set_loaded(db).to(Some(text));
+    }
+}
+
+/// The text of a module left unread at load. A file that cannot be read any more (deleted
+/// since) reads as empty; the next run sees it gone.
+#[salsa::tracked(returns(ref))]
+fn unread_text(db: &dyn Db, file: SourceFile) -> Arc<str> {
+    Arc::from(crate::workspace::read_source(file.path(db)).unwrap_or_default())
 }
 
 /// The set of known files and the settings that govern them.
@@ -110,22 +159,23 @@ pub fn summary_of(db: &dyn Db, file: SourceFile) -> Option<&Arc<crate::summary::
 /// recomputation here.
 #[salsa::tracked]
 pub fn module_facts(db: &dyn Db, file: SourceFile) -> Arc<ModuleFacts> {
-    let (path, text) = (file.path(db), file.text(db));
+    let path = file.path(db);
     let Some(cache) = db.facts_cache() else {
-        return Arc::new(facts::extract(path, text));
+        return Arc::new(facts::extract(path, file.text(db)));
     };
     // Facts depend on the text and on how it is parsed (TS, TSX, JS…), never on config.
-    let content = crate::config::xxhash(text.as_bytes());
     let kind = crate::config::xxhash(
         path.extension()
             .map(|e| e.as_encoded_bytes())
             .unwrap_or_default(),
     );
-    if let Some(facts) = cache.facts(content, kind) {
+    if let Some(facts) = cache.facts(file.content(db), kind) {
         return Arc::new(facts);
     }
+    let text = file.text(db);
     let facts = facts::extract(path, text);
-    cache.store_facts(content, kind, &facts);
+    // Keyed by the text the facts come from (an unread file may have changed since its hash).
+    cache.store_facts(crate::config::xxhash(text.as_bytes()), kind, &facts);
     Arc::new(facts)
 }
 

@@ -9,6 +9,9 @@
 //! settings. So after a run the shares are stored with each module's content hash; the next run
 //! with the same settings and the same files takes the share of every module that neither changed
 //! nor imports a changed one from there, and computes only the others.
+//!
+//! Each module's entry also keeps the [`FileStamp`] of its file when it was read, so the next run
+//! does not even read a file whose stamp is the same: it knows the content by its hash.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -46,6 +49,64 @@ pub struct StoredModule {
     pub unresolved_methods: Vec<Name>,
     pub value_uses: Vec<Name>,
     pub context_methods: Vec<Name>,
+    /// The file's stamp when it was read, if it was settled by then (see [`FileStamp::settled`]).
+    pub stamp: Option<FileStamp>,
+}
+
+/// What the file system says of a file without reading it: equal stamps mean an unchanged file,
+/// as git's index assumes. The change time and inode catch a file replaced or rewritten with its
+/// old modification time put back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileStamp {
+    pub size: u64,
+    pub modified_ns: i128,
+    pub changed_ns: i128,
+    pub inode: u64,
+}
+
+/// How long before a read a file must have last changed for its stamp to be trusted later: a
+/// write in the same tick of a coarse clock (two seconds on FAT) as an earlier one may leave the
+/// stamp as it was ("racy git").
+const SETTLE: std::time::Duration = std::time::Duration::from_secs(2);
+
+impl FileStamp {
+    pub fn of(metadata: &std::fs::Metadata) -> FileStamp {
+        let ns = |time: std::io::Result<std::time::SystemTime>| -> i128 {
+            match time {
+                Ok(t) => match t.duration_since(std::time::UNIX_EPOCH) {
+                    Ok(d) => d.as_nanos() as i128,
+                    Err(e) => -(e.duration().as_nanos() as i128),
+                },
+                Err(_) => 0,
+            }
+        };
+        #[cfg(unix)]
+        let (changed_ns, inode) = {
+            use std::os::unix::fs::MetadataExt;
+            (
+                i128::from(metadata.ctime()) * 1_000_000_000 + i128::from(metadata.ctime_nsec()),
+                metadata.ino(),
+            )
+        };
+        #[cfg(not(unix))]
+        let (changed_ns, inode) = (ns(metadata.created()), 0);
+        FileStamp {
+            size: metadata.len(),
+            modified_ns: ns(metadata.modified()),
+            changed_ns,
+            inode,
+        }
+    }
+
+    /// Whether the file last changed well before `read_at`, when it was read: only then may an
+    /// equal stamp later stand for equal content.
+    pub fn settled(&self, read_at: std::time::SystemTime) -> bool {
+        let Ok(read_at) = read_at.duration_since(std::time::UNIX_EPOCH) else {
+            return false;
+        };
+        let latest = self.modified_ns.max(self.changed_ns);
+        latest + (SETTLE.as_nanos() as i128) < read_at.as_nanos() as i128
+    }
 }
 
 /// Which stored modules may still be trusted: those whose text is unchanged and that import no
@@ -106,6 +167,7 @@ mod tests {
             unresolved_methods: Vec::new(),
             value_uses: Vec::new(),
             context_methods: Vec::new(),
+            stamp: None,
         }
     }
 
@@ -138,5 +200,20 @@ mod tests {
         assert!(same_files(&snapshot, [&b, &a].into_iter()));
         assert!(!same_files(&snapshot, [&a].into_iter()));
         assert!(!same_files(&snapshot, [&a, &b, &c].into_iter()));
+    }
+
+    #[test]
+    fn a_stamp_is_trusted_only_when_the_file_had_settled_before_it_was_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.ts");
+        std::fs::write(&path, "export const a = 1;\n").unwrap();
+        let stamp = FileStamp::of(&std::fs::metadata(&path).unwrap());
+        let now = std::time::SystemTime::now();
+        // Just written: a second write in the same clock tick could leave the stamp unchanged.
+        assert!(!stamp.settled(now));
+        assert!(stamp.settled(now + std::time::Duration::from_secs(3)));
+        // Rewritten with another size: another stamp.
+        std::fs::write(&path, "export const a = 12;\n").unwrap();
+        assert_ne!(FileStamp::of(&std::fs::metadata(&path).unwrap()), stamp);
     }
 }

@@ -13,6 +13,7 @@ use crate::db::{AnalysisDatabase, Project, SourceFile, file_diagnostics, resolve
 use crate::diagnostic::Diagnostic;
 use crate::facts::is_checkable_path;
 use crate::project::{ProjectSettings, SettingsError};
+use crate::summary::FileStamp;
 
 /// Files larger than this are skipped with a note: nobody writes a module this big by hand.
 pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
@@ -174,6 +175,9 @@ pub struct Workspace {
     ignored: Vec<SourceFile>,
     /// The paths the user asked about, absolute (files or folders).
     roots: Vec<PathBuf>,
+    /// Each file's stamp when it was read and the hash of what it held then, for the files that
+    /// had settled (see [`crate::summary::FileStamp`]).
+    stamps: FxHashMap<PathBuf, (FileStamp, u64)>,
 }
 
 fn absolute(path: &Path, base: &Path) -> PathBuf {
@@ -183,6 +187,38 @@ fn absolute(path: &Path, base: &Path) -> PathBuf {
         base.join(path)
     };
     crate::resolve::normalize(&joined)
+}
+
+/// The key under which the summaries of a run over these checked paths are kept.
+fn snapshot_key(roots: &[PathBuf]) -> u64 {
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
+    for root in roots {
+        hasher.update(root.as_os_str().as_encoded_bytes());
+        hasher.update(b"\0");
+    }
+    hasher.digest()
+}
+
+/// A module of the database for what loading found, noting its stamp.
+fn new_file(
+    db: &AnalysisDatabase,
+    stamps: &mut FxHashMap<PathBuf, (FileStamp, u64)>,
+    path: PathBuf,
+    loaded: Loaded,
+) -> SourceFile {
+    match loaded {
+        Loaded::Text(text, stamp) => {
+            if let Some(stamp) = stamp {
+                stamps.insert(path.clone(), stamp);
+            }
+            SourceFile::with_text(db, path, Arc::from(text))
+        }
+        Loaded::Unread(stamp, content) => {
+            stamps.insert(path.clone(), (stamp, content));
+            SourceFile::unread(db, path, content)
+        }
+    }
 }
 
 /// Walks `root`, honouring `.gitignore` and always skipping `node_modules` and `.git`.
@@ -264,6 +300,40 @@ fn walk_note(mut error: ignore::Error, root: &Path) -> Note {
 
 /// Reads a module's text; `Err` says why it is skipped.
 pub fn read_source(path: &Path) -> Result<String, String> {
+    regular_file(path)?;
+    read_text(path)
+}
+
+/// What loading found of a module.
+enum Loaded {
+    /// Read now; with its stamp if the file had settled.
+    Text(String, Option<(FileStamp, u64)>),
+    /// Left unread: its stamp is the one an earlier run read this content (by hash) under.
+    Unread(FileStamp, u64),
+}
+
+/// Reads a module, unless its stamp is `earlier`'s (then its content is what that says).
+fn load_module(
+    path: &Path,
+    earlier: Option<&(FileStamp, u64)>,
+    read_at: std::time::SystemTime,
+) -> Result<Loaded, String> {
+    let metadata = regular_file(path)?;
+    let stamp = FileStamp::of(&metadata);
+    if let Some(&(known, content)) = earlier
+        && known == stamp
+    {
+        return Ok(Loaded::Unread(stamp, content));
+    }
+    let text = read_text(path)?;
+    let settled = stamp
+        .settled(read_at)
+        .then(|| (stamp, crate::config::xxhash(text.as_bytes())));
+    Ok(Loaded::Text(text, settled))
+}
+
+/// The file's metadata, if it is a regular file of an acceptable size.
+fn regular_file(path: &Path) -> Result<std::fs::Metadata, String> {
     let metadata = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
     // A named pipe or a device would block the read (or never end): only regular files are read.
     if !metadata.is_file() {
@@ -276,6 +346,11 @@ pub fn read_source(path: &Path) -> Result<String, String> {
             MAX_FILE_BYTES >> 20
         ));
     }
+    Ok(metadata)
+}
+
+/// The text of a regular file: UTF-8, not binary, without a byte-order mark.
+fn read_text(path: &Path) -> Result<String, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
     if memchr::memchr(0, &bytes[..bytes.len().min(8192)]).is_some() {
         return Err("skipped: binary file".into());
@@ -366,14 +441,22 @@ impl Workspace {
         if let Some(error) = requested.iter().find_map(|p| settings.error_for(p)) {
             return Err(error.clone().into());
         }
-        let texts: Vec<(PathBuf, Result<String, String>, bool)> = requested
+        // What the last run over these paths read: files with the same stamp are not read again.
+        let earlier = options
+            .cache
+            .as_ref()
+            .and_then(|cache| cache.snapshot(snapshot_key(&roots)));
+        let stamped: FxHashMap<&Path, (FileStamp, u64)> = earlier
+            .iter()
+            .flat_map(|s| &s.files)
+            .filter_map(|m| Some((m.path.as_path(), (m.stamp?, m.content))))
+            .collect();
+        let read_at = std::time::SystemTime::now();
+        let load = |p: &PathBuf| load_module(p, stamped.get(p.as_path()), read_at);
+        let texts: Vec<(PathBuf, Result<Loaded, String>, bool)> = requested
             .par_iter()
-            .map(|p| (p.clone(), read_source(p), true))
-            .chain(
-                ignored
-                    .par_iter()
-                    .map(|p| (p.clone(), read_source(p), false)),
-            )
+            .map(|p| (p.clone(), load(p), true))
+            .chain(ignored.par_iter().map(|p| (p.clone(), load(p), false)))
             .collect();
         let db = match &options.cache {
             Some(cache) => AnalysisDatabase::with_cache(cache.clone()),
@@ -382,10 +465,11 @@ impl Workspace {
         let mut files = FxHashMap::default();
         let mut checked = Vec::new();
         let mut ignored = Vec::new();
+        let mut stamps = FxHashMap::default();
         for (path, text, is_checked) in texts {
             match text {
-                Ok(text) => {
-                    let file = SourceFile::new(&db, path.clone(), Arc::from(text));
+                Ok(loaded) => {
+                    let file = new_file(&db, &mut stamps, path.clone(), loaded);
                     files.insert(path, file);
                     if is_checked {
                         checked.push(file);
@@ -411,17 +495,26 @@ impl Workspace {
             notes,
             ignored,
             roots,
+            stamps,
         };
         if !partial_projects.is_empty() {
-            workspace.load_imported(settings, &partial_projects);
+            workspace.load_imported(settings, &partial_projects, &stamped, read_at);
         }
-        workspace.attach_summaries();
+        if let Some(earlier) = &earlier {
+            workspace.attach_summaries(earlier);
+        }
         Ok(workspace)
     }
 
     /// Reads, on demand, the modules that the known ones import inside `projects`, and theirs in
     /// turn, so checking one folder costs what that folder and its dependencies cost.
-    fn load_imported(&mut self, mut settings: ProjectSettings, projects: &[PathBuf]) {
+    fn load_imported(
+        &mut self,
+        mut settings: ProjectSettings,
+        projects: &[PathBuf],
+        stamped: &FxHashMap<&Path, (FileStamp, u64)>,
+        read_at: std::time::SystemTime,
+    ) {
         let mut frontier: Vec<SourceFile> = self.checked.clone();
         frontier.extend(&self.ignored);
         while !frontier.is_empty() {
@@ -460,16 +553,16 @@ impl Workspace {
                 }
             }
             new.retain(|p| !settings.config_for(p).is_ignored(p));
-            let texts: Vec<(PathBuf, Result<String, String>)> = new
+            let texts: Vec<(PathBuf, Result<Loaded, String>)> = new
                 .par_iter()
-                .map(|p| (p.clone(), read_source(p)))
+                .map(|p| (p.clone(), load_module(p, stamped.get(p.as_path()), read_at)))
                 .collect();
             let mut files = (**known).clone();
             frontier.clear();
             for (path, text) in texts {
                 // A dependency that cannot be read is simply not followed: it is not checked.
-                if let Ok(text) = text {
-                    let file = SourceFile::new(&self.db, path.clone(), Arc::from(text));
+                if let Ok(loaded) = text {
+                    let file = new_file(&self.db, &mut self.stamps, path.clone(), loaded);
                     files.insert(path, file);
                     frontier.push(file);
                 }
@@ -498,7 +591,7 @@ impl Workspace {
         let mut files = FxHashMap::default();
         let mut checked = Vec::new();
         for (path, text) in sources {
-            let file = SourceFile::new(&db, path.clone(), Arc::from(text));
+            let file = SourceFile::with_text(&db, path.clone(), Arc::from(text));
             files.insert(path, file);
             checked.push(file);
         }
@@ -515,6 +608,7 @@ impl Workspace {
             notes: Vec::new(),
             ignored: Vec::new(),
             roots: Vec::new(),
+            stamps: FxHashMap::default(),
         }
     }
 
@@ -558,34 +652,17 @@ impl Workspace {
         self.checked.len()
     }
 
-    /// The key under which the summaries of a run over these checked paths are kept.
-    fn snapshot_key(&self) -> u64 {
-        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
-        hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
-        for root in &self.roots {
-            hasher.update(root.as_os_str().as_encoded_bytes());
-            hasher.update(b"\0");
-        }
-        hasher.digest()
-    }
-
     /// Takes from the cache the summaries of the modules that neither changed since the last
     /// run nor import a changed one, when the settings and the set of files are the same as
     /// then (see [`crate::summary`]).
-    fn attach_summaries(&mut self) {
-        let Some(cache) = crate::db::Db::facts_cache(&self.db) else {
-            return;
-        };
-        let Some(snapshot) = cache.snapshot(self.snapshot_key()) else {
-            return;
-        };
+    fn attach_summaries(&mut self, snapshot: &crate::summary::Snapshot) {
         let db = &self.db;
         let project = Project::get(db);
         if snapshot.settings != project.settings(db).fingerprint() {
             return;
         }
         let files = project.files(db);
-        if !crate::summary::same_files(&snapshot, files.keys()) {
+        if !crate::summary::same_files(snapshot, files.keys()) {
             return;
         }
         let stored: Vec<(SourceFile, &crate::summary::StoredModule)> = snapshot
@@ -593,17 +670,11 @@ impl Workspace {
             .iter()
             .filter_map(|m| Some((*files.get(&m.path)?, m)))
             .collect();
-        let texts: Vec<(Arc<str>, u64)> = stored
+        let changed: Vec<bool> = stored
             .iter()
-            .map(|(file, m)| (file.text(db).clone(), m.content))
+            .map(|(file, m)| file.content(db) != m.content)
             .collect();
-        let changed: Vec<bool> = in_analysis_pool(|| {
-            texts
-                .par_iter()
-                .map(|(text, content)| crate::config::xxhash(text.as_bytes()) != *content)
-                .collect()
-        });
-        let trusted = crate::summary::trusted(&snapshot, &changed);
+        let trusted = crate::summary::trusted(snapshot, &changed);
         let mut summaries = FxHashMap::default();
         for (i, (file, m)) in stored.iter().enumerate() {
             if !trusted[i] {
@@ -647,6 +718,7 @@ impl Workspace {
             return;
         };
         let db = self.db.clone();
+        let stamps = &self.stamps;
         let files = crate::db::sorted_files(&self.db).clone();
         let position: FxHashMap<SourceFile, u32> = files
             .iter()
@@ -670,9 +742,17 @@ impl Workspace {
                             (uses, crate::model::module_context_methods(db, file))
                         }
                     };
+                    let path = file.path(db);
+                    let content = file.content(db);
+                    // A stamp stands for the content it was taken with, not for an edit since.
+                    let stamp = stamps
+                        .get(path)
+                        .filter(|(_, read)| *read == content)
+                        .map(|(stamp, _)| *stamp);
                     crate::summary::StoredModule {
-                        path: file.path(db).clone(),
-                        content: crate::config::xxhash(file.text(db).as_bytes()),
+                        path: path.clone(),
+                        content,
+                        stamp,
                         edges,
                         unresolved_methods: crate::model::module_unresolved_methods(db, file)
                             .to_vec(),
@@ -686,7 +766,7 @@ impl Workspace {
             settings: Project::get(&self.db).settings(&self.db).fingerprint(),
             files: modules,
         };
-        cache.store_snapshot(self.snapshot_key(), &snapshot);
+        cache.store_snapshot(snapshot_key(&self.roots), &snapshot);
     }
 
     /// The files and folders the user asked about, absolute.
@@ -715,12 +795,12 @@ impl Workspace {
         if let Some(file) = self.file(path) {
             if **file.text(&self.db) != *text {
                 self.drop_summaries();
-                file.set_text(&mut self.db).to(Arc::from(text));
+                file.replace_text(&mut self.db, Arc::from(text));
             }
             return file;
         }
         self.drop_summaries();
-        let file = SourceFile::new(&self.db, path.to_path_buf(), Arc::from(text));
+        let file = SourceFile::with_text(&self.db, path.to_path_buf(), Arc::from(text));
         let project = Project::get(&self.db);
         let mut files = (**project.files(&self.db)).clone();
         files.insert(path.to_path_buf(), file);
@@ -802,7 +882,7 @@ impl Workspace {
         hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
         for file in crate::db::sorted_files(db).iter() {
             hasher.update(file.path(db).as_os_str().as_encoded_bytes());
-            hasher.update(&crate::config::xxhash(file.text(db).as_bytes()).to_le_bytes());
+            hasher.update(&file.content(db).to_le_bytes());
         }
         hasher.update(b"checked");
         let mut checked: Vec<&PathBuf> = self.checked.iter().map(|f| f.path(db)).collect();
@@ -855,7 +935,7 @@ impl Workspace {
         let mut after = self.diagnostics_around(&changed);
         // Files Krepis does not check (a README, a JSON file) cannot break a rule.
         for (path, text) in created.iter().filter(|(p, _)| is_checkable_path(p)) {
-            let file = SourceFile::new(&self.db, path.clone(), Arc::from(text.as_str()));
+            let file = SourceFile::with_text(&self.db, path.clone(), Arc::from(text.as_str()));
             after.extend(
                 file_diagnostics(&self.db, file)
                     .iter()
