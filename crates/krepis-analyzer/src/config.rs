@@ -95,15 +95,123 @@ impl Default for ContextConfig {
 }
 
 /// One layer as written in the file.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Deserialize)]
+#[serde(from = "RawLayerConfig")]
 pub struct LayerConfig {
     pub name: String,
     pub paths: Vec<String>,
-    #[serde(default)]
+    /// The layers it may import (every `allow` entry's layer, however written).
     pub allow: Vec<String>,
-    #[serde(default)]
+    /// The `allow` entries written as objects: an allowance with a condition or a reason.
+    pub allow_details: Vec<AllowDetail>,
     pub isolate: Option<String>,
+    /// Which outside packages its files may import.
+    pub packages: Option<PackagesConfig>,
+    /// The files through which files outside one of its elements (the folder a `<name>` capture
+    /// or the layer's pattern names) may import it, relative to that folder.
+    pub entry: Vec<String>,
+    /// The team's reason for the layer's rules, shown with its findings.
+    pub message: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLayerConfig {
+    name: String,
+    paths: Vec<String>,
+    #[serde(default)]
+    allow: Vec<AllowEntry>,
+    #[serde(default)]
+    isolate: Option<String>,
+    #[serde(default)]
+    packages: Option<PackagesConfig>,
+    #[serde(default)]
+    entry: Vec<String>,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+impl From<RawLayerConfig> for LayerConfig {
+    fn from(raw: RawLayerConfig) -> LayerConfig {
+        let mut allow = Vec::with_capacity(raw.allow.len());
+        let mut allow_details = Vec::new();
+        for entry in raw.allow {
+            match entry {
+                AllowEntry::Layer(name) => allow.push(name),
+                AllowEntry::Detailed(detail) => {
+                    allow.push(detail.layer.clone());
+                    allow_details.push(detail);
+                }
+            }
+        }
+        LayerConfig {
+            name: raw.name,
+            paths: raw.paths,
+            allow,
+            allow_details,
+            isolate: raw.isolate,
+            packages: raw.packages,
+            entry: raw.entry,
+            message: raw.message,
+        }
+    }
+}
+
+/// An `allow` entry: a layer's name, or `{ "layer": …, "typeOnly": true, "message": … }`.
+enum AllowEntry {
+    Layer(String),
+    Detailed(AllowDetail),
+}
+
+impl<'de> Deserialize<'de> for AllowEntry {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct EntryVisitor;
+        impl<'de> Visitor<'de> for EntryVisitor {
+            type Value = AllowEntry;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(
+                    "a layer name or { \"layer\": name, \"typeOnly\": bool, \"message\": text }",
+                )
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<AllowEntry, E> {
+                Ok(AllowEntry::Layer(v.to_string()))
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<AllowEntry, A::Error> {
+                AllowDetail::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(AllowEntry::Detailed)
+            }
+        }
+        deserializer.deserialize_any(EntryVisitor)
+    }
+}
+
+/// An allowance written as an object.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AllowDetail {
+    pub layer: String,
+    /// Only type-only imports (`import type`) of that layer are allowed.
+    #[serde(default)]
+    pub type_only: bool,
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+/// A layer's `packages`: globs over package names (see [`crate::packages`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PackagesConfig {
+    /// Only these packages may be imported (absent: any that `deny` does not name).
+    #[serde(default)]
+    pub allow: Option<Vec<String>>,
+    /// These packages may not be imported (even when `allow` names them).
+    #[serde(default)]
+    pub deny: Vec<String>,
+    /// Type-only imports are not checked.
+    #[serde(default)]
+    pub ignore_type_imports: bool,
+    #[serde(default)]
+    pub message: Option<String>,
 }
 
 /// A severity as written in config: `"error"`, `"warn"` or `"off"`.
@@ -352,6 +460,10 @@ impl Config {
         };
         let layers = raw.layers.unwrap_or_else(default_layers);
         let layers = LayerMap::new(&layers).map_err(|e| error(&e.key, e.message))?;
+        let layers = match source {
+            ConfigSource::Default => layers,
+            _ => layers.with_lines(text, file),
+        };
 
         let mut rules = RuleSettings::default();
         for (name, entry) in &raw.rules {
@@ -457,7 +569,7 @@ fn layer(name: &str, path: &str, allow: &[&str]) -> LayerConfig {
         name: name.into(),
         paths: vec![path.into()],
         allow: allow.iter().map(|s| s.to_string()).collect(),
-        isolate: None,
+        ..LayerConfig::default()
     }
 }
 
@@ -581,5 +693,60 @@ mod tests {
             err.message
         );
         assert_eq!(err.line, Some(2));
+    }
+
+    /// The error for `layer`, a layer object's members after `name` and `paths`, on line 3.
+    fn layer_error(members: &str) -> ConfigError {
+        parse(&format!(
+            "{{ \"layers\": [\n  {{ \"name\": \"infra\", \"paths\": [\"i/**\"] }},\n  {{ \"name\": \"domain\", \"paths\": [\"d/<part>/**\"], {members} }}\n] }}"
+        ))
+        .unwrap_err()
+    }
+
+    #[test]
+    fn the_new_layer_keys_are_checked_with_file_and_line() {
+        let cases = [
+            (r#""packages": { "allow": "zod" }"#, "expected a sequence"),
+            (
+                r#""packages": { "deny": ["[abc"] }"#,
+                "invalid package pattern",
+            ),
+            (r#""packages": { "deny": [""] }"#, "must not be empty"),
+            (
+                r#""packages": { "denied": ["x"] }"#,
+                "unknown field `denied`",
+            ),
+            (r#""allow": [{ "layer": "core" }]"#, "unknown layer `core`"),
+            (r#""allow": [{ "layr": "infra" }]"#, "unknown field `layr`"),
+            (r#""allow": [3]"#, "a layer name or"),
+            (
+                r#""allow": [{ "layer": "infra", "typeOnly": "yes" }]"#,
+                "expected a boolean",
+            ),
+            (r#""entry": ["index.{ts"]"#, "invalid entry glob"),
+            (r#""entry": "index.ts""#, "expected a sequence"),
+            (r#""message": 12"#, "expected a string"),
+        ];
+        for (members, expected) in cases {
+            let err = layer_error(members);
+            assert!(err.message.contains(expected), "{members}: {}", err.message);
+            assert_eq!(err.file, Path::new("/p/krepis.json"), "{members}");
+            assert!(
+                err.line.is_some_and(|l| l <= 3),
+                "{members}: {:?}",
+                err.line
+            );
+        }
+        // Written well, they are accepted.
+        let ok = parse(
+            r#"{ "layers": [
+  { "name": "infra", "paths": ["i/**"] },
+  { "name": "domain", "paths": ["d/<part>/**"], "message": "why",
+    "allow": ["infra", { "layer": "infra", "typeOnly": true, "message": "types" }],
+    "packages": { "allow": ["zod"], "deny": ["node:*"], "ignoreTypeImports": true, "message": "m" },
+    "entry": ["index.ts"] }
+] }"#,
+        );
+        assert!(ok.is_ok(), "{:?}", ok.err());
     }
 }

@@ -1,6 +1,9 @@
 //! The layer map: which layer owns a file, and which imports between layers are allowed.
 
-use crate::config::LayerConfig;
+use std::path::{Path, PathBuf};
+
+use crate::config::{AllowDetail, LayerConfig};
+use crate::packages::PackageMatcher;
 
 /// A layer setting that cannot be used; `key` locates it in the config file.
 #[derive(Debug)]
@@ -21,15 +24,60 @@ enum PathPattern {
 pub struct Layer {
     pub name: String,
     pub allow: Vec<String>,
+    /// `allow` entries with a condition or a reason.
+    pub allow_details: Vec<AllowDetail>,
     pub isolate: Option<String>,
     pub patterns: Vec<String>,
     compiled: Vec<PathPattern>,
+    /// The folder part of each pattern (`<name>` as `*`), which names the layer's elements.
+    element_globs: Vec<Option<globset::GlobMatcher>>,
+    pub packages: Option<LayerPackages>,
+    /// The entry points of its elements, relative to an element's folder.
+    pub entry: Vec<String>,
+    entry_set: Option<globset::GlobSet>,
+    /// The team's reason for the layer's rules.
+    pub message: Option<String>,
+    /// Where in the configuration file the layer is written (1-based line), when known.
+    pub line: Option<usize>,
+}
+
+/// A layer's rules for outside packages.
+#[derive(Debug)]
+pub struct LayerPackages {
+    /// Only these (absent: any package `deny` does not name).
+    pub allow: Option<PackageMatcher>,
+    pub deny: PackageMatcher,
+    pub ignore_type_imports: bool,
+    pub message: Option<String>,
+    /// Line of each pattern (and of the `packages` key, under `""`) in the configuration file.
+    pub lines: Vec<(String, usize)>,
+}
+
+impl LayerPackages {
+    /// The line where `pattern` (or, with `""`, the `packages` key) is written.
+    pub fn line_of(&self, pattern: &str) -> Option<usize> {
+        self.lines
+            .iter()
+            .find(|(p, _)| p == pattern)
+            .map(|(_, line)| *line)
+    }
 }
 
 /// Layers in the order they are tried.
 #[derive(Debug, Default)]
 pub struct LayerMap {
     layers: Vec<Layer>,
+    /// The file they are written in, for findings that point at a rule.
+    file: Option<PathBuf>,
+}
+
+/// Why an import of an outside package is not allowed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PackageViolation {
+    /// A `packages.deny` pattern names it.
+    Denied { pattern: String },
+    /// `packages.allow` does not name it.
+    NotAllowed,
 }
 
 /// The layer that owns a file, with the folder names its pattern captured.
@@ -158,12 +206,64 @@ impl LayerMap {
                     compiled.push(PathPattern::Capture(regex));
                 }
             }
+            let element_globs = config
+                .paths
+                .iter()
+                .map(|pattern| element_glob(pattern))
+                .collect();
+            let packages = match &config.packages {
+                None => None,
+                Some(packages) => {
+                    let compile = |patterns: &[String]| {
+                        PackageMatcher::new(patterns).map_err(|(pattern, message)| LayerError {
+                            key: pattern,
+                            message: format!("layer `{}`: {message}", config.name),
+                        })
+                    };
+                    Some(LayerPackages {
+                        allow: packages.allow.as_deref().map(compile).transpose()?,
+                        deny: compile(&packages.deny)?,
+                        ignore_type_imports: packages.ignore_type_imports,
+                        message: packages.message.clone(),
+                        lines: Vec::new(),
+                    })
+                }
+            };
+            let entry_set = if config.entry.is_empty() {
+                None
+            } else {
+                let mut builder = globset::GlobSetBuilder::new();
+                for pattern in &config.entry {
+                    let glob = globset::GlobBuilder::new(pattern.trim_start_matches("./"))
+                        .literal_separator(true)
+                        .build()
+                        .map_err(|e| LayerError {
+                            key: pattern.clone(),
+                            message: format!(
+                                "layer `{}`: invalid entry glob `{pattern}`: {e}",
+                                config.name
+                            ),
+                        })?;
+                    builder.add(glob);
+                }
+                Some(builder.build().map_err(|e| LayerError {
+                    key: "entry".into(),
+                    message: format!("layer `{}`: invalid entry globs: {e}", config.name),
+                })?)
+            };
             layers.push(Layer {
                 name: config.name.clone(),
                 allow: config.allow.clone(),
+                allow_details: config.allow_details.clone(),
                 isolate: config.isolate.clone(),
                 patterns: config.paths.clone(),
                 compiled,
+                element_globs,
+                packages,
+                entry: config.entry.clone(),
+                entry_set,
+                message: config.message.clone(),
+                line: None,
             });
         }
         for layer in &layers {
@@ -184,11 +284,119 @@ impl LayerMap {
                 }
             }
         }
-        Ok(Self { layers })
+        Ok(Self { layers, file: None })
+    }
+
+    /// Notes where each layer and package pattern is written in `text`, the file at `file`.
+    pub fn with_lines(mut self, text: &str, file: &Path) -> Self {
+        let line_at = |offset: usize| text[..offset].matches('\n').count() + 1;
+        for layer in &mut self.layers {
+            let Some(start) = layer_offset(text, &layer.name) else {
+                continue;
+            };
+            layer.line = Some(line_at(start));
+            // The layer's object ends where the next layer's begins (or the text does).
+            let rest = &text[start..];
+            let Some(packages) = &mut layer.packages else {
+                continue;
+            };
+            let Some(key) = rest.find("\"packages\"") else {
+                continue;
+            };
+            packages.lines.push((String::new(), line_at(start + key)));
+            let after = start + key;
+            let patterns: Vec<String> = packages
+                .allow
+                .iter()
+                .chain(std::iter::once(&packages.deny))
+                .flat_map(|m| m.patterns().iter().cloned())
+                .collect();
+            for pattern in patterns {
+                let quoted = serde_json::to_string(&pattern).unwrap_or_default();
+                if let Some(at) = text[after..].find(&quoted) {
+                    packages.lines.push((pattern, line_at(after + at)));
+                }
+            }
+        }
+        self.file = Some(file.to_path_buf());
+        self
+    }
+
+    /// `file:line` of a rule written in the configuration (just the file's name: it lies
+    /// beside the files it governs), or the file alone.
+    pub fn location(&self, line: Option<usize>) -> Option<String> {
+        let name = self
+            .file
+            .as_ref()?
+            .file_name()?
+            .to_string_lossy()
+            .into_owned();
+        Some(match line {
+            Some(line) => format!("{name}:{line}"),
+            None => name,
+        })
     }
 
     pub fn layers(&self) -> &[Layer] {
         &self.layers
+    }
+
+    /// Whether files of `layer` may import the outside module `specifier` (type-only or not).
+    pub fn check_package(
+        &self,
+        layer: usize,
+        specifier: &str,
+        type_only: bool,
+    ) -> Result<(), PackageViolation> {
+        let Some(packages) = self.layers.get(layer).and_then(|l| l.packages.as_ref()) else {
+            return Ok(());
+        };
+        if type_only && packages.ignore_type_imports {
+            return Ok(());
+        }
+        if let Some(pattern) = packages.deny.find(specifier, None) {
+            return Err(PackageViolation::Denied {
+                pattern: pattern.to_string(),
+            });
+        }
+        match &packages.allow {
+            Some(allow) if allow.find(specifier, None).is_none() => {
+                Err(PackageViolation::NotAllowed)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The folder (relative, `/`-separated, `""` for the configuration's own) of the element of
+    /// its layer that holds the file at `relative_path`: what a `<name>` capture or the layer's
+    /// pattern names (`src/features/orders` for `src/features/<feature>/**`, the nearest
+    /// `domain` folder for `**/domain/**`).
+    pub fn element_folder(&self, m: &LayerMatch, relative_path: &str) -> Option<String> {
+        let layer = self.layers.get(m.layer)?;
+        let segments: Vec<&str> = relative_path.split('/').collect();
+        for n in 0..segments.len() {
+            let folder = segments[..n].join("/");
+            let matches = layer.element_globs.iter().flatten().any(|glob| {
+                if folder.is_empty() {
+                    glob.glob().glob().is_empty()
+                } else {
+                    glob.is_match(&folder)
+                }
+            });
+            if matches {
+                return Some(folder);
+            }
+        }
+        None
+    }
+
+    /// Whether the file at `within` (relative to its element's folder) is an entry point of the
+    /// element; always for a layer that declares none.
+    pub fn is_entry(&self, layer: usize, within: &str) -> bool {
+        match self.layers.get(layer).and_then(|l| l.entry_set.as_ref()) {
+            Some(set) => set.is_match(within),
+            None => true,
+        }
     }
 
     pub fn name(&self, layer: usize) -> &str {
@@ -308,6 +516,44 @@ impl LayerMap {
     }
 }
 
+/// The folder part of a layer pattern as a glob over folders: the trailing file part (`**`,
+/// `*.ts`) cut, `<name>` segments as `*`. `None` when it cannot be compiled.
+fn element_glob(pattern: &str) -> Option<globset::GlobMatcher> {
+    let mut segments: Vec<&str> = pattern.trim_start_matches("./").split('/').collect();
+    while segments
+        .last()
+        .is_some_and(|s| s.contains(['*', '?', '[', '{']) && !s.starts_with('<'))
+    {
+        segments.pop();
+    }
+    let folder: Vec<&str> = segments
+        .iter()
+        .map(|s| if s.starts_with('<') { "*" } else { s })
+        .collect();
+    globset::GlobBuilder::new(&folder.join("/"))
+        .literal_separator(true)
+        .build()
+        .ok()
+        .map(|g| g.compile_matcher())
+}
+
+/// Where the layer named `name` begins in the configuration text: its `"name": "…"` member.
+fn layer_offset(text: &str, name: &str) -> Option<usize> {
+    let quoted = serde_json::to_string(name).ok()?;
+    let mut from = 0;
+    while let Some(at) = text[from..].find("\"name\"") {
+        let key = from + at;
+        let rest = text[key + 6..].trim_start();
+        if let Some(value) = rest.strip_prefix(':')
+            && value.trim_start().starts_with(&quoted)
+        {
+            return Some(key);
+        }
+        from = key + 6;
+    }
+    None
+}
+
 /// Replaces each `<name>` segment by a marker the glob keeps literally; returns the capture names.
 fn split_captures(pattern: &str) -> Result<(String, Vec<String>), String> {
     let mut out = String::with_capacity(pattern.len());
@@ -348,6 +594,7 @@ mod tests {
             paths: paths.iter().map(|s| s.to_string()).collect(),
             allow: allow.iter().map(|s| s.to_string()).collect(),
             isolate: isolate.map(String::from),
+            ..LayerConfig::default()
         }
     }
 

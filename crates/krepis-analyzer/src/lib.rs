@@ -16,6 +16,7 @@ pub mod jsonc;
 pub mod layers;
 pub mod line_index;
 pub mod model;
+pub mod packages;
 pub mod project;
 pub mod resolve;
 pub mod rules;

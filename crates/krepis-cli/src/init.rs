@@ -390,7 +390,7 @@ impl Plan {
                 name: LAYERS[planned.layer].to_string(),
                 paths: planned.globs.iter().map(|(g, _)| g.clone()).collect(),
                 allow: allowed(planned.layer, &self.layers),
-                isolate: None,
+                ..LayerConfig::default()
             })
             .collect()
     }
@@ -413,7 +413,7 @@ fn matcher(glob: &str) -> Option<LayerMap> {
         name: "m".into(),
         paths: vec![glob.to_string()],
         allow: vec![],
-        isolate: None,
+        ..LayerConfig::default()
     }])
     .ok()
 }
@@ -789,7 +789,7 @@ fn features(
                 .iter()
                 .flat_map(|l| [l.name.clone(), shared_name(&l.name)])
                 .collect(),
-            isolate: None,
+            ..LayerConfig::default()
         });
     }
     let kernel: Vec<String> = layers.iter().map(|l| l.name.clone()).collect();
@@ -833,6 +833,7 @@ fn features(
                 paths,
                 allow: own,
                 isolate: Some("feature".into()),
+                ..LayerConfig::default()
             });
             allow.push(layer.name.clone());
         }
@@ -840,7 +841,7 @@ fn features(
             name: shared_name(&layer.name),
             paths: layer.paths.clone(),
             allow,
-            isolate: None,
+            ..LayerConfig::default()
         });
     }
     // Every name an `allow` list gives must be a layer.
@@ -911,7 +912,7 @@ pub fn config_text(plan: &Plan) -> String {
                 name: name.to_string(),
                 paths: vec![format!("**/{name}/**")],
                 allow: LAYERS[..i].iter().map(|s| s.to_string()).collect(),
-                isolate: None,
+                ..LayerConfig::default()
             })
             .collect();
     }

@@ -3,71 +3,482 @@
 //! The user page is `rules/layer-boundary.md`.
 
 use super::{RuleContext, RuleId};
-use crate::layers::EdgeViolation;
+use crate::layers::{EdgeViolation, LayerMap, PackageViolation};
 use crate::resolve::Resolution;
 
-pub fn check(cx: &mut RuleContext<'_>) {
-    let Some(from) = cx.layer else { return };
-    let layers = &cx.config.layers;
-    for (import, resolution) in cx.facts.imports.iter().zip(cx.resolutions) {
-        let Resolution::File(target) = resolution else {
-            continue;
-        };
-        let Some(relative) = cx.config.relative(target) else {
-            continue;
-        };
-        let Some(to) = layers.classify(&relative) else {
-            continue;
-        };
-        let (message, note) = match layers.check_edge(from, &to) {
-            Ok(()) => continue,
-            Err(EdgeViolation::NotAllowed {
-                from: from_name,
-                to: to_name,
-            }) => {
-                let allowed = &layers.layers()[from.layer].allow;
-                let allowed = if allowed.is_empty() {
-                    format!("`{from_name}` may import only itself")
-                } else {
-                    format!(
-                        "`{from_name}` may import {}",
-                        std::iter::once(from_name.as_str())
-                            .chain(allowed.iter().map(String::as_str))
-                            .map(|l| format!("`{l}`"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )
-                };
-                (
-                    format!("layer `{from_name}` must not import layer `{to_name}` (`{relative}`)"),
-                    allowed,
-                )
-            }
-            Err(EdgeViolation::Isolated {
-                layer,
-                capture,
-                from: a,
-                to: b,
-            }) => (
-                format!(
-                    "`{a}` must not import `{b}`: layer `{layer}` keeps each `{capture}` apart (`{relative}`)"
-                ),
-                "move what both need into a layer they may both import".to_string(),
-            ),
-        };
-        cx.report(
-            RuleId::LayerBoundary,
-            import.range,
-            message,
-            Some(note),
-            None,
-        );
+/// A note made of the team's reason (when the config gives one), what the rule says, and where
+/// the rule is written.
+fn note(reason: Option<&str>, what: String, at: Option<String>) -> String {
+    let what = match at {
+        Some(at) => format!("{what} ({at})"),
+        None => what,
+    };
+    match reason {
+        Some(reason) => format!("{reason}: {what}"),
+        None => what,
     }
+}
+
+pub fn check(cx: &mut RuleContext<'_>) {
+    let layers = &cx.config.layers;
+    let from = cx.layer;
+    let here = cx.config.relative(cx.path);
+    for (import, resolution) in cx.facts.imports.iter().zip(cx.resolutions) {
+        let found = match resolution {
+            Resolution::External => match from {
+                Some(from) => package_finding(layers, from.layer, import),
+                None => None,
+            },
+            Resolution::File(target) => {
+                let Some(relative) = cx.config.relative(target) else {
+                    continue;
+                };
+                let Some(to) = layers.classify(&relative) else {
+                    continue;
+                };
+                match from.map(|from| layers.check_edge(from, &to)) {
+                    Some(Err(violation)) => Some(edge_finding(layers, from, violation, &relative)),
+                    _ => from
+                        .and_then(|from| {
+                            type_only_finding(layers, from.layer, &to, import, &relative)
+                        })
+                        .or_else(|| entry_finding(layers, &to, &relative, here.as_deref())),
+                }
+            }
+            _ => None,
+        };
+        if let Some((message, note)) = found {
+            cx.report(
+                RuleId::LayerBoundary,
+                import.range,
+                message,
+                Some(note),
+                None,
+            );
+        }
+    }
+}
+
+fn edge_finding(
+    layers: &LayerMap,
+    from: Option<&crate::layers::LayerMatch>,
+    violation: EdgeViolation,
+    relative: &str,
+) -> (String, String) {
+    let from_layer = from.and_then(|f| layers.layers().get(f.layer));
+    let reason = from_layer.and_then(|l| l.message.as_deref());
+    // Said where the layer is written only along with the team's reason for it.
+    let at = reason.and_then(|_| layers.location(from_layer.and_then(|l| l.line)));
+    match violation {
+        EdgeViolation::NotAllowed {
+            from: from_name,
+            to: to_name,
+        } => {
+            let allowed = from_layer.map(|l| l.allow.as_slice()).unwrap_or(&[]);
+            let allowed = if allowed.is_empty() {
+                format!("`{from_name}` may import only itself")
+            } else {
+                format!(
+                    "`{from_name}` may import {}",
+                    std::iter::once(from_name.as_str())
+                        .chain(allowed.iter().map(String::as_str))
+                        .map(|l| format!("`{l}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
+            (
+                format!("layer `{from_name}` must not import layer `{to_name}` (`{relative}`)"),
+                note(reason, allowed, at),
+            )
+        }
+        EdgeViolation::Isolated {
+            layer,
+            capture,
+            from: a,
+            to: b,
+        } => (
+            format!(
+                "`{a}` must not import `{b}`: layer `{layer}` keeps each `{capture}` apart (`{relative}`)"
+            ),
+            note(
+                reason,
+                "move what both need into a layer they may both import".to_string(),
+                None,
+            ),
+        ),
+    }
+}
+
+/// An import of an outside package that the importer's layer does not allow.
+fn package_finding(
+    layers: &LayerMap,
+    from: usize,
+    import: &crate::facts::ImportFact,
+) -> Option<(String, String)> {
+    let violation = layers
+        .check_package(from, &import.specifier, import.is_type_only())
+        .err()?;
+    let layer = layers.layers().get(from)?;
+    let packages = layer.packages.as_ref()?;
+    let package = crate::packages::display_name(&import.specifier);
+    let message = format!("layer `{}` must not import package `{package}`", layer.name);
+    let what = match violation {
+        PackageViolation::Denied { pattern } => {
+            let at = layers.location(packages.line_of(&pattern));
+            note(
+                None,
+                format!(
+                    "`{pattern}` is in the `packages.deny` of layer `{}`",
+                    layer.name
+                ),
+                at,
+            )
+        }
+        PackageViolation::NotAllowed => {
+            let allowed = packages.allow.as_ref().map(|m| m.patterns()).unwrap_or(&[]);
+            let what = if allowed.is_empty() {
+                format!("layer `{}` may import no package", layer.name)
+            } else {
+                format!(
+                    "layer `{}` may import only the packages {}",
+                    layer.name,
+                    allowed
+                        .iter()
+                        .map(|p| format!("`{p}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
+            note(None, what, layers.location(packages.line_of("")))
+        }
+    };
+    let reason = packages.message.as_deref().or(layer.message.as_deref());
+    Some((
+        message,
+        match reason {
+            Some(reason) => format!("{reason}: {what}"),
+            None => what,
+        },
+    ))
+}
+
+/// A value import of a layer the importer's layer may import for types only.
+fn type_only_finding(
+    layers: &LayerMap,
+    from: usize,
+    to: &crate::layers::LayerMatch,
+    import: &crate::facts::ImportFact,
+    relative: &str,
+) -> Option<(String, String)> {
+    if import.is_type_only() || from == to.layer {
+        return None;
+    }
+    let layer = layers.layers().get(from)?;
+    let to_name = layers.name(to.layer);
+    let detail = layer
+        .allow_details
+        .iter()
+        .find(|d| d.layer == to_name && d.type_only)?;
+    Some((
+        format!(
+            "layer `{}` may import only types from layer `{to_name}` (`{relative}`)",
+            layer.name
+        ),
+        note(
+            detail.message.as_deref().or(layer.message.as_deref()),
+            "write `import type`, or move what runs into a layer it may import".to_string(),
+            layers.location(layer.line),
+        ),
+    ))
+}
+
+/// An import from outside an element of a layer that declares entry points, of a file that is
+/// not one of them.
+fn entry_finding(
+    layers: &LayerMap,
+    to: &crate::layers::LayerMatch,
+    relative: &str,
+    importer: Option<&str>,
+) -> Option<(String, String)> {
+    let layer = layers.layers().get(to.layer)?;
+    if layer.entry.is_empty() {
+        return None;
+    }
+    let folder = layers.element_folder(to, relative)?;
+    let within = if folder.is_empty() {
+        relative
+    } else {
+        relative.strip_prefix(&folder)?.strip_prefix('/')?
+    };
+    let inside =
+        importer.is_some_and(|i| folder.is_empty() || i.starts_with(&format!("{folder}/")));
+    if inside || layers.is_entry(to.layer, within) {
+        return None;
+    }
+    let element = folder.rsplit('/').next().filter(|s| !s.is_empty());
+    let element = match element {
+        Some(name) => format!("`{name}`"),
+        None => format!("layer `{}`", layer.name),
+    };
+    let entries = layer
+        .entry
+        .iter()
+        .map(|e| {
+            let e = e.trim_start_matches("./");
+            if folder.is_empty() {
+                format!("`{e}`")
+            } else {
+                format!("`{folder}/{e}`")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" or ");
+    Some((
+        format!(
+            "`{relative}` is inside {element} (layer `{}`) and not one of its entry points",
+            layer.name
+        ),
+        note(
+            layer.message.as_deref(),
+            format!("import it through {entries}"),
+            layers.location(layer.line),
+        ),
+    ))
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::testing::assert_project;
+    use crate::testing::{assert_project, assert_project_with_config};
+
+    /// The layer-boundary findings of `path` as (line, message, note), with `config` at the root.
+    fn findings(config: &str, files: &[(&str, &str)], path: &str) -> Vec<(usize, String, String)> {
+        use std::path::PathBuf;
+        let root = PathBuf::from("/project");
+        let parsed = crate::testing::config_at_root(config).unwrap_or_else(|e| panic!("{e}"));
+        let mut settings = crate::project::ProjectSettings::new(&root, None);
+        settings.insert_config(root.clone(), std::sync::Arc::new(parsed));
+        let sources = files
+            .iter()
+            .map(|(p, t)| (root.join(p), t.to_string()))
+            .collect();
+        let workspace = crate::workspace::Workspace::from_memory(settings, sources);
+        let result = workspace
+            .check(&|| {})
+            .into_iter()
+            .find(|r| r.path == root.join(path))
+            .unwrap();
+        let text = result.text.clone();
+        result
+            .diagnostics
+            .iter()
+            .filter(|d| d.rule == super::RuleId::LayerBoundary)
+            .map(|d| {
+                (
+                    text[..d.range.start as usize].matches('\n').count() + 1,
+                    d.message.clone(),
+                    d.note.clone().unwrap_or_default(),
+                )
+            })
+            .collect()
+    }
+
+    const PACKAGES: &str = r#"{
+  "layers": [
+    {
+      "name": "domain",
+      "paths": ["src/*/domain/**"],
+      "packages": { "allow": ["zod", "@acme/money"] },
+      "message": "the domain is plain TypeScript: see ADR-12"
+    },
+    {
+      "name": "application",
+      "paths": ["src/*/application/**"],
+      "allow": ["domain"],
+      "packages": {
+        "deny": ["express", "node:*", "@nestjs/*"],
+        "ignoreTypeImports": true,
+        "message": "HTTP and the runtime belong in adapters"
+      }
+    },
+    { "name": "adapters", "paths": ["src/*/adapters/**"], "allow": ["domain", "application"] }
+  ]
+}"#;
+
+    #[test]
+    fn layers_may_import_only_the_packages_they_allow() {
+        assert_project_with_config(
+            PACKAGES,
+            &[
+                (
+                    "src/orders/domain/order.ts",
+                    r#"
+import { z } from "zod";
+import { Money } from "@acme/money/types";
+import { readFile } from "node:fs/promises";
+//                       ^^^^^^^^^^^^^^^^^^ layer-boundary
+//                       ^^^^^^^^^^^^^^^^^^ pure-domain
+import type { Request } from "express";
+//                           ^^^^^^^^^ layer-boundary
+import dayjs from "npm:dayjs@1";
+//                ^^^^^^^^^^^^^ layer-boundary
+"#,
+                ),
+                (
+                    "src/orders/application/place.ts",
+                    r#"
+import { z } from "zod";
+import type { Request } from "express";
+import express from "express";
+//                  ^^^^^^^^^ layer-boundary
+import { join } from "path";
+//                   ^^^^^^ layer-boundary
+import { Injectable } from "@nestjs/common";
+//                         ^^^^^^^^^^^^^^^^ layer-boundary
+import { Order } from "../domain/order.ts";
+"#,
+                ),
+                (
+                    "src/orders/adapters/http.ts",
+                    "import express from \"express\";\nimport { join } from \"node:path\";\n",
+                ),
+            ],
+        );
+    }
+
+    #[test]
+    fn package_findings_name_the_package_the_layer_the_rule_and_the_reason() {
+        let files = [
+            (
+                "src/orders/domain/order.ts",
+                "import { readFile } from \"node:fs/promises\";\n",
+            ),
+            (
+                "src/orders/application/place.ts",
+                "import express from \"express/lib/router\";\n",
+            ),
+        ];
+        assert_eq!(
+            findings(PACKAGES, &files, "src/orders/domain/order.ts"),
+            [(
+                1,
+                "layer `domain` must not import package `node:fs`".to_string(),
+                "the domain is plain TypeScript: see ADR-12: layer `domain` may import only the \
+                 packages `zod`, `@acme/money` (krepis.json:6)"
+                    .to_string()
+            )]
+        );
+        assert_eq!(
+            findings(PACKAGES, &files, "src/orders/application/place.ts"),
+            [(
+                1,
+                "layer `application` must not import package `express`".to_string(),
+                "HTTP and the runtime belong in adapters: `express` is in the `packages.deny` of \
+                 layer `application` (krepis.json:14)"
+                    .to_string()
+            )]
+        );
+    }
+
+    const FEATURES: &str = r#"{
+  "layers": [
+    { "name": "shared", "paths": ["src/shared/**"] },
+    {
+      "name": "features",
+      "paths": ["src/features/<feature>/**"],
+      "allow": ["shared", { "layer": "infra", "typeOnly": true, "message": "features see the database's types only" }],
+      "entry": ["index.ts", "public/**"],
+      "message": "features talk through their public API"
+    },
+    { "name": "infra", "paths": ["src/infra/**"], "allow": ["shared"] }
+  ]
+}"#;
+
+    #[test]
+    fn elements_are_imported_through_their_entry_points() {
+        assert_project_with_config(
+            FEATURES,
+            &[
+                (
+                    "src/features/orders/index.ts",
+                    "export { price } from \"./domain/internal/price.ts\";\n",
+                ),
+                (
+                    "src/features/orders/domain/internal/price.ts",
+                    "export const price = 1;\n",
+                ),
+                (
+                    "src/features/orders/public/api.ts",
+                    "export const api = 1;\n",
+                ),
+                (
+                    "src/features/billing/invoice.ts",
+                    r#"
+import { price } from "../orders/index.ts";
+import { api } from "../orders/public/api.ts";
+import { price as deep } from "../orders/domain/internal/price.ts";
+//                            ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ layer-boundary
+import { own } from "./own.ts";
+"#,
+                ),
+                ("src/features/billing/own.ts", "export const own = 1;\n"),
+                (
+                    "src/main.ts",
+                    r#"
+import { price } from "./features/orders/domain/internal/price.ts";
+//                    ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ layer-boundary
+"#,
+                ),
+            ],
+        );
+        let files = [
+            (
+                "src/features/orders/domain/internal/price.ts",
+                "export const price = 1;\n",
+            ),
+            (
+                "src/main.ts",
+                "import { price } from \"./features/orders/domain/internal/price.ts\";\n",
+            ),
+        ];
+        assert_eq!(
+            findings(FEATURES, &files, "src/main.ts"),
+            [(
+                1,
+                "`src/features/orders/domain/internal/price.ts` is inside `orders` (layer \
+                 `features`) and not one of its entry points"
+                    .to_string(),
+                "features talk through their public API: import it through \
+                 `src/features/orders/index.ts` or `src/features/orders/public/**` (krepis.json:5)"
+                    .to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn an_allowance_for_types_only_reports_value_imports_with_its_reason() {
+        let files = [
+            (
+                "src/infra/db.ts",
+                "export class Db {}\nexport type Row = {};\n",
+            ),
+            (
+                "src/features/orders/repo.ts",
+                "import type { Row } from \"../../infra/db.ts\";\nimport { Db } from \"../../infra/db.ts\";\n",
+            ),
+        ];
+        assert_eq!(
+            findings(FEATURES, &files, "src/features/orders/repo.ts"),
+            [(
+                2,
+                "layer `features` may import only types from layer `infra` (`src/infra/db.ts`)"
+                    .to_string(),
+                "features see the database's types only: write `import type`, or move what runs \
+                 into a layer it may import (krepis.json:5)"
+                    .to_string()
+            )]
+        );
+    }
 
     #[test]
     fn reports_imports_against_the_layer_order() {

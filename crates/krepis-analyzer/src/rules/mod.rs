@@ -229,7 +229,14 @@ impl RuleSettings {
         match rule {
             RuleId::ExplicitContext => self.explicit_context = parse_options(options)?,
             RuleId::NoImplicitContext => self.no_implicit_context = parse_options(options)?,
-            RuleId::PureDomain => self.pure_domain = parse_options(options)?,
+            RuleId::PureDomain => {
+                let mut parsed: pure_domain::Options = parse_options(options)?;
+                parsed.banned = crate::packages::PackageMatcher::new(&parsed.banned_modules)
+                    .map_err(|(pattern, message)| {
+                        format!("`bannedModules`: `{pattern}`: {message}")
+                    })?;
+                self.pure_domain = parsed;
+            }
             RuleId::CommandQuerySeparation => {
                 self.command_query_separation = parse_options(options)?
             }

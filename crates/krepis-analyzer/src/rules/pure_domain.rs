@@ -9,9 +9,12 @@ use crate::facts::{Callee, ImportedName};
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Options {
-    /// More module specifiers (or prefixes) the domain may not import.
+    /// More modules the domain may not import: package patterns (see [`crate::packages`]).
     #[serde(default)]
     pub banned_modules: Vec<String>,
+    /// `banned_modules`, compiled (when the options are read).
+    #[serde(skip)]
+    pub banned: crate::packages::PackageMatcher,
     /// Globals the domain may use after all (`process`, `Date.now`…).
     #[serde(default)]
     pub allow_globals: Vec<String>,
@@ -160,7 +163,7 @@ const DENO_STD_IO: [&str; 9] = [
     "fmt/printf",
 ];
 
-fn banned_module(specifier: &str, extra: &[String]) -> Option<&'static str> {
+fn banned_module(specifier: &str, extra: &crate::packages::PackageMatcher) -> Option<&'static str> {
     if specifier.starts_with("node:") {
         return Some("Node built-ins belong behind a port");
     }
@@ -190,10 +193,7 @@ fn banned_module(specifier: &str, extra: &[String]) -> Option<&'static str> {
             return Some("Deno std I/O modules belong behind a port");
         }
     }
-    if extra
-        .iter()
-        .any(|b| specifier == b || (b.ends_with('/') && specifier.starts_with(b.as_str())))
-    {
+    if extra.find(specifier, None).is_some() {
         return Some("this module is banned from the domain by configuration");
     }
     None
@@ -248,7 +248,7 @@ pub fn check(cx: &mut RuleContext<'_>) {
         if import.is_type_only() {
             continue;
         }
-        if let Some(why) = banned_module(&import.specifier, &options.banned_modules) {
+        if let Some(why) = banned_module(&import.specifier, &options.banned) {
             cx.report(
                 RuleId::PureDomain,
                 import.range,
@@ -298,7 +298,7 @@ fn package_calls(cx: &mut RuleContext<'_>, options: &Options, param: &str) {
             continue;
         };
         // A module the import rules already report is not reported again call by call.
-        if banned_module(&import.specifier, &options.banned_modules).is_some() {
+        if banned_module(&import.specifier, &options.banned).is_some() {
             continue;
         }
         let package = package_name(&import.specifier);
