@@ -233,6 +233,9 @@ pub fn file_diagnostics(db: &dyn Db, file: SourceFile) -> Arc<Vec<Diagnostic>> {
     if cx.enabled(RuleId::NoImplicitContext) {
         cx.implicit_wrappers = rules::no_implicit_context::wrappers_imported(db, file);
     }
+    if cx.enabled(RuleId::LayerBoundary) && config.rules.layer_boundary.trace_barrels {
+        cx.traced = crate::barrels::traced_imports(db, file).clone();
+    }
     let cycles = import_cycles(db);
     let mine: Vec<CycleFinding> = cycles
         .findings

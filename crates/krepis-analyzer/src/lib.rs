@@ -4,6 +4,7 @@
 //! This crate knows nothing of LSP, terminals or the kernel: `krepis-cli` and `krepis-lsp` are thin
 //! layers over [`Workspace`]. Arrows point one way: `facts` ← `db` ← `rules` ← `workspace`.
 
+pub mod barrels;
 pub mod baseline;
 pub mod cache;
 pub mod config;

@@ -6,6 +6,28 @@ use super::{RuleContext, RuleId};
 use crate::layers::{EdgeViolation, LayerMap, PackageViolation};
 use crate::resolve::Resolution;
 
+/// Options of `layer-boundary`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Options {
+    /// Check each name imported through a barrel against the layer of the module that defines
+    /// it, too.
+    #[serde(default = "yes")]
+    pub trace_barrels: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            trace_barrels: true,
+        }
+    }
+}
+
 /// A note made of the team's reason (when the config gives one), what the rule says, and where
 /// the rule is written.
 fn note(reason: Option<&str>, what: String, at: Option<String>) -> String {
@@ -23,26 +45,29 @@ pub fn check(cx: &mut RuleContext<'_>) {
     let layers = &cx.config.layers;
     let from = cx.layer;
     let here = cx.config.relative(cx.path);
-    for (import, resolution) in cx.facts.imports.iter().zip(cx.resolutions) {
+    for (index, (import, resolution)) in cx.facts.imports.iter().zip(cx.resolutions).enumerate() {
         let found = match resolution {
             Resolution::External => match from {
                 Some(from) => package_finding(layers, from.layer, import),
                 None => None,
             },
             Resolution::File(target) => {
-                let Some(relative) = cx.config.relative(target) else {
-                    continue;
-                };
-                let Some(to) = layers.classify(&relative) else {
-                    continue;
-                };
-                match from.map(|from| layers.check_edge(from, &to)) {
-                    Some(Err(violation)) => Some(edge_finding(layers, from, violation, &relative)),
-                    _ => from
-                        .and_then(|from| {
-                            type_only_finding(layers, from.layer, &to, import, &relative)
-                        })
-                        .or_else(|| entry_finding(layers, &to, &relative, here.as_deref())),
+                let relative = cx.config.relative(target);
+                let to = relative
+                    .as_deref()
+                    .and_then(|r| Some((r, layers.classify(r)?)));
+                match to {
+                    None => None,
+                    Some((relative, to)) => match from.map(|from| layers.check_edge(from, &to)) {
+                        Some(Err(violation)) => {
+                            Some(edge_finding(layers, from, violation, relative))
+                        }
+                        _ => from
+                            .and_then(|from| {
+                                type_only_finding(layers, from.layer, &to, import, relative)
+                            })
+                            .or_else(|| entry_finding(layers, &to, relative, here.as_deref())),
+                    },
                 }
             }
             _ => None,
@@ -53,6 +78,46 @@ pub fn check(cx: &mut RuleContext<'_>) {
                 import.range,
                 message,
                 Some(note),
+                None,
+            );
+            continue;
+        }
+        // The import itself may go where it goes: what it takes through barrels may not.
+        let Some(from) = from else { continue };
+        let traced: Vec<_> = cx
+            .traced
+            .iter()
+            .filter(|t| t.import as usize == index)
+            .cloned()
+            .collect();
+        for traced in traced {
+            let Some(name) = import.names.get(traced.name as usize) else {
+                continue;
+            };
+            let Some(relative) = cx.config.relative(&traced.origin) else {
+                continue;
+            };
+            let Some(to) = layers.classify(&relative) else {
+                continue;
+            };
+            let Err(violation) = layers.check_edge(from, &to) else {
+                continue;
+            };
+            let (message, note) = edge_finding(layers, Some(from), violation, &relative);
+            let through = traced
+                .through
+                .iter()
+                .map(|p| match cx.config.relative(p) {
+                    Some(r) => format!("`{r}`"),
+                    None => format!("`{}`", p.display()),
+                })
+                .collect::<Vec<_>>()
+                .join(" → ");
+            cx.report(
+                RuleId::LayerBoundary,
+                name.range,
+                format!("{message}: `{}` is defined there", name.imported),
+                Some(format!("imported through {through}; {note}")),
                 None,
             );
         }
@@ -378,6 +443,72 @@ import { Order } from "../domain/order.ts";
                     .to_string()
             )]
         );
+    }
+
+    const TRINITY: &str = r#"{
+  "layers": [
+    { "name": "domain", "paths": ["src/domain/**"] },
+    { "name": "application", "paths": ["src/application/**"], "allow": ["domain"] },
+    { "name": "infrastructure", "paths": ["src/infrastructure/**"], "allow": ["domain", "application"] }
+  ]
+}"#;
+
+    /// A barrel outside every layer that passes on names from the domain and from the
+    /// infrastructure, by every form of re-export.
+    const BARRELS: [(&str, &str); 6] = [
+        (
+            "src/index.ts",
+            "export { Order } from \"./domain/order.ts\";\nexport * from \"./shared/index.ts\";\nimport { Cache } from \"./infrastructure/cache.ts\";\nexport { Cache };\n",
+        ),
+        (
+            "src/shared/index.ts",
+            "export { Db as Database } from \"../infrastructure/db.ts\";\nexport * as infra from \"../infrastructure/db.ts\";\n",
+        ),
+        ("src/domain/order.ts", "export class Order {}\n"),
+        ("src/infrastructure/db.ts", "export class Db {}\n"),
+        ("src/infrastructure/cache.ts", "export class Cache {}\n"),
+        (
+            "src/shared/cycle.ts",
+            "export * from \"./cycle.ts\";\n//            ^^^^^^^^^^^^ import-cycle\n",
+        ),
+    ];
+
+    #[test]
+    fn names_taken_through_barrels_are_checked_where_they_are_defined() {
+        let mut files = BARRELS.to_vec();
+        files.push((
+            "src/application/place.ts",
+            r#"
+import { Order, Database, Cache, infra } from "../index.ts";
+//              ^^^^^^^^ layer-boundary
+//                        ^^^^^ layer-boundary
+//                               ^^^^^ layer-boundary
+import { Nothing } from "../shared/cycle.ts";
+import type { Database as Db } from "../index.ts";
+//            ^^^^^^^^^^^^^^ layer-boundary
+"#,
+        ));
+        assert_project_with_config(TRINITY, &files);
+        let found = findings(TRINITY, &files, "src/application/place.ts");
+        assert_eq!(
+            found[0],
+            (
+                2,
+                "layer `application` must not import layer `infrastructure` \
+                 (`src/infrastructure/db.ts`): `Database` is defined there"
+                    .to_string(),
+                "imported through `src/index.ts` → `src/shared/index.ts`; `application` may \
+                 import `application`, `domain`"
+                    .to_string()
+            )
+        );
+        // The option turns it off.
+        let off = TRINITY.replacen(
+            "\"layers\"",
+            "\"rules\": { \"layer-boundary\": [\"error\", { \"traceBarrels\": false }] },\n  \"layers\"",
+            1,
+        );
+        assert_eq!(findings(&off, &files, "src/application/place.ts"), []);
     }
 
     const FEATURES: &str = r#"{

@@ -2,6 +2,7 @@
 //! options, its check and its fix.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::config::{Config, ConfiguredSeverity};
 use crate::diagnostic::{Diagnostic, Fix, Severity, TextRange};
@@ -154,6 +155,7 @@ pub struct RuleSettings {
     pub explicit_context: explicit_context::Options,
     pub no_implicit_context: no_implicit_context::Options,
     pub pure_domain: pure_domain::Options,
+    pub layer_boundary: layer_boundary::Options,
     pub command_query_separation: command_query_separation::Options,
     pub import_cycle: import_cycle::Options,
     pub invalid_suppression: crate::suppressions::Options,
@@ -166,6 +168,7 @@ impl Default for RuleSettings {
             explicit_context: Default::default(),
             no_implicit_context: Default::default(),
             pure_domain: Default::default(),
+            layer_boundary: Default::default(),
             command_query_separation: Default::default(),
             import_cycle: Default::default(),
             invalid_suppression: Default::default(),
@@ -241,6 +244,7 @@ impl RuleSettings {
                 self.command_query_separation = parse_options(options)?
             }
             RuleId::ImportCycle => self.import_cycle = parse_options(options)?,
+            RuleId::LayerBoundary => self.layer_boundary = parse_options(options)?,
             RuleId::InvalidSuppression => self.invalid_suppression = parse_options(options)?,
             _ => {
                 if let Some(options) = options
@@ -298,6 +302,9 @@ pub struct RuleContext<'a> {
     /// Imports of project modules that read implicit context: the import's index, what the
     /// module reads through, and its path (see [`no_implicit_context::wrappers_imported`]).
     pub implicit_wrappers: Vec<(u32, crate::facts::Name, String)>,
+    /// Names this module imports through barrels, with the module that defines each (see
+    /// [`crate::barrels`]); filled when `layer-boundary` traces them.
+    pub traced: Arc<Vec<crate::barrels::TracedName>>,
     /// The project's types, for methods called on a receiver.
     pub model: &'a crate::model::Model<'a>,
     diagnostics: Vec<Diagnostic>,
@@ -324,6 +331,7 @@ impl<'a> RuleContext<'a> {
             layer,
             is_typescript,
             implicit_wrappers: Vec::new(),
+            traced: Arc::default(),
             diagnostics: Vec::new(),
         }
     }

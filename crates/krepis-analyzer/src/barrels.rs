@@ -1,0 +1,123 @@
+//! Names imported through barrels, traced to the module that really defines them.
+//!
+//! `import { Db } from "../index.ts"`, where `index.ts` says `export { Db } from
+//! "./infrastructure/db.ts"` (or `export *`, or imports `Db` and exports it again), reaches
+//! `infrastructure/db.ts` at run time: `layer-boundary` checks the import against that module's
+//! layer too, and shows the modules in between.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::db::{Db, Project, SourceFile, module_facts, resolved_imports};
+use crate::facts::Name;
+use crate::resolve::Resolution;
+
+/// A name a module imports from another that only passes it on.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TracedName {
+    /// Index into the importer's `ModuleFacts::imports`.
+    pub import: u32,
+    /// Index into that import's `names`.
+    pub name: u32,
+    /// The module that defines the name.
+    pub origin: PathBuf,
+    /// The modules that pass it on, from the imported one to the last before `origin`.
+    pub through: Vec<PathBuf>,
+}
+
+/// The longest chain of re-exports followed.
+const MAX_DEPTH: usize = 32;
+
+/// Every name `file` imports (or re-exports) from a project module that does not define it.
+#[salsa::tracked]
+pub fn traced_imports(db: &dyn Db, file: SourceFile) -> Arc<Vec<TracedName>> {
+    let facts = module_facts(db, file);
+    let resolutions = resolved_imports(db, file);
+    let mut out = Vec::new();
+    for (i, import) in facts.imports.iter().enumerate() {
+        let Some(target) = project_file(db, resolutions.get(i)) else {
+            continue;
+        };
+        for (n, name) in import.names.iter().enumerate() {
+            if name.imported == "*" {
+                continue;
+            }
+            let Some((origin, through)) = trace(db, target, &name.imported, &mut HashSet::new(), 0)
+            else {
+                continue;
+            };
+            if through.is_empty() {
+                continue;
+            }
+            out.push(TracedName {
+                import: i as u32,
+                name: n as u32,
+                origin: origin.path(db).clone(),
+                through: through.iter().map(|f| f.path(db).clone()).collect(),
+            });
+        }
+    }
+    Arc::new(out)
+}
+
+fn project_file(db: &dyn Db, resolution: Option<&Resolution>) -> Option<SourceFile> {
+    match resolution? {
+        Resolution::File(path) => Project::get(db).files(db).get(path).copied(),
+        _ => None,
+    }
+}
+
+/// Where `name`, exported by `file`, is defined, and the modules from `file` on that pass it
+/// on (empty when `file` defines it). `None` when it leads outside the project or nowhere.
+fn trace(
+    db: &dyn Db,
+    file: SourceFile,
+    name: &str,
+    seen: &mut HashSet<(SourceFile, Name)>,
+    depth: usize,
+) -> Option<(SourceFile, Vec<SourceFile>)> {
+    if depth > MAX_DEPTH || !seen.insert((file, Name::from(name))) {
+        return None;
+    }
+    let facts = module_facts(db, file);
+    let resolutions = resolved_imports(db, file);
+    let passed_on = |next: SourceFile, next_name: &str, seen: &mut HashSet<_>| {
+        let (origin, mut through) = if next_name == "*" {
+            // A namespace passed on (`export * as ns from`): the module itself.
+            (next, Vec::new())
+        } else {
+            trace(db, next, next_name, seen, depth + 1)?
+        };
+        through.insert(0, file);
+        Some((origin, through))
+    };
+    match facts.exports.iter().find(|e| e.exported == name) {
+        Some(export) => {
+            let (index, next_name) = match export.from_import {
+                Some(index) => (index as usize, export.local.clone()),
+                None => {
+                    // `import { Db } from "./db"; export { Db }`: passed on as well.
+                    let imported = facts.imports.iter().enumerate().find_map(|(i, imp)| {
+                        imp.names
+                            .iter()
+                            .find(|n| n.local == export.local)
+                            .map(|n| (i, n.imported.clone()))
+                    });
+                    match imported {
+                        Some(found) => found,
+                        None => return Some((file, Vec::new())),
+                    }
+                }
+            };
+            let next = project_file(db, resolutions.get(index))?;
+            passed_on(next, &next_name, seen)
+        }
+        None => facts
+            .exports
+            .iter()
+            .filter(|e| e.exported == "*")
+            .filter_map(|star| project_file(db, resolutions.get(star.from_import? as usize)))
+            .find_map(|next| passed_on(next, name, seen)),
+    }
+}
