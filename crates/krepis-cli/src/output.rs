@@ -236,6 +236,7 @@ pub fn write_json(out: &mut impl Write, report: &Report<'_>) -> io::Result<()> {
                 "rule": d.rule_name(),
                 "severity": d.severity.as_str(),
                 "message": d.message,
+                "note": d.note,
                 "line": loc.line, "column": loc.column, "end_line": loc.end_line, "end_column": loc.end_column,
                 "fix": fix,
             })
@@ -254,6 +255,15 @@ pub fn write_json(out: &mut impl Write, report: &Report<'_>) -> io::Result<()> {
     });
     serde_json::to_writer_pretty(&mut *out, &value)?;
     writeln!(out)
+}
+
+/// The message and, on the next line, the note (the why, or the team's reason), for outputs that
+/// have one text per finding.
+fn with_note(d: &Diagnostic) -> String {
+    match &d.note {
+        Some(note) => format!("{}\n{note}", d.message),
+        None => d.message.clone(),
+    }
 }
 
 /// SARIF 2.1.0 with UTF-16 columns, one run, the rules that fired described with their links.
@@ -285,7 +295,7 @@ pub fn write_sarif(out: &mut impl Write, report: &Report<'_>) -> io::Result<()> 
             json!({
                 "ruleId": d.rule_name(),
                 "level": level,
-                "message": { "text": d.message },
+                "message": { "text": with_note(d) },
                 "locations": [{ "physicalLocation": {
                     "artifactLocation": { "uri": file.path },
                     "region": { "startLine": loc.line, "startColumn": loc.column, "endLine": loc.end_line, "endColumn": loc.end_column },
@@ -339,7 +349,7 @@ pub fn write_github(out: &mut impl Write, report: &Report<'_>) -> io::Result<()>
             loc.end_line,
             loc.end_column,
             escape_github(&format!("krepis({})", d.rule_name()), true),
-            escape_github(&d.message, false),
+            escape_github(&with_note(d), false),
         )?;
     }
     Ok(())
