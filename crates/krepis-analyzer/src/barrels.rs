@@ -24,6 +24,8 @@ pub struct TracedName {
     pub origin: PathBuf,
     /// The modules that pass it on, from the imported one to the last before `origin`.
     pub through: Vec<PathBuf>,
+    /// The name is an interface or a type alias there: it vanishes at run time.
+    pub is_type: bool,
 }
 
 /// The longest chain of re-exports followed.
@@ -43,7 +45,8 @@ pub fn traced_imports(db: &dyn Db, file: SourceFile) -> Arc<Vec<TracedName>> {
             if name.imported == "*" {
                 continue;
             }
-            let Some((origin, through)) = trace(db, target, &name.imported, &mut HashSet::new(), 0)
+            let Some((origin, local, through)) =
+                trace(db, target, &name.imported, &mut HashSet::new(), 0)
             else {
                 continue;
             };
@@ -55,6 +58,7 @@ pub fn traced_imports(db: &dyn Db, file: SourceFile) -> Arc<Vec<TracedName>> {
                 name: n as u32,
                 origin: origin.path(db).clone(),
                 through: through.iter().map(|f| f.path(db).clone()).collect(),
+                is_type: declares_type(db, origin, &local),
             });
         }
     }
@@ -68,29 +72,30 @@ fn project_file(db: &dyn Db, resolution: Option<&Resolution>) -> Option<SourceFi
     }
 }
 
-/// Where `name`, exported by `file`, is defined, and the modules from `file` on that pass it
-/// on (empty when `file` defines it). `None` when it leads outside the project or nowhere.
+/// Where `name`, exported by `file`, is defined, under which local name, and the modules from
+/// `file` on that pass it on (empty when `file` defines it). `None` when it leads outside the
+/// project or nowhere.
 fn trace(
     db: &dyn Db,
     file: SourceFile,
     name: &str,
     seen: &mut HashSet<(SourceFile, Name)>,
     depth: usize,
-) -> Option<(SourceFile, Vec<SourceFile>)> {
+) -> Option<(SourceFile, Name, Vec<SourceFile>)> {
     if depth > MAX_DEPTH || !seen.insert((file, Name::from(name))) {
         return None;
     }
     let facts = module_facts(db, file);
     let resolutions = resolved_imports(db, file);
     let passed_on = |next: SourceFile, next_name: &str, seen: &mut HashSet<_>| {
-        let (origin, mut through) = if next_name == "*" {
+        let (origin, local, mut through) = if next_name == "*" {
             // A namespace passed on (`export * as ns from`): the module itself.
-            (next, Vec::new())
+            (next, Name::from("*"), Vec::new())
         } else {
             trace(db, next, next_name, seen, depth + 1)?
         };
         through.insert(0, file);
-        Some((origin, through))
+        Some((origin, local, through))
     };
     match facts.exports.iter().find(|e| e.exported == name) {
         Some(export) => {
@@ -106,7 +111,7 @@ fn trace(
                     });
                     match imported {
                         Some(found) => found,
-                        None => return Some((file, Vec::new())),
+                        None => return Some((file, export.local.clone(), Vec::new())),
                     }
                 }
             };
@@ -120,4 +125,48 @@ fn trace(
             .filter_map(|star| project_file(db, resolutions.get(star.from_import? as usize)))
             .find_map(|next| passed_on(next, name, seen)),
     }
+}
+
+/// Whether each import of `file` vanishes at run time: written type-only, or naming only
+/// interfaces and type aliases of the project (which TypeScript erases), wherever they are
+/// defined. What a `typeOnly` allowance lets through.
+#[salsa::tracked]
+pub fn erased_imports(db: &dyn Db, file: SourceFile) -> Arc<Vec<bool>> {
+    let facts = module_facts(db, file);
+    let resolutions = resolved_imports(db, file);
+    let erased = facts
+        .imports
+        .iter()
+        .enumerate()
+        .map(|(i, import)| {
+            if import.is_type_only() {
+                return true;
+            }
+            let Some(target) = project_file(db, resolutions.get(i)) else {
+                return false;
+            };
+            !import.names.is_empty()
+                && import.names.iter().all(|name| {
+                    name.type_only
+                        || (name.imported != "*" && is_type_declaration(db, target, &name.imported))
+                })
+        })
+        .collect();
+    Arc::new(erased)
+}
+
+/// Whether `name`, exported by `file`, is an interface or a type alias where it is defined.
+fn is_type_declaration(db: &dyn Db, file: SourceFile, name: &str) -> bool {
+    match trace(db, file, name, &mut HashSet::new(), 0) {
+        Some((origin, local, _)) => declares_type(db, origin, &local),
+        None => false,
+    }
+}
+
+/// Whether `origin` declares `local` as an interface or a type alias, and not also as a value.
+fn declares_type(db: &dyn Db, origin: SourceFile, local: &str) -> bool {
+    let facts = module_facts(db, origin);
+    let interface = facts.types.iter().any(|t| t.name == local && !t.is_class);
+    let alias = facts.type_aliases.iter().any(|t| t == local);
+    (interface || alias) && !facts.bound_names.iter().any(|n| n == local && !interface)
 }

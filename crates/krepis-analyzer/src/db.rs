@@ -233,8 +233,18 @@ pub fn file_diagnostics(db: &dyn Db, file: SourceFile) -> Arc<Vec<Diagnostic>> {
     if cx.enabled(RuleId::NoImplicitContext) {
         cx.implicit_wrappers = rules::no_implicit_context::wrappers_imported(db, file);
     }
-    if cx.enabled(RuleId::LayerBoundary) && config.rules.layer_boundary.trace_barrels {
-        cx.traced = crate::barrels::traced_imports(db, file).clone();
+    if cx.enabled(RuleId::LayerBoundary) {
+        if config.rules.layer_boundary.trace_barrels {
+            cx.traced = crate::barrels::traced_imports(db, file).clone();
+        }
+        let types_only = |l: &crate::layers::Layer| l.allow_details.iter().any(|d| d.type_only);
+        if layer
+            .as_ref()
+            .and_then(|m| config.layers.layers().get(m.layer))
+            .is_some_and(types_only)
+        {
+            cx.erased = crate::barrels::erased_imports(db, file).clone();
+        }
     }
     let cycles = import_cycles(db);
     let mine: Vec<CycleFinding> = cycles

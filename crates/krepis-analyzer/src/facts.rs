@@ -38,6 +38,8 @@ pub struct ModuleFacts {
     pub fields: Vec<FieldFact>,
     /// Interface declarations (their methods are `functions` with this container).
     pub interfaces: Vec<InterfaceFact>,
+    /// Names of the type aliases it declares (`type Row = …`).
+    pub type_aliases: Vec<Name>,
     /// Classes and interfaces with what they extend and implement.
     pub types: Vec<TypeDeclFact>,
     /// Local variables whose type can be told from their declaration.
@@ -1457,6 +1459,7 @@ impl<'a> Visit<'a> for Collector<'_> {
     }
 
     fn visit_ts_type_alias_declaration(&mut self, it: &TSTypeAliasDeclaration<'a>) {
+        self.facts.type_aliases.push(it.id.name.as_str().into());
         self.containers.push(it.id.name.as_str().into());
         walk::walk_ts_type_alias_declaration(self, it);
         self.containers.pop();

@@ -1,4 +1,5 @@
-//! `krepis check --explain-resolution FILE`: each import of one module and what it resolved to.
+//! `krepis check --explain-resolution FILE`: each import of one module, what it resolved to, and
+//! where each name it takes through barrels is defined.
 
 use std::io::Write;
 use std::path::Path;
@@ -51,11 +52,28 @@ pub fn explain(workspace: &Workspace, file: &Path, format: Format, cwd: &Path) -
     let text = source.text(db).clone();
     let index = LineIndex::new(&text);
     let imports = workspace.resolutions(source);
+    // Names taken through barrels, by import: where each is defined, and what passes it on.
+    let traced = krepis_analyzer::barrels::traced_imports(db, source).clone();
+    let traced_of = |i: usize| -> Vec<(String, String, Vec<String>)> {
+        traced
+            .iter()
+            .filter(|t| t.import as usize == i)
+            .filter_map(|t| {
+                let name = imports.get(i)?.0.names.get(t.name as usize)?;
+                Some((
+                    name.imported.to_string(),
+                    display_path(&t.origin, cwd),
+                    t.through.iter().map(|p| display_path(p, cwd)).collect(),
+                ))
+            })
+            .collect()
+    };
     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
     let written = if format == Format::Json {
         let rows: Vec<_> = imports
             .iter()
-            .map(|(import, resolution)| {
+            .enumerate()
+            .map(|(i, (import, resolution))| {
                 let at = index.position(&text, import.range.start, ColumnUnit::Utf16);
                 let (status, target) = match resolution {
                     Resolution::File(target) => ("file", Some(display_path(target, cwd))),
@@ -71,6 +89,12 @@ pub fn explain(workspace: &Workspace, file: &Path, format: Format, cwd: &Path) -
                     "type_only": import.is_type_only(),
                     "status": status,
                     "target": target,
+                    "traced": traced_of(i)
+                        .into_iter()
+                        .map(|(name, origin, through)| {
+                            json!({ "name": name, "defined_in": origin, "through": through })
+                        })
+                        .collect::<Vec<_>>(),
                 })
             })
             .collect();
@@ -89,7 +113,7 @@ pub fn explain(workspace: &Workspace, file: &Path, format: Format, cwd: &Path) -
         .map_err(std::io::Error::from)
         .and_then(|()| writeln!(stdout))
     } else {
-        write_text(&mut stdout, &path, &text, &index, &imports, cwd)
+        write_text(&mut stdout, &path, &text, &index, &imports, &traced_of, cwd)
     };
     if let Err(error) = written.and_then(|()| stdout.flush())
         && error.kind() != std::io::ErrorKind::BrokenPipe
@@ -106,6 +130,7 @@ fn write_text(
     text: &str,
     index: &LineIndex,
     imports: &[(ImportFact, Resolution)],
+    traced_of: &dyn Fn(usize) -> Vec<(String, String, Vec<String>)>,
     cwd: &Path,
 ) -> std::io::Result<()> {
     let shown = display_path(path, cwd);
@@ -118,7 +143,7 @@ fn write_text(
         "{shown}: {count} import{}",
         if count == 1 { "" } else { "s" }
     )?;
-    for (import, resolution) in imports {
+    for (i, (import, resolution)) in imports.iter().enumerate() {
         let at = index.position(text, import.range.start, ColumnUnit::Utf16);
         let what = match resolution {
             Resolution::File(target) => display_path(target, cwd),
@@ -145,6 +170,13 @@ fn write_text(
             kind_name(import),
             import.specifier.as_str(),
         )?;
+        for (name, origin, through) in traced_of(i) {
+            writeln!(
+                out,
+                "      `{name}` is defined in {origin} (passed on by {})",
+                through.join(" → ")
+            )?;
+        }
     }
     Ok(())
 }

@@ -16,8 +16,9 @@ fn fixtures_dir() -> PathBuf {
         .expect("fixtures folder")
 }
 
-const PROJECTS: [&str; 9] = [
+const PROJECTS: [&str; 10] = [
     "shop",
+    "boundaries",
     "features",
     "broken",
     "propagation",

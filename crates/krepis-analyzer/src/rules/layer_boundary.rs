@@ -63,6 +63,7 @@ pub fn check(cx: &mut RuleContext<'_>) {
                             Some(edge_finding(layers, from, violation, relative))
                         }
                         _ => from
+                            .filter(|_| !cx.erased.get(index).copied().unwrap_or(false))
                             .and_then(|from| {
                                 type_only_finding(layers, from.layer, &to, import, relative)
                             })
@@ -100,10 +101,15 @@ pub fn check(cx: &mut RuleContext<'_>) {
             let Some(to) = layers.classify(&relative) else {
                 continue;
             };
-            let Err(violation) = layers.check_edge(from, &to) else {
-                continue;
+            let (message, note) = match layers.check_edge(from, &to) {
+                Err(violation) => edge_finding(layers, Some(from), violation, &relative),
+                Ok(()) if import.is_type_only() || name.type_only || traced.is_type => continue,
+                // Allowed for types only, and the name is a value.
+                Ok(()) => match type_only_finding(layers, from.layer, &to, import, &relative) {
+                    Some((message, note)) => (message, note),
+                    None => continue,
+                },
             };
-            let (message, note) = edge_finding(layers, Some(from), violation, &relative);
             let through = traced
                 .through
                 .iter()
@@ -591,15 +597,19 @@ import { price } from "./features/orders/domain/internal/price.ts";
         let files = [
             (
                 "src/infra/db.ts",
-                "export class Db {}\nexport type Row = {};\n",
+                "export class Db {}\nexport type Row = {};\nexport interface Port {}\ntype Local = {};\nexport { Local as Alias };\n",
             ),
+            ("src/infra/index.ts", "export * from \"./db.ts\";\n"),
             (
                 "src/features/orders/repo.ts",
-                "import type { Row } from \"../../infra/db.ts\";\nimport { Db } from \"../../infra/db.ts\";\n",
+                "import type { Row } from \"../../infra/db.ts\";\nimport { Db } from \"../../infra/db.ts\";\n\
+                 // Interfaces and aliases vanish at run time, however imported.\n\
+                 import { Port, Alias, type Row as R } from \"../../infra/index.ts\";\n\
+                 import { Port as P, Db as D } from \"../../infra/index.ts\";\n",
             ),
         ];
         assert_eq!(
-            findings(FEATURES, &files, "src/features/orders/repo.ts"),
+            findings(FEATURES, &files, "src/features/orders/repo.ts")[..1],
             [(
                 2,
                 "layer `features` may import only types from layer `infra` (`src/infra/db.ts`)"
@@ -609,6 +619,11 @@ import { price } from "./features/orders/domain/internal/price.ts";
                     .to_string()
             )]
         );
+        let lines: Vec<usize> = findings(FEATURES, &files, "src/features/orders/repo.ts")
+            .iter()
+            .map(|f| f.0)
+            .collect();
+        assert_eq!(lines, [2, 5]);
     }
 
     #[test]

@@ -305,6 +305,9 @@ pub struct RuleContext<'a> {
     /// Names this module imports through barrels, with the module that defines each (see
     /// [`crate::barrels`]); filled when `layer-boundary` traces them.
     pub traced: Arc<Vec<crate::barrels::TracedName>>,
+    /// Whether each import vanishes at run time (see [`crate::barrels::erased_imports`]);
+    /// filled when a layer allows another for types only.
+    pub erased: Arc<Vec<bool>>,
     /// The project's types, for methods called on a receiver.
     pub model: &'a crate::model::Model<'a>,
     diagnostics: Vec<Diagnostic>,
@@ -332,6 +335,7 @@ impl<'a> RuleContext<'a> {
             is_typescript,
             implicit_wrappers: Vec::new(),
             traced: Arc::default(),
+            erased: Arc::default(),
             diagnostics: Vec::new(),
         }
     }
