@@ -40,6 +40,9 @@ pub struct ModuleFacts {
     pub interfaces: Vec<InterfaceFact>,
     /// Names of the type aliases it declares (`type Row = …`).
     pub type_aliases: Vec<Name>,
+    /// `await` is used as a name (a script can): an added import would make the file a module,
+    /// where it is a keyword, so fixes that add one are not offered.
+    pub await_as_name: bool,
     /// Classes and interfaces with what they extend and implement.
     pub types: Vec<TypeDeclFact>,
     /// Local variables whose type can be told from their declaration.
@@ -1662,6 +1665,9 @@ impl<'a> Visit<'a> for Collector<'_> {
     }
 
     fn visit_binding_identifier(&mut self, it: &BindingIdentifier<'a>) {
+        if it.name == "await" {
+            self.facts.await_as_name = true;
+        }
         if WATCHED_GLOBALS.contains(&it.name.as_str()) {
             self.facts.bound_names.push(it.name.as_str().into());
         }
@@ -1698,6 +1704,9 @@ impl<'a> Visit<'a> for Collector<'_> {
     }
 
     fn visit_identifier_reference(&mut self, it: &IdentifierReference<'a>) {
+        if it.name == "await" {
+            self.facts.await_as_name = true;
+        }
         if WATCHED_GLOBALS.contains(&it.name.as_str()) {
             self.watch(it.name.as_str().into(), it.span, it.span.start);
         }

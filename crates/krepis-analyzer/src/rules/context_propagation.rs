@@ -279,16 +279,25 @@ fn entry_point_call(
     if passes {
         return;
     }
-    let fix = context.factories.first().map(|factory| {
-        let mut edits = vec![insert_first(call, &format!("{factory}()"))];
-        if !cx.facts.has_top_level_name(factory) {
-            edits.push(TextEdit::insert(
-                cx.facts.import_insert_offset,
-                format!("import {{ {factory} }} from \"{}\";\n", context.module),
-            ));
-        }
-        Fix::safe(format!("Pass a new context: `{factory}()`"), edits)
-    });
+    // An added import would make a script that says `await` as a name a module that cannot.
+    let importable = cx
+        .facts
+        .has_top_level_name(context.factories.first().map_or("", String::as_str))
+        || !cx.facts.await_as_name;
+    let fix = context
+        .factories
+        .first()
+        .filter(|_| importable)
+        .map(|factory| {
+            let mut edits = vec![insert_first(call, &format!("{factory}()"))];
+            if !cx.facts.has_top_level_name(factory) {
+                edits.push(TextEdit::insert(
+                    cx.facts.import_insert_offset,
+                    format!("import {{ {factory} }} from \"{}\";\n", context.module),
+                ));
+            }
+            Fix::safe(format!("Pass a new context: `{factory}()`"), edits)
+        });
     let note = Some(format!(
         "no `{}` is in scope here, so this is an entry point: make the request's context once (`{}()` from `{}`) and pass it down",
         context.type_name,

@@ -214,6 +214,10 @@ fn insert_fix(
         && !context.type_name.contains('.')
         && !cx.facts.has_top_level_name(&context.type_name)
     {
+        // The import would make a script that says `await` as a name a module that cannot.
+        if cx.facts.await_as_name {
+            return None;
+        }
         edits.push(TextEdit::insert(
             cx.facts.import_insert_offset,
             format!(
@@ -267,6 +271,17 @@ fn move_fix(overloads: &[FunctionFact], positions: &[Option<usize>]) -> Option<F
 #[cfg(test)]
 mod tests {
     use crate::testing::{assert_annotations, fix_all};
+
+    #[test]
+    fn a_script_that_says_await_as_a_name_is_not_made_a_module_by_a_fix() {
+        // Found by the fix property tests: the import the fix adds made `await` a keyword.
+        let text = "async function load(id: string) {\n  return id;\n}\nconst await = 1;\n";
+        let found = crate::testing::check_source("src/orders/application/a.ts", text);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].rule, crate::rules::RuleId::ExplicitContext);
+        assert!(found[0].fix.is_none());
+        assert_eq!(fix_all("src/orders/application/a.ts", text), text);
+    }
 
     const TYPINGS: &str = r#"import type { Readable } from "node:stream";
 export declare class MongoClient {
