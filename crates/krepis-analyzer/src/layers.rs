@@ -517,12 +517,13 @@ impl LayerMap {
 }
 
 /// The folder part of a layer pattern as a glob over folders: the trailing file part (`**`,
-/// `*.ts`) cut, `<name>` segments as `*`. `None` when it cannot be compiled.
+/// `*.ts`) cut, `<name>` segments as `*`, so `packages/*-domain/**` names each
+/// `packages/…-domain` folder. `None` when it cannot be compiled.
 fn element_glob(pattern: &str) -> Option<globset::GlobMatcher> {
     let mut segments: Vec<&str> = pattern.trim_start_matches("./").split('/').collect();
     while segments
         .last()
-        .is_some_and(|s| s.contains(['*', '?', '[', '{']) && !s.starts_with('<'))
+        .is_some_and(|s| *s == "**" || (s.contains('.') && !s.starts_with('<')))
     {
         segments.pop();
     }

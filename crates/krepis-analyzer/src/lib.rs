@@ -27,5 +27,6 @@ pub mod suppressions;
 #[doc(hidden)]
 pub mod testing;
 pub mod workspace;
+pub mod workspaces;
 
 pub use workspace::{FileResult, LoadError, LoadOptions, Note, Workspace};

@@ -46,6 +46,8 @@ pub struct ProjectSettings {
     configs: HashMap<PathBuf, Arc<Config>>,
     import_maps: HashMap<PathBuf, Arc<ImportMap>>,
     ts_paths: HashMap<PathBuf, Arc<TsPaths>>,
+    /// Monorepo workspaces by root folder (see [`crate::workspaces`]).
+    workspaces: HashMap<PathBuf, Arc<crate::workspaces::Workspace>>,
     /// Folders already looked at, so discovery reads each settings file once.
     scanned: std::collections::HashSet<PathBuf>,
     /// Folders whose `krepis.json` (or `deno.json` `krepis` key) could not be used.
@@ -63,6 +65,7 @@ impl ProjectSettings {
             configs: HashMap::new(),
             import_maps: HashMap::new(),
             ts_paths: HashMap::new(),
+            workspaces: HashMap::new(),
             scanned: Default::default(),
             broken_configs: HashMap::new(),
             broken_resolvers: HashMap::new(),
@@ -110,6 +113,18 @@ impl ProjectSettings {
                 }
             }
         }
+        match crate::workspaces::Workspace::at(dir) {
+            Ok(Some(workspace)) => {
+                self.workspaces
+                    .insert(dir.to_path_buf(), Arc::new(workspace));
+            }
+            Ok(None) => {}
+            Err(error) => {
+                self.broken_resolvers
+                    .entry(dir.to_path_buf())
+                    .or_insert(error.into());
+            }
+        }
         let tsconfig = dir.join("tsconfig.json");
         if tsconfig.is_file() {
             match TsPaths::from_tsconfig(&tsconfig) {
@@ -153,8 +168,9 @@ impl ProjectSettings {
                 if let Some(error) = self.broken_resolvers.get(dir) {
                     return Some(error);
                 }
-                resolver_found =
-                    self.import_maps.contains_key(dir) || self.ts_paths.contains_key(dir);
+                resolver_found = self.import_maps.contains_key(dir)
+                    || self.ts_paths.contains_key(dir)
+                    || self.workspaces.contains_key(dir);
             }
             if config_found && resolver_found {
                 break;
@@ -210,6 +226,13 @@ impl ProjectSettings {
         for (dir, paths) in &self.ts_paths {
             parts.push(format!("paths {} {paths:?}", dir.display()));
         }
+        for (dir, workspace) in &self.workspaces {
+            parts.push(format!(
+                "workspace {} {:?}",
+                dir.display(),
+                workspace.members
+            ));
+        }
         parts.sort();
         crate::config::xxhash(parts.join("\n").as_bytes())
     }
@@ -235,6 +258,7 @@ impl ProjectSettings {
         ResolverSettings {
             import_map: Self::nearest(&self.import_maps, path).cloned(),
             ts_paths: Self::nearest(&self.ts_paths, path).cloned(),
+            workspace: Self::nearest(&self.workspaces, path).cloned(),
         }
     }
 }

@@ -53,6 +53,8 @@ pub struct TsPaths {
 pub struct ResolverSettings {
     pub import_map: Option<Arc<ImportMap>>,
     pub ts_paths: Option<Arc<TsPaths>>,
+    /// The monorepo workspace the file is in: its member packages resolve to their source.
+    pub workspace: Option<Arc<crate::workspaces::Workspace>>,
 }
 
 /// A `deno.json`/`tsconfig.json` that cannot be read is reported, never silently ignored.
@@ -282,6 +284,11 @@ pub fn resolve(
             return Resolution::File(path);
         }
     }
+    if let Some(workspace) = &settings.workspace
+        && let Some(found) = workspace.resolve(specifier, &|path| probe(path, exists))
+    {
+        return found;
+    }
     Resolution::External
 }
 
@@ -432,6 +439,7 @@ mod tests {
                 paths: vec![("~shared/*".into(), vec!["src/shared/*".into()])],
                 no_unused_parameters: false,
             })),
+            workspace: None,
         };
         let from = Path::new("/p/src/app.ts");
         let r = |s: &str| resolve(from, s, &settings, &exists);

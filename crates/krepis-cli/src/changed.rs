@@ -12,12 +12,13 @@ pub struct Since<'a> {
 }
 
 /// Names of settings files: when one changes, what every file reports may change.
-const SETTINGS: [&str; 6] = [
+const SETTINGS: [&str; 7] = [
     "krepis.json",
     "deno.json",
     "deno.jsonc",
     "tsconfig.json",
     "package.json",
+    "pnpm-workspace.yaml",
     "krepis-baseline.json",
 ];
 

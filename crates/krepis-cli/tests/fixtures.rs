@@ -16,9 +16,10 @@ fn fixtures_dir() -> PathBuf {
         .expect("fixtures folder")
 }
 
-const PROJECTS: [&str; 10] = [
+const PROJECTS: [&str; 11] = [
     "shop",
     "boundaries",
+    "monorepo",
     "features",
     "broken",
     "propagation",
