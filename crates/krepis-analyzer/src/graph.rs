@@ -14,6 +14,8 @@ pub struct GraphModule {
     /// Path relative to the governing config's folder, `/`-separated.
     pub name: String,
     pub layer: Option<String>,
+    /// The workspace package it belongs to, in a monorepo.
+    pub package: Option<String>,
 }
 
 /// One import between two checked modules.
@@ -45,6 +47,8 @@ pub struct ProjectGraph {
     pub edges: Vec<GraphEdge>,
     /// Layers in configuration order.
     pub layers: Vec<String>,
+    /// Workspace packages with checked modules, by name.
+    pub packages: Vec<String>,
     /// Every allowed pair, used or not, and every used pair.
     pub layer_edges: Vec<LayerEdge>,
 }
@@ -82,8 +86,19 @@ impl Workspace {
                 layer: layer
                     .as_ref()
                     .map(|m| config.layers.name(m.layer).to_string()),
+                package: settings
+                    .resolver_for(path)
+                    .workspace
+                    .and_then(|w| w.member_of(path).map(|m| m.name.clone())),
             });
         }
+        graph.packages = graph
+            .modules
+            .iter()
+            .filter_map(|m| m.package.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
         let mut layer_counts: BTreeMap<(String, String), usize> = BTreeMap::new();
         for (i, &file) in files.iter().enumerate() {
             let facts = module_facts(db, file);

@@ -204,6 +204,14 @@ impl Workspace {
         }))
     }
 
+    /// The member whose folder holds `path` (the innermost one).
+    pub fn member_of(&self, path: &Path) -> Option<&Member> {
+        self.members
+            .iter()
+            .filter(|m| path.starts_with(&m.dir))
+            .max_by_key(|m| m.dir.components().count())
+    }
+
     /// Where `specifier` leads if it names a member (`None`: it names none).
     pub fn resolve(
         &self,

@@ -8,32 +8,53 @@ const VIOLATION: &str = "#d62728";
 const CYCLE: &str = "#ff7f0e";
 const ALLOWED: &str = "#2c7a4b";
 
-/// How a format writes the module picture's nodes: a layer group's opening and closing lines,
-/// and one module's line.
+/// How a format writes the module picture's nodes: a group's opening line (given its id, its
+/// label and the indent), its closing line (given the indent), and one module's line.
 struct NodeSyntax {
-    open: fn(usize, &str) -> String,
-    close: &'static str,
+    open: fn(&str, &str, &str) -> String,
+    close: fn(&str) -> String,
     node: fn(usize, &str, &str) -> String,
 }
 
-/// Modules grouped by layer (in layer order), then the modules outside every layer.
+/// Modules grouped by workspace package (in a monorepo), and within that by layer (in layer
+/// order), then the modules outside every layer.
 fn write_modules(out: &mut String, graph: &ProjectGraph, syntax: &NodeSyntax) {
-    for (c, layer) in graph.layers.iter().enumerate() {
-        let members: Vec<usize> = (0..graph.modules.len())
-            .filter(|&i| graph.modules[i].layer.as_deref() == Some(layer))
-            .collect();
-        if members.is_empty() {
+    let mut packages: Vec<Option<&str>> = graph.packages.iter().map(|p| Some(p.as_str())).collect();
+    packages.push(None);
+    for (p, package) in packages.iter().enumerate() {
+        let in_package = |i: &usize| graph.modules[*i].package.as_deref() == *package;
+        if !(0..graph.modules.len()).any(|i| in_package(&i)) {
             continue;
         }
-        out.push_str(&(syntax.open)(c, layer));
-        for i in members {
-            out.push_str(&(syntax.node)(i, &graph.modules[i].name, "    "));
+        let indent = if package.is_some() { "    " } else { "  " };
+        if let Some(name) = package {
+            out.push_str(&(syntax.open)(&format!("package{p}"), name, "  "));
         }
-        out.push_str(syntax.close);
-    }
-    for (i, module) in graph.modules.iter().enumerate() {
-        if module.layer.is_none() {
-            out.push_str(&(syntax.node)(i, &module.name, "  "));
+        for (c, layer) in graph.layers.iter().enumerate() {
+            let members: Vec<usize> = (0..graph.modules.len())
+                .filter(|i| in_package(i) && graph.modules[*i].layer.as_deref() == Some(layer))
+                .collect();
+            if members.is_empty() {
+                continue;
+            }
+            let id = match package {
+                Some(_) => format!("package{p}_{c}"),
+                None => c.to_string(),
+            };
+            out.push_str(&(syntax.open)(&id, layer, indent));
+            for i in members {
+                let inner = format!("{indent}  ");
+                out.push_str(&(syntax.node)(i, &graph.modules[i].name, &inner));
+            }
+            out.push_str(&(syntax.close)(indent));
+        }
+        for (i, module) in graph.modules.iter().enumerate() {
+            if in_package(&i) && module.layer.is_none() {
+                out.push_str(&(syntax.node)(i, &module.name, indent));
+            }
+        }
+        if package.is_some() {
+            out.push_str(&(syntax.close)("  "));
         }
     }
 }
@@ -75,13 +96,18 @@ pub fn modules_dot(graph: &ProjectGraph) -> String {
         "digraph krepis {\n  rankdir=LR;\n  node [shape=box, style=\"rounded\", fontname=\"Helvetica\", fontsize=10];\n",
     );
     let syntax = NodeSyntax {
-        open: |c, layer| {
+        open: |id, label, indent| {
+            let fill = if id.contains('_') || !id.starts_with("package") {
+                "#f4f7fc"
+            } else {
+                "#fbfaf3"
+            };
             format!(
-                "  subgraph cluster_{c} {{\n    label={};\n    style=\"rounded,filled\";\n    fillcolor=\"#f4f7fc\";\n",
-                quote(layer)
+                "{indent}subgraph cluster_{id} {{\n{indent}  label={};\n{indent}  style=\"rounded,filled\";\n{indent}  fillcolor=\"{fill}\";\n",
+                quote(label)
             )
         },
-        close: "  }\n",
+        close: |indent| format!("{indent}}}\n"),
         node: |i, name, indent| format!("{indent}m{i} [label={}];\n", quote(name)),
     };
     write_modules(&mut out, graph, &syntax);
@@ -138,8 +164,15 @@ pub fn layers_mermaid(graph: &ProjectGraph) -> String {
 pub fn modules_mermaid(graph: &ProjectGraph) -> String {
     let mut out = String::from("flowchart LR\n");
     let syntax = NodeSyntax {
-        open: |c, layer| format!("  subgraph layer{c}[{}]\n", mermaid_label(layer)),
-        close: "  end\n",
+        open: |id, label, indent| {
+            let id = if id.starts_with("package") {
+                id.to_string()
+            } else {
+                format!("layer{id}")
+            };
+            format!("{indent}subgraph {id}[{}]\n", mermaid_label(label))
+        },
+        close: |indent| format!("{indent}end\n"),
         node: |i, name, indent| format!("{indent}m{i}[{}]\n", mermaid_label(name)),
     };
     write_modules(&mut out, graph, &syntax);

@@ -93,3 +93,41 @@ fn mermaid_output_declares_every_node_and_styles_violations() {
         .count();
     assert_eq!(declared, 10);
 }
+
+/// In a monorepo, the module picture groups modules by workspace package, layers inside.
+#[test]
+fn workspace_packages_are_clusters_with_their_layers_inside() {
+    let dir = fixture("monorepo");
+    let dot = krepis(&dir, &["graph", "--modules"]);
+    let svg = render_svg(&dot);
+    for package in [
+        "@acme/orders-domain",
+        "@acme/orders-application",
+        "@acme/orders-adapters",
+        "@acme/shared-kernel",
+        "@acme/api",
+    ] {
+        // Graphviz writes `-` as `&#45;`.
+        let drawn = format!(">{}</text>", package.replace('-', "&#45;"));
+        assert!(svg.contains(&drawn), "{package} missing: {dot}");
+    }
+    // The domain package's cluster holds the domain layer's cluster, which holds its modules.
+    let start = dot.find("label=\"@acme/orders-domain\"").unwrap();
+    let cluster = &dot[start..dot[start..].find("\n  }\n").map(|e| start + e).unwrap()];
+    assert!(cluster.contains("label=\"domain\""), "{cluster}");
+    assert!(
+        cluster.contains("packages/orders-domain/src/order.ts"),
+        "{cluster}"
+    );
+    assert!(
+        !cluster.contains("packages/orders-application"),
+        "{cluster}"
+    );
+    let mermaid = krepis(&dir, &["graph", "--modules", "--format", "mermaid"]);
+    assert!(mermaid.contains("subgraph package"), "{mermaid}");
+    assert_eq!(
+        mermaid.matches("subgraph").count(),
+        mermaid.matches("\n  end\n").count() + mermaid.matches("\n    end\n").count(),
+        "{mermaid}"
+    );
+}
