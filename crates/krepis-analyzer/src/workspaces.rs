@@ -244,10 +244,13 @@ impl Workspace {
             if let found @ Resolution::File(_) = probe(&path) {
                 return Some(found);
             }
-            if let Some(source) = source_of(&member.dir, target)
-                && let found @ Resolution::File(_) = probe(&source)
-            {
-                return Some(found);
+        }
+        // Nothing in the tree where the manifest points: the package is not built here.
+        for target in &targets {
+            for source in sources_of(&member.dir, target) {
+                if let found @ Resolution::File(_) = probe(&source) {
+                    return Some(found);
+                }
             }
         }
         Some(Resolution::Unresolved)
@@ -331,8 +334,15 @@ fn conditions(value: &Value, star: &str, out: &mut Vec<String>) {
         Value::String(target) => out.push(target.replace('*', star)),
         Value::Array(list) => list.iter().for_each(|v| conditions(v, star, out)),
         Value::Object(map) => {
+            // The known conditions first, in written order; then any other (a project's own,
+            // like `@acme/source`), whose target is taken when it is in the tree.
             for (key, nested) in map {
                 if CONDITIONS.contains(&key.as_str()) {
+                    conditions(nested, star, out);
+                }
+            }
+            for (key, nested) in map {
+                if !CONDITIONS.contains(&key.as_str()) && !key.starts_with('.') {
                     conditions(nested, star, out);
                 }
             }
@@ -341,20 +351,32 @@ fn conditions(value: &Value, star: &str, out: &mut Vec<String>) {
     }
 }
 
-/// For a target in a build folder (`./dist/orders/index.js`), the source it was built from
-/// (`src/orders/index`, extension left to probing).
-fn source_of(dir: &Path, target: &str) -> Option<PathBuf> {
+/// For a target in a build folder (`./dist/orders/index.js`, `./build/esm/index.d.ts`), the
+/// sources it may have been built from, best first (`src/orders/index`, then without the
+/// folders a build adds: `src/index`), extensions left to probing.
+fn sources_of(dir: &Path, target: &str) -> Vec<PathBuf> {
     let target = target.trim_start_matches("./");
-    let (first, rest) = target.split_once('/')?;
+    let Some((first, rest)) = target.split_once('/') else {
+        return Vec::new();
+    };
     if !BUILD_DIRS.contains(&first) {
-        return None;
+        return Vec::new();
     }
     let stem = rest
         .strip_suffix(".d.ts")
         .or_else(|| rest.strip_suffix(".d.mts"))
+        .or_else(|| rest.strip_suffix(".d.cts"))
         .or_else(|| rest.rsplit_once('.').map(|(s, _)| s))
         .unwrap_or(rest);
-    Some(dir.join("src").join(stem))
+    let src = dir.join("src");
+    let mut out = vec![src.join(stem)];
+    // `build/modern/index.js`, `dist/esm/index.js`: the build's own folders dropped, one by one.
+    let mut parts: Vec<&str> = stem.split('/').collect();
+    while parts.len() > 1 {
+        parts.remove(0);
+        out.push(src.join(parts.join("/")));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -414,9 +436,39 @@ mod tests {
             r#"{ "name": "@acme/server", "exports": "./mod.ts" }"#,
         );
         write(root, "apps/web/server/mod.ts", "export {};\n");
+        // A project's own condition naming the source; a build folder with folders of its own.
+        write(
+            root,
+            "packages/query/package.json",
+            r#"{ "name": "@acme/query", "exports": { ".": { "@acme/source": "./src/main.ts", "import": { "types": "./build/modern/index.d.ts" } } } }"#,
+        );
+        write(root, "packages/query/src/main.ts", "export {};\n");
+        write(
+            root,
+            "packages/tools/package.json",
+            r#"{ "name": "@acme/tools", "exports": { ".": { "import": { "types": "./build/modern/index.d.ts", "default": "./build/modern/index.js" } } } }"#,
+        );
+        write(root, "packages/tools/src/index.ts", "export {};\n");
         let ws = Workspace::at(root).unwrap().unwrap();
         let names: Vec<&str> = ws.members.iter().map(|m| m.name.as_str()).collect();
-        assert_eq!(names, ["@acme/orders", "@acme/server", "@acme/shared"]);
+        assert_eq!(
+            names,
+            [
+                "@acme/orders",
+                "@acme/query",
+                "@acme/server",
+                "@acme/shared",
+                "@acme/tools"
+            ]
+        );
+        assert_eq!(
+            ws.resolve("@acme/query", &probe_on_disk),
+            Some(Resolution::File(root.join("packages/query/src/main.ts")))
+        );
+        assert_eq!(
+            ws.resolve("@acme/tools", &probe_on_disk),
+            Some(Resolution::File(root.join("packages/tools/src/index.ts")))
+        );
         let resolve = |s: &str| ws.resolve(s, &probe_on_disk);
         assert_eq!(
             resolve("@acme/orders"),
