@@ -170,3 +170,48 @@ fn declares_type(db: &dyn Db, origin: SourceFile, local: &str) -> bool {
     let alias = facts.type_aliases.iter().any(|t| t == local);
     (interface || alias) && !facts.bound_names.iter().any(|n| n == local && !interface)
 }
+
+/// The import edges of `file` with each name taken through a barrel leading to the module that
+/// defines it instead: the graph `import-cycle`'s `throughBarrels` computes cycles on. An import
+/// keeps its edge to the imported module for what that module defines itself (or for a
+/// namespace, a default export defined there, or an import of nothing by name).
+#[salsa::tracked]
+pub fn traced_edges(db: &dyn Db, file: SourceFile) -> Arc<Vec<crate::db::ImportEdge>> {
+    let edges = crate::db::import_edges(db, file);
+    let traced = traced_imports(db, file);
+    if traced.is_empty() {
+        return edges.clone();
+    }
+    let facts = module_facts(db, file);
+    let files = Project::get(db).files(db);
+    let mut out: Vec<crate::db::ImportEdge> = Vec::with_capacity(edges.len());
+    for edge in edges.iter() {
+        let Some(import) = facts.imports.get(edge.import as usize) else {
+            continue;
+        };
+        let here: Vec<&TracedName> = traced.iter().filter(|t| t.import == edge.import).collect();
+        if import.names.is_empty() || here.len() < import.names.len() {
+            out.push(*edge);
+        }
+        for name in here {
+            let Some(&target) = files.get(&name.origin) else {
+                continue;
+            };
+            let type_only = edge.type_only
+                || name.is_type
+                || import
+                    .names
+                    .get(name.name as usize)
+                    .is_some_and(|n| n.type_only);
+            let traced_edge = crate::db::ImportEdge {
+                target,
+                import: edge.import,
+                type_only,
+            };
+            if !out.contains(&traced_edge) {
+                out.push(traced_edge);
+            }
+        }
+    }
+    Arc::new(out)
+}

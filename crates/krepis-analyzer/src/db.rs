@@ -339,7 +339,13 @@ pub fn import_cycles(db: &dyn Db) -> Arc<ImportCycles> {
             continue;
         }
         let skip_types = config.rules.import_cycle.ignore_type_imports;
-        for edge in import_edges(db, file).iter() {
+        let through_barrels = config.rules.import_cycle.through_barrels;
+        let file_edges = if through_barrels {
+            crate::barrels::traced_edges(db, file).clone()
+        } else {
+            import_edges(db, file).clone()
+        };
+        for edge in file_edges.iter() {
             if skip_types && edge.type_only || ignored(edge.target) {
                 continue;
             }

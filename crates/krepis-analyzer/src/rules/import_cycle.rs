@@ -12,12 +12,17 @@ pub struct Options {
     /// imports that remain in the JavaScript.
     #[serde(default = "yes")]
     pub ignore_type_imports: bool,
+    /// Compute cycles on the graph where a name imported through a barrel is an import of the
+    /// module that defines it (barrels cause most cycles that are no design problem).
+    #[serde(default)]
+    pub through_barrels: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options {
             ignore_type_imports: true,
+            through_barrels: false,
         }
     }
 }
@@ -159,6 +164,50 @@ mod tests {
             ),
             ("src/v.ts", "export type V = import(\"./u.ts\").U;\n"),
         ]);
+    }
+
+    #[test]
+    fn through_barrels_a_module_importing_its_own_barrel_is_no_cycle_but_a_real_one_is() {
+        let barrel = (
+            "src/index.ts",
+            "export * from \"./a.ts\";\nexport * from \"./b.ts\";\n",
+        );
+        // By default the barrel closes a cycle: a → index → a.
+        crate::testing::assert_project(&[
+            (
+                "src/a.ts",
+                "import { b } from \"./index.ts\";\n//                ^^^^^^^^^^^^ import-cycle\nexport const a = b;\n",
+            ),
+            ("src/b.ts", "export const b = 2;\n"),
+            barrel,
+        ]);
+        let traced = r#"{ "rules": { "import-cycle": ["warn", { "throughBarrels": true }] } }"#;
+        crate::testing::assert_project_with_config(
+            traced,
+            &[
+                (
+                    "src/a.ts",
+                    "import { b } from \"./index.ts\";\nexport const a = b;\n",
+                ),
+                ("src/b.ts", "export const b = 2;\n"),
+                barrel,
+            ],
+        );
+        // Two modules that take each other's names through the barrel still import each other.
+        crate::testing::assert_project_with_config(
+            traced,
+            &[
+                (
+                    "src/a.ts",
+                    "import { b } from \"./index.ts\";\n//                ^^^^^^^^^^^^ import-cycle\nexport const a = 1;\nexport const ab = b;\n",
+                ),
+                (
+                    "src/b.ts",
+                    "import { a } from \"./index.ts\";\nexport const b = 2;\nexport const ba = a;\n",
+                ),
+                barrel,
+            ],
+        );
     }
 
     #[test]
