@@ -365,3 +365,43 @@ fn requests_sent_before_indexing_ends_are_answered() {
     assert_eq!(answered, ids);
     assert_eq!(client.shutdown(), Some(0));
 }
+
+/// In a monorepo, the editor sees findings across workspace packages (resolved by name to their
+/// source), and an edit in one package rechecks what it changes in another.
+#[test]
+fn workspace_packages_are_checked_across_packages_as_you_type() {
+    let dir = fixture_copy("monorepo");
+    let root = dir.path();
+    let (mut client, _) = LspClient::start(root, push_capabilities());
+    client.wait_for("indexing progress end", |m| {
+        m["method"] == "$/progress" && m["params"]["value"]["kind"] == "end"
+    });
+    let place = root.join("packages/orders-application/src/place-order.ts");
+    let http = root.join("packages/orders-adapters/src/http.ts");
+    let found = client.diagnostics_for(&uri(&place), |d| d.len() == 2);
+    assert_eq!(rules(&found), ["layer-boundary", "layer-boundary"]);
+    assert!(
+        found[1]["message"]
+            .as_str()
+            .unwrap()
+            .contains("must not import layer `adapters`"),
+        "{found:?}"
+    );
+    let cycle = client.diagnostics_for(&uri(&http), |d| d.len() == 1);
+    assert_eq!(rules(&cycle), ["import-cycle"]);
+    // The application stops importing the adapters package: the cycle across packages is gone.
+    let text = open(&mut client, &place, 1);
+    let edited = text
+        .replace("import { notify } from \"@acme/orders-adapters\";\n", "")
+        .replace("  await notify(ctx, priceOf(order).cents);\n", "");
+    change_full(&mut client, &place, 2, &edited);
+    let found = client.diagnostics_for(&uri(&place), |d| d.len() == 1);
+    assert!(
+        found[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not one of its entry points"),
+        "{found:?}"
+    );
+    client.diagnostics_for(&uri(&http), |d| d.is_empty());
+}
