@@ -205,8 +205,9 @@ pub fn names(specifier: &str) -> Vec<String> {
 }
 
 /// The package part of a bare specifier without its scheme: `@scope/name` or `name`, without a
-/// version (`zod@3`, `@std/fs@1.0.0`) and without the path inside the package.
-fn package_of(bare: &str) -> &str {
+/// version (`zod@3`, `@std/fs@1.0.0`) and without the path inside the package. (Any text may be
+/// a specifier: an empty one, or one that starts with a wide character.)
+pub(crate) fn package_of(bare: &str) -> &str {
     let scoped = bare.starts_with('@');
     let mut end = bare.len();
     let mut slashes = 0;

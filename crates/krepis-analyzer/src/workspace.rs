@@ -221,6 +221,19 @@ fn new_file(
     }
 }
 
+/// The files and folders under `root` as the project sees them: `.gitignore` honoured,
+/// `node_modules` and `.git` never entered.
+pub(crate) fn project_walk(root: &Path) -> ignore::Walk {
+    ignore::WalkBuilder::new(root)
+        .require_git(false)
+        .filter_entry(|entry| {
+            let name = entry.file_name();
+            !(entry.file_type().is_some_and(|t| t.is_dir())
+                && (name == "node_modules" || name == ".git"))
+        })
+        .build()
+}
+
 /// Walks `root`, honouring `.gitignore` and always skipping `node_modules` and `.git`.
 /// Folders the walk could not enter become `notes`: the check goes on without them.
 fn walk(
@@ -229,15 +242,7 @@ fn walk(
     out: &mut FxHashSet<PathBuf>,
     notes: &mut Vec<Note>,
 ) {
-    let walker = ignore::WalkBuilder::new(root)
-        .require_git(false)
-        .filter_entry(|entry| {
-            let name = entry.file_name();
-            !(entry.file_type().is_some_and(|t| t.is_dir())
-                && (name == "node_modules" || name == ".git"))
-        })
-        .build();
-    for entry in walker {
+    for entry in project_walk(root) {
         // An unreadable folder deep in the tree should not stop the check of everything else.
         let entry = match entry {
             Ok(entry) => entry,

@@ -62,6 +62,16 @@ fn read_json(path: &Path) -> Result<Value, ResolveConfigError> {
     })
 }
 
+/// The strings of a JSON array (nothing for anything else).
+fn strings(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().map(String::from))
+        .collect()
+}
+
 /// The member globs `dir` declares as a workspace root (pnpm's, npm's or yarn's, and Deno's:
 /// a repository may have both), and the first file that declares them.
 fn member_globs(dir: &Path) -> Result<Option<(PathBuf, Vec<String>)>, ResolveConfigError> {
@@ -77,14 +87,6 @@ fn member_globs(dir: &Path) -> Result<Option<(PathBuf, Vec<String>)>, ResolveCon
 
 /// `pnpm-workspace.yaml`, else `package.json` `workspaces`.
 fn node_globs(dir: &Path) -> Result<Option<(PathBuf, Vec<String>)>, ResolveConfigError> {
-    let strings = |value: &Value| -> Vec<String> {
-        value
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|v| v.as_str().map(String::from))
-            .collect()
-    };
     let pnpm = dir.join("pnpm-workspace.yaml");
     if pnpm.is_file() {
         let text = std::fs::read_to_string(&pnpm)
@@ -120,14 +122,6 @@ fn node_globs(dir: &Path) -> Result<Option<(PathBuf, Vec<String>)>, ResolveConfi
 
 /// `deno.json(c)` `workspace`.
 fn deno_globs(dir: &Path) -> Result<Option<(PathBuf, Vec<String>)>, ResolveConfigError> {
-    let strings = |value: &Value| -> Vec<String> {
-        value
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|v| v.as_str().map(String::from))
-            .collect()
-    };
     for name in ["deno.json", "deno.jsonc"] {
         let deno = dir.join(name);
         if deno.is_file() {
@@ -174,15 +168,7 @@ impl Workspace {
         };
         let (include, exclude) = (build(include)?, build(exclude)?);
         let mut members = Vec::new();
-        let walker = ignore::WalkBuilder::new(dir)
-            .require_git(false)
-            .filter_entry(|e| {
-                let name = e.file_name();
-                !(e.file_type().is_some_and(|t| t.is_dir())
-                    && (name == "node_modules" || name == ".git"))
-            })
-            .build();
-        for entry in walker.flatten() {
+        for entry in crate::workspace::project_walk(dir).flatten() {
             if !entry.file_type().is_some_and(|t| t.is_dir()) || entry.path() == dir {
                 continue;
             }

@@ -194,18 +194,14 @@ fn package_finding(
     let packages = layer.packages.as_ref()?;
     let package = crate::packages::display_name(&import.specifier);
     let message = format!("layer `{}` must not import package `{package}`", layer.name);
-    let what = match violation {
-        PackageViolation::Denied { pattern } => {
-            let at = layers.location(packages.line_of(&pattern));
-            note(
-                None,
-                format!(
-                    "`{pattern}` is in the `packages.deny` of layer `{}`",
-                    layer.name
-                ),
-                at,
-            )
-        }
+    let (what, line) = match violation {
+        PackageViolation::Denied { pattern } => (
+            format!(
+                "`{pattern}` is in the `packages.deny` of layer `{}`",
+                layer.name
+            ),
+            packages.line_of(&pattern),
+        ),
         PackageViolation::NotAllowed => {
             let allowed = packages.allow.as_ref().map(|m| m.patterns()).unwrap_or(&[]);
             let what = if allowed.is_empty() {
@@ -221,17 +217,11 @@ fn package_finding(
                         .join(", ")
                 )
             };
-            note(None, what, layers.location(packages.line_of("")))
+            (what, packages.line_of(""))
         }
     };
     let reason = packages.message.as_deref().or(layer.message.as_deref());
-    Some((
-        message,
-        match reason {
-            Some(reason) => format!("{reason}: {what}"),
-            None => what,
-        },
-    ))
+    Some((message, note(reason, what, layers.location(line))))
 }
 
 /// A value import of a layer the importer's layer may import for types only.

@@ -264,26 +264,7 @@ pub fn package_name(specifier: &str) -> &str {
         .strip_prefix("node:")
         .or_else(|| specifier.strip_prefix("npm:"))
         .unwrap_or(specifier);
-    let bare = bare.trim_start_matches('/');
-    let mut end = bare.len();
-    let scoped = bare.starts_with('@');
-    let mut slashes = 0;
-    for (i, c) in bare.char_indices() {
-        if c == '/' {
-            slashes += 1;
-            if !scoped || slashes == 2 {
-                end = i;
-                break;
-            }
-        }
-    }
-    let name = &bare[..end];
-    // A version suffix (`cls-hooked@4`, `@scope/pkg@1`) is not part of the name.
-    // (Any text may be a specifier: an empty one, or one that starts with a wide character.)
-    match name.char_indices().skip(1).find(|&(_, c)| c == '@') {
-        Some((at, _)) => &name[..at],
-        None => name,
-    }
+    crate::packages::package_of(bare.trim_start_matches('/'))
 }
 
 /// What a rule sees of one file, and where it reports.
