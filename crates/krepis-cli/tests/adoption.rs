@@ -3,7 +3,7 @@
 
 mod support;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 use support::lsp_client::{LspClient, uri};
@@ -330,8 +330,24 @@ fn findings(report: &Value) -> Vec<(String, String, u64, String)> {
     out
 }
 
-#[test]
-fn changed_checks_what_git_changed_and_its_importers_as_a_full_run_would() {
+/// Gives `save3` of the orders repository the context (and the file `more` at its end); returns
+/// the file's path.
+fn give_save3_the_context(root: &Path, more: &str) -> PathBuf {
+    let repo = root.join("src/orders/infrastructure/repo_3.ts");
+    let text = std::fs::read_to_string(&repo).unwrap().replace(
+        "export async function save3(entity: Entity3)",
+        "export async function save3(ctx: KrepisContext, entity: Entity3)",
+    );
+    std::fs::write(
+        &repo,
+        format!("import type {{ KrepisContext }} from \"@krepis/core\";\n{text}{more}"),
+    )
+    .unwrap();
+    repo
+}
+
+/// The legacy project in a git repository of its own, committed.
+fn legacy_repository() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     std::fs::write(root.join("package.json"), "{ \"name\": \"legacy\" }\n").unwrap();
@@ -339,6 +355,13 @@ fn changed_checks_what_git_changed_and_its_importers_as_a_full_run_would() {
     git(root, &["init", "-q"]);
     git(root, &["add", "-A"]);
     git(root, &["commit", "-q", "-m", "legacy"]);
+    dir
+}
+
+#[test]
+fn changed_checks_what_git_changed_and_its_importers_as_a_full_run_would() {
+    let dir = legacy_repository();
+    let root = dir.path();
 
     // Nothing changed: nothing to check (the analysis cache, untracked, is not a change).
     krepis(root, &["check"]);
@@ -350,16 +373,7 @@ fn changed_checks_what_git_changed_and_its_importers_as_a_full_run_would() {
     assert_eq!(report["files_checked"], 0);
 
     // A repository gains a context parameter: its callers' calls are now wrong too.
-    let repo = root.join("src/orders/infrastructure/repo_3.ts");
-    let text = std::fs::read_to_string(&repo).unwrap().replace(
-        "export async function save3(entity: Entity3)",
-        "export async function save3(ctx: KrepisContext, entity: Entity3)",
-    );
-    std::fs::write(
-        &repo,
-        format!("import type {{ KrepisContext }} from \"@krepis/core\";\n{text}"),
-    )
-    .unwrap();
+    let repo = give_save3_the_context(root, "");
     let (report, code) = json_check(root, &["--changed"]);
     assert_eq!(code, 1);
     assert_eq!(
@@ -431,13 +445,8 @@ fn changed_checks_what_git_changed_and_its_importers_as_a_full_run_would() {
 /// without the cache, edit after edit, cycles and project-wide name sets included.
 #[test]
 fn changed_with_the_cache_finds_what_a_run_without_it_finds() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = legacy_repository();
     let root = dir.path();
-    std::fs::write(root.join("package.json"), "{ \"name\": \"legacy\" }\n").unwrap();
-    legacy_project(root);
-    git(root, &["init", "-q"]);
-    git(root, &["add", "-A"]);
-    git(root, &["commit", "-q", "-m", "legacy"]);
     // Files that settled before a run are not read again by the next while their stamps hold:
     // every file here but those edited below.
     std::thread::sleep(std::time::Duration::from_millis(2200));
@@ -468,16 +477,10 @@ fn changed_with_the_cache_finds_what_a_run_without_it_finds() {
     );
     // A repository gains the context, and a module calls a method on a receiver the model
     // cannot type: the project-wide sets change.
-    let repo = root.join("src/orders/infrastructure/repo_3.ts");
-    let text = std::fs::read_to_string(&repo).unwrap().replace(
-        "export async function save3(entity: Entity3)",
-        "export async function save3(ctx: KrepisContext, entity: Entity3)",
+    give_save3_the_context(
+        root,
+        "\nexport async function poke(x: any) { await x.register3(\"1\"); }\n",
     );
-    std::fs::write(
-        &repo,
-        format!("import type {{ KrepisContext }} from \"@krepis/core\";\n{text}\nexport async function poke(x: any) {{ await x.register3(\"1\"); }}\n"),
-    )
-    .unwrap();
     let report = compare("context and an unknown receiver");
     assert!(
         findings(&report)
