@@ -3,7 +3,7 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::{Value, json};
 use support::lsp_client::{LspClient, uri};
@@ -330,9 +330,8 @@ fn findings(report: &Value) -> Vec<(String, String, u64, String)> {
     out
 }
 
-/// Gives `save3` of the orders repository the context (and the file `more` at its end); returns
-/// the file's path.
-fn give_save3_the_context(root: &Path, more: &str) -> PathBuf {
+/// Gives `save3` of the orders repository the context (and the file `more` at its end).
+fn give_save3_the_context(root: &Path, more: &str) {
     let repo = root.join("src/orders/infrastructure/repo_3.ts");
     let text = std::fs::read_to_string(&repo).unwrap().replace(
         "export async function save3(entity: Entity3)",
@@ -343,7 +342,6 @@ fn give_save3_the_context(root: &Path, more: &str) -> PathBuf {
         format!("import type {{ KrepisContext }} from \"@krepis/core\";\n{text}{more}"),
     )
     .unwrap();
-    repo
 }
 
 /// The legacy project in a git repository of its own, committed.
@@ -373,7 +371,7 @@ fn changed_checks_what_git_changed_and_its_importers_as_a_full_run_would() {
     assert_eq!(report["files_checked"], 0);
 
     // A repository gains a context parameter: its callers' calls are now wrong too.
-    let repo = give_save3_the_context(root, "");
+    give_save3_the_context(root, "");
     let (report, code) = json_check(root, &["--changed"]);
     assert_eq!(code, 1);
     assert_eq!(
