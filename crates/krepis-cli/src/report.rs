@@ -505,10 +505,14 @@ pub fn collect(inputs: &Inputs<'_>) -> PageData {
             }
             let import = module.and_then(|m| {
                 let facts = workspace.facts(files[m]);
+                let within = |r: &krepis_analyzer::diagnostic::TextRange| {
+                    r.start <= d.range.start && d.range.end <= r.end
+                };
+                // On the specifier, or on one of its names (a name taken through a barrel).
                 facts
                     .imports
                     .iter()
-                    .position(|i| i.range.start <= d.range.start && d.range.end <= i.range.end)
+                    .position(|i| within(&i.range) || i.names.iter().any(|n| within(&n.range)))
             });
             let k = findings.len();
             if let Some(m) = module {

@@ -126,7 +126,13 @@ async function clickViolation(page, project, d) {
   const shown = item.first().locator(".import");
   await shown.waitFor({ state: "visible", timeout: WAIT_MS });
   const text = await shown.innerText();
-  const specifier = underlined(project, d).replace(/^["'`]|["'`]$/g, "");
+  const under = underlined(project, d);
+  // A finding on an import's specifier, or on one of its names (one taken through a barrel):
+  // either way the import is shown, with the specifier written in the file.
+  const specifier = /^["'`]/.test(under)
+    ? under.replace(/^["'`]|["'`]$/g, "")
+    : fs.readFileSync(path.join(project, d.file), "utf8").split("\n")[d.line - 1].match(/from\s+["'`]([^"'`]+)["'`]/)?.[1];
+  assert(specifier, `${where}: no import on the line of "${under}"`);
   assert(text.includes(`import "${specifier}"`), `${where}: the import shown is "${text}", not "${specifier}"`);
   const target = await shown.getAttribute("data-target");
   assert(target && fs.existsSync(path.join(project, target)), `${where}: the target "${target}" is no file of the project`);
