@@ -237,11 +237,17 @@ pub fn file_diagnostics(db: &dyn Db, file: SourceFile) -> Arc<Vec<Diagnostic>> {
         if config.rules.layer_boundary.trace_barrels {
             cx.traced = crate::barrels::traced_imports(db, file).clone();
         }
+        cx.workspace_config = settings.workspace_config_for(path).cloned();
         let types_only = |l: &crate::layers::Layer| l.allow_details.iter().any(|d| d.type_only);
-        if layer
+        let root_types_only = cx
+            .workspace_config
             .as_ref()
-            .and_then(|m| config.layers.layers().get(m.layer))
-            .is_some_and(types_only)
+            .is_some_and(|c| c.layers.layers().iter().any(types_only));
+        if root_types_only
+            || layer
+                .as_ref()
+                .and_then(|m| config.layers.layers().get(m.layer))
+                .is_some_and(types_only)
         {
             cx.erased = crate::barrels::erased_imports(db, file).clone();
         }

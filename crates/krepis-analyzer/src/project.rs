@@ -253,6 +253,19 @@ impl ProjectSettings {
         Self::nearest(&self.configs, path).map(|c| c.dir.as_path())
     }
 
+    /// The configuration of the monorepo workspace root above `path`'s own configuration, if
+    /// the root has one and `path` is governed by a nearer one (a package's own).
+    pub fn workspace_config_for(&self, path: &Path) -> Option<&Arc<Config>> {
+        if self.override_config.is_some() || self.workspaces.is_empty() {
+            return None;
+        }
+        let own = self.config_dir_for(path)?;
+        own.ancestors()
+            .skip(1)
+            .find(|dir| self.workspaces.contains_key(*dir) && self.configs.contains_key(*dir))
+            .and_then(|dir| self.configs.get(dir))
+    }
+
     /// The import map and `paths` that apply to `path`.
     pub fn resolver_for(&self, path: &Path) -> ResolverSettings {
         ResolverSettings {

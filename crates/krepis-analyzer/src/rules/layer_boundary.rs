@@ -42,9 +42,30 @@ fn note(reason: Option<&str>, what: String, at: Option<String>) -> String {
 }
 
 pub fn check(cx: &mut RuleContext<'_>) {
-    let layers = &cx.config.layers;
-    let from = cx.layer;
-    let here = cx.config.relative(cx.path);
+    let mut found = findings(cx, cx.config, cx.layer);
+    // In a monorepo, the layers the workspace root's configuration draws across packages hold
+    // for a package with a configuration of its own too.
+    if let Some(root) = cx.workspace_config.clone() {
+        let from = root
+            .relative(cx.path)
+            .and_then(|relative| root.layers.classify(&relative));
+        found.extend(findings(cx, &root, from.as_ref()));
+    }
+    for (range, message, note) in found {
+        cx.report(RuleId::LayerBoundary, range, message, Some(note), None);
+    }
+}
+
+/// The findings of `config`'s layers on the imports of the file (whose layer there is `from`):
+/// where to report, what, and the note.
+fn findings(
+    cx: &RuleContext<'_>,
+    config: &crate::config::Config,
+    from: Option<&crate::layers::LayerMatch>,
+) -> Vec<(crate::diagnostic::TextRange, String, String)> {
+    let mut out = Vec::new();
+    let layers = &config.layers;
+    let here = config.relative(cx.path);
     for (index, (import, resolution)) in cx.facts.imports.iter().zip(cx.resolutions).enumerate() {
         let found = match resolution {
             Resolution::External => match from {
@@ -52,7 +73,7 @@ pub fn check(cx: &mut RuleContext<'_>) {
                 None => None,
             },
             Resolution::File(target) => {
-                let relative = cx.config.relative(target);
+                let relative = config.relative(target);
                 let to = relative
                     .as_deref()
                     .and_then(|r| Some((r, layers.classify(r)?)));
@@ -74,13 +95,7 @@ pub fn check(cx: &mut RuleContext<'_>) {
             _ => None,
         };
         if let Some((message, note)) = found {
-            cx.report(
-                RuleId::LayerBoundary,
-                import.range,
-                message,
-                Some(note),
-                None,
-            );
+            out.push((import.range, message, note));
             continue;
         }
         // The import itself may go where it goes: what it takes through barrels may not.
@@ -95,7 +110,7 @@ pub fn check(cx: &mut RuleContext<'_>) {
             let Some(name) = import.names.get(traced.name as usize) else {
                 continue;
             };
-            let Some(relative) = cx.config.relative(&traced.origin) else {
+            let Some(relative) = config.relative(&traced.origin) else {
                 continue;
             };
             let Some(to) = layers.classify(&relative) else {
@@ -113,21 +128,20 @@ pub fn check(cx: &mut RuleContext<'_>) {
             let through = traced
                 .through
                 .iter()
-                .map(|p| match cx.config.relative(p) {
+                .map(|p| match config.relative(p) {
                     Some(r) => format!("`{r}`"),
                     None => format!("`{}`", p.display()),
                 })
                 .collect::<Vec<_>>()
                 .join(" → ");
-            cx.report(
-                RuleId::LayerBoundary,
+            out.push((
                 name.range,
                 format!("{message}: `{}` is defined there", name.imported),
-                Some(format!("imported through {through}; {note}")),
-                None,
-            );
+                format!("imported through {through}; {note}"),
+            ));
         }
     }
+    out
 }
 
 fn edge_finding(

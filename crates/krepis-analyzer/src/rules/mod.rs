@@ -289,6 +289,9 @@ pub struct RuleContext<'a> {
     /// Whether each import vanishes at run time (see [`crate::barrels::erased_imports`]);
     /// filled when a layer allows another for types only.
     pub erased: Arc<Vec<bool>>,
+    /// The configuration at the root of the monorepo workspace the file is in, when the file
+    /// has a nearer one of its own: its layers hold across packages (see `layer-boundary`).
+    pub workspace_config: Option<Arc<crate::config::Config>>,
     /// The project's types, for methods called on a receiver.
     pub model: &'a crate::model::Model<'a>,
     diagnostics: Vec<Diagnostic>,
@@ -317,6 +320,7 @@ impl<'a> RuleContext<'a> {
             implicit_wrappers: Vec::new(),
             traced: Arc::default(),
             erased: Arc::default(),
+            workspace_config: None,
             diagnostics: Vec::new(),
         }
     }
