@@ -134,6 +134,9 @@ fn trace(
 pub fn erased_imports(db: &dyn Db, file: SourceFile) -> Arc<Vec<bool>> {
     let facts = module_facts(db, file);
     let resolutions = resolved_imports(db, file);
+    // Names passed on by barrels are traced once, by `traced_imports`; the others are defined
+    // in the module they are imported from.
+    let traced = traced_imports(db, file);
     let erased = facts
         .imports
         .iter()
@@ -146,19 +149,27 @@ pub fn erased_imports(db: &dyn Db, file: SourceFile) -> Arc<Vec<bool>> {
                 return false;
             };
             !import.names.is_empty()
-                && import.names.iter().all(|name| {
+                && import.names.iter().enumerate().all(|(n, name)| {
+                    let passed_on = traced
+                        .iter()
+                        .find(|t| t.import as usize == i && t.name as usize == n);
                     name.type_only
-                        || (name.imported != "*" && is_type_declaration(db, target, &name.imported))
+                        || match passed_on {
+                            Some(t) => t.is_type,
+                            None => {
+                                name.imported != "*" && defined_as_type(db, target, &name.imported)
+                            }
+                        }
                 })
         })
         .collect();
     Arc::new(erased)
 }
 
-/// Whether `name`, exported by `file`, is an interface or a type alias where it is defined.
-fn is_type_declaration(db: &dyn Db, file: SourceFile, name: &str) -> bool {
+/// Whether `file` itself defines the export `name` as an interface or a type alias.
+fn defined_as_type(db: &dyn Db, file: SourceFile, name: &str) -> bool {
     match trace(db, file, name, &mut HashSet::new(), 0) {
-        Some((origin, local, _)) => declares_type(db, origin, &local),
+        Some((origin, local, through)) => through.is_empty() && declares_type(db, origin, &local),
         None => false,
     }
 }

@@ -295,7 +295,8 @@ impl LayerMap {
                 continue;
             };
             layer.line = Some(line_at(start));
-            // The layer's object ends where the next layer's begins (or the text does).
+            // Its `packages` is the first after its name (keys written after `packages` in the
+            // layer's object would make this a neighbour's: then the line is only approximate).
             let rest = &text[start..];
             let Some(packages) = &mut layer.packages else {
                 continue;

@@ -47,7 +47,7 @@ pub struct ProjectSettings {
     import_maps: HashMap<PathBuf, Arc<ImportMap>>,
     ts_paths: HashMap<PathBuf, Arc<TsPaths>>,
     /// Monorepo workspaces by root folder (see [`crate::workspaces`]).
-    workspaces: HashMap<PathBuf, Arc<crate::workspaces::Workspace>>,
+    workspaces: HashMap<PathBuf, Arc<crate::workspaces::Monorepo>>,
     /// Folders already looked at, so discovery reads each settings file once.
     scanned: std::collections::HashSet<PathBuf>,
     /// Folders whose `krepis.json` (or `deno.json` `krepis` key) could not be used.
@@ -113,7 +113,7 @@ impl ProjectSettings {
                 }
             }
         }
-        match crate::workspaces::Workspace::at(dir) {
+        match crate::workspaces::Monorepo::at(dir) {
             Ok(Some(workspace)) => {
                 self.workspaces
                     .insert(dir.to_path_buf(), Arc::new(workspace));

@@ -54,7 +54,7 @@ pub struct ResolverSettings {
     pub import_map: Option<Arc<ImportMap>>,
     pub ts_paths: Option<Arc<TsPaths>>,
     /// The monorepo workspace the file is in: its member packages resolve to their source.
-    pub workspace: Option<Arc<crate::workspaces::Workspace>>,
+    pub workspace: Option<Arc<crate::workspaces::Monorepo>>,
 }
 
 /// A `deno.json`/`tsconfig.json` that cannot be read is reported, never silently ignored.

@@ -16,7 +16,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashSet;
 use serde::{Deserialize, Serialize};
 
 use crate::db::ImportEdge;
@@ -143,16 +143,6 @@ pub fn same_files<'a>(snapshot: &Snapshot, paths: impl Iterator<Item = &'a PathB
         count += 1;
     }
     count == stored.len()
-}
-
-/// Index of each stored path.
-pub fn positions(snapshot: &Snapshot) -> FxHashMap<&PathBuf, u32> {
-    snapshot
-        .files
-        .iter()
-        .enumerate()
-        .map(|(i, m)| (&m.path, i as u32))
-        .collect()
 }
 
 #[cfg(test)]

@@ -12,9 +12,9 @@ use serde_json::Value;
 
 use crate::resolve::{Resolution, ResolveConfigError};
 
-/// The members of one workspace.
+/// The members of one monorepo workspace.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Workspace {
+pub struct Monorepo {
     /// The folder of the file that declares it.
     pub root: PathBuf,
     pub members: Vec<Member>,
@@ -139,10 +139,10 @@ fn deno_globs(dir: &Path) -> Result<Option<(PathBuf, Vec<String>)>, ResolveConfi
     Ok(None)
 }
 
-impl Workspace {
+impl Monorepo {
     /// The workspace `dir` is the root of, if it is one. A member whose manifest cannot be read
     /// is left out; a root manifest that cannot be read is an error.
-    pub fn at(dir: &Path) -> Result<Option<Workspace>, ResolveConfigError> {
+    pub fn at(dir: &Path) -> Result<Option<Monorepo>, ResolveConfigError> {
         let Some((file, globs)) = member_globs(dir)? else {
             return Ok(None);
         };
@@ -184,7 +184,7 @@ impl Workspace {
             }
         }
         members.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(Some(Workspace {
+        Ok(Some(Monorepo {
             root: dir.to_path_buf(),
             members,
         }))
@@ -435,7 +435,7 @@ mod tests {
             r#"{ "name": "@acme/tools", "exports": { ".": { "import": { "types": "./build/modern/index.d.ts", "default": "./build/modern/index.js" } } } }"#,
         );
         write(root, "packages/tools/src/index.ts", "export {};\n");
-        let ws = Workspace::at(root).unwrap().unwrap();
+        let ws = Monorepo::at(root).unwrap().unwrap();
         let names: Vec<&str> = ws.members.iter().map(|m| m.name.as_str()).collect();
         assert_eq!(
             names,
@@ -493,7 +493,7 @@ mod tests {
             r#"{ "workspaces": { "packages": ["libs/*"] } }"#,
         );
         write(root, "libs/a/package.json", r#"{ "name": "a" }"#);
-        let ws = Workspace::at(root).unwrap().unwrap();
+        let ws = Monorepo::at(root).unwrap().unwrap();
         assert_eq!(ws.members.len(), 1);
 
         let deno = tempfile::tempdir().unwrap();
@@ -508,15 +508,15 @@ mod tests {
             r#"{ "name": "@x/add", "exports": { ".": "./mod.ts" } }"#,
         );
         write(deno.path(), "sub/deno.json", r#"{ "exports": "./mod.ts" }"#);
-        let ws = Workspace::at(deno.path()).unwrap().unwrap();
+        let ws = Monorepo::at(deno.path()).unwrap().unwrap();
         // A member without a name cannot be imported by one.
         assert_eq!(ws.members.len(), 1);
 
         let none = tempfile::tempdir().unwrap();
         write(none.path(), "package.json", r#"{ "name": "solo" }"#);
-        assert_eq!(Workspace::at(none.path()).unwrap(), None);
+        assert_eq!(Monorepo::at(none.path()).unwrap(), None);
         write(none.path(), "pnpm-workspace.yaml", "packages: [\n");
-        let err = Workspace::at(none.path()).unwrap_err();
+        let err = Monorepo::at(none.path()).unwrap_err();
         assert!(err.message.contains("invalid YAML"), "{}", err.message);
     }
 }
