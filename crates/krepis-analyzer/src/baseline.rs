@@ -10,8 +10,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
+use crate::catalog::RuleId;
 use crate::diagnostic::Diagnostic;
-use crate::rules::RuleId;
 
 /// The baseline's file name, in the folder of the governing configuration.
 pub const FILE_NAME: &str = "krepis-baseline.json";

@@ -164,3 +164,12 @@ impl Cache {
         let _ = self.db.flush();
     }
 }
+impl crate::db::FactsStore for Cache {
+    fn facts(&self, content: u64, kind: u64) -> Option<ModuleFacts> {
+        Cache::facts(self, content, kind)
+    }
+
+    fn store_facts(&self, content: u64, kind: u64, facts: &ModuleFacts) {
+        Cache::store_facts(self, content, kind, facts)
+    }
+}

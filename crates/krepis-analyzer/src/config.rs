@@ -8,10 +8,12 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 
-use crate::diagnostic::Severity;
+pub use crate::catalog::ConfiguredSeverity;
+use crate::catalog::RuleId;
 use crate::jsonc;
 use crate::layers::LayerMap;
-use crate::rules::{RuleId, RuleSettings};
+pub use crate::layers::{AllowDetail, LayerConfig, PackagesConfig};
+use crate::settings::RuleSettings;
 
 /// The configuration embedded in the binary, used when no file is found (DESIGN §3).
 pub const DEFAULT_CONFIG: &str = r#"{
@@ -90,145 +92,6 @@ impl Default for ContextConfig {
             param: default_context_param(),
             module: default_context_module(),
             factories: default_context_factories(),
-        }
-    }
-}
-
-/// One layer as written in the file.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Deserialize)]
-#[serde(from = "RawLayerConfig")]
-pub struct LayerConfig {
-    pub name: String,
-    pub paths: Vec<String>,
-    /// The layers it may import (every `allow` entry's layer, however written).
-    pub allow: Vec<String>,
-    /// The `allow` entries written as objects: an allowance with a condition or a reason.
-    pub allow_details: Vec<AllowDetail>,
-    pub isolate: Option<String>,
-    /// Which outside packages its files may import.
-    pub packages: Option<PackagesConfig>,
-    /// The files through which files outside one of its elements (the folder a `<name>` capture
-    /// or the layer's pattern names) may import it, relative to that folder.
-    pub entry: Vec<String>,
-    /// The team's reason for the layer's rules, shown with its findings.
-    pub message: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawLayerConfig {
-    name: String,
-    paths: Vec<String>,
-    #[serde(default)]
-    allow: Vec<AllowEntry>,
-    #[serde(default)]
-    isolate: Option<String>,
-    #[serde(default)]
-    packages: Option<PackagesConfig>,
-    #[serde(default)]
-    entry: Vec<String>,
-    #[serde(default)]
-    message: Option<String>,
-}
-
-impl From<RawLayerConfig> for LayerConfig {
-    fn from(raw: RawLayerConfig) -> LayerConfig {
-        let mut allow = Vec::with_capacity(raw.allow.len());
-        let mut allow_details = Vec::new();
-        for entry in raw.allow {
-            match entry {
-                AllowEntry::Layer(name) => allow.push(name),
-                AllowEntry::Detailed(detail) => {
-                    allow.push(detail.layer.clone());
-                    allow_details.push(detail);
-                }
-            }
-        }
-        LayerConfig {
-            name: raw.name,
-            paths: raw.paths,
-            allow,
-            allow_details,
-            isolate: raw.isolate,
-            packages: raw.packages,
-            entry: raw.entry,
-            message: raw.message,
-        }
-    }
-}
-
-/// An `allow` entry: a layer's name, or `{ "layer": …, "typeOnly": true, "message": … }`.
-enum AllowEntry {
-    Layer(String),
-    Detailed(AllowDetail),
-}
-
-impl<'de> Deserialize<'de> for AllowEntry {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct EntryVisitor;
-        impl<'de> Visitor<'de> for EntryVisitor {
-            type Value = AllowEntry;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str(
-                    "a layer name or { \"layer\": name, \"typeOnly\": bool, \"message\": text }",
-                )
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<AllowEntry, E> {
-                Ok(AllowEntry::Layer(v.to_string()))
-            }
-            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<AllowEntry, A::Error> {
-                AllowDetail::deserialize(de::value::MapAccessDeserializer::new(map))
-                    .map(AllowEntry::Detailed)
-            }
-        }
-        deserializer.deserialize_any(EntryVisitor)
-    }
-}
-
-/// An allowance written as an object.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct AllowDetail {
-    pub layer: String,
-    /// Only type-only imports (`import type`) of that layer are allowed.
-    #[serde(default)]
-    pub type_only: bool,
-    #[serde(default)]
-    pub message: Option<String>,
-}
-
-/// A layer's `packages`: globs over package names (see [`crate::packages`]).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct PackagesConfig {
-    /// Only these packages may be imported (absent: any that `deny` does not name).
-    #[serde(default)]
-    pub allow: Option<Vec<String>>,
-    /// These packages may not be imported (even when `allow` names them).
-    #[serde(default)]
-    pub deny: Vec<String>,
-    /// Type-only imports are not checked.
-    #[serde(default)]
-    pub ignore_type_imports: bool,
-    #[serde(default)]
-    pub message: Option<String>,
-}
-
-/// A severity as written in config: `"error"`, `"warn"` or `"off"`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ConfiguredSeverity {
-    Error,
-    Warn,
-    Off,
-}
-
-impl ConfiguredSeverity {
-    /// The diagnostic severity, or `None` when the rule is off.
-    pub fn severity(self) -> Option<Severity> {
-        match self {
-            ConfiguredSeverity::Error => Some(Severity::Error),
-            ConfiguredSeverity::Warn => Some(Severity::Warning),
-            ConfiguredSeverity::Off => None,
         }
     }
 }
@@ -470,7 +333,7 @@ impl Config {
             let Some(rule) = RuleId::from_name(name) else {
                 let mut message = format!("unknown rule `{name}`; expected one of: ");
                 message.push_str(&RuleId::CONFIGURABLE.map(|r| r.as_str()).join(", "));
-                if let Some(close) = crate::rules::closest_rule(name) {
+                if let Some(close) = crate::catalog::closest_rule(name) {
                     message = format!("unknown rule `{name}` (did you mean `{}`?)", close.as_str());
                 }
                 return Err(error(name, message));

@@ -1,38 +1,7 @@
 //! What a rule reports: a diagnostic with a byte span, a severity, a message and maybe a fix.
 
-use std::fmt;
-
-use crate::rules::RuleId;
-
-/// How serious a diagnostic is.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
-pub enum Severity {
-    Error,
-    Warning,
-    Info,
-    /// Shown faintly: a finding the baseline accepts, as the editor shows it.
-    Hint,
-}
-
-impl Severity {
-    /// The name used in JSON output: `error`, `warning` or `info`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Info => "info",
-            Severity::Hint => "hint",
-        }
-    }
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+use crate::catalog::RuleId;
+pub use crate::catalog::Severity;
 
 /// A half-open byte range `start..end` in one file's text.
 #[derive(

@@ -54,7 +54,7 @@ pub struct ModuleFacts {
     /// (`items.map(load)`, `on(this.handle)`) or bound (`this.onMessage.bind(this)`).
     pub value_uses: Vec<Name>,
     /// `// krepis-ignore…` comments, in order.
-    pub suppressions: Vec<crate::suppressions::SuppressionFact>,
+    pub suppressions: Vec<crate::directives::SuppressionFact>,
     /// Only ambient declarations (at least one `declare`, besides interfaces, types and
     /// imports): hand-written typings in a `.ts` file, which describe code elsewhere.
     #[serde(default)]
@@ -555,7 +555,7 @@ fn extract_in(allocator: &Allocator, path: &Path, text: &str) -> ModuleFacts {
     if memchr::memmem::find(text.as_bytes(), b"krepis-ignore").is_some() {
         for comment in &ret.program.comments {
             let block = !matches!(comment.kind, oxc_ast::ast::CommentKind::Line);
-            if let Some(found) = crate::suppressions::parse(text, comment.span.into(), block) {
+            if let Some(found) = crate::directives::parse(text, comment.span.into(), block) {
                 facts.suppressions.push(found);
             }
         }
@@ -728,7 +728,7 @@ impl<'t> Collector<'t> {
         // A new line must not come between `// krepis-ignore-next-line` and the line it covers:
         // the new import goes above such comments.
         while let Some(above) = self.facts.suppressions.iter().find(|s| {
-            s.kind == crate::suppressions::SuppressionKind::NextLine
+            s.kind == crate::directives::SuppressionKind::NextLine
                 && s.scope.start == line_start
                 && s.removal.end == line_start
         }) {

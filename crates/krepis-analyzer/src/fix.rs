@@ -39,7 +39,7 @@ pub fn merge_fixes_in_round(
     let mut fixes = 0;
     let fixable = diagnostics
         .iter()
-        .filter(|d| round == 0 || d.rule != crate::rules::RuleId::UnusedSuppression);
+        .filter(|d| round == 0 || d.rule != crate::catalog::RuleId::UnusedSuppression);
     for fix in fixable.filter_map(|d| d.fix_to_apply(unsafe_)) {
         let fresh: Vec<&TextEdit> = fix.edits.iter().filter(|e| !chosen.contains(e)).collect();
         let conflicts = fresh.iter().any(|edit| {

@@ -3,7 +3,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::db::{file_layer, module_facts, resolved_imports};
+use crate::db::{module_facts, resolved_imports};
+use crate::queries::file_layer;
 use crate::resolve::Resolution;
 use crate::rules::import_cycle::cyclic_components;
 use crate::workspace::Workspace;

@@ -2,8 +2,130 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::config::{AllowDetail, LayerConfig};
 use crate::packages::PackageMatcher;
+use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
+use std::fmt;
+
+/// One layer as written in the file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Deserialize)]
+#[serde(from = "RawLayerConfig")]
+pub struct LayerConfig {
+    pub name: String,
+    pub paths: Vec<String>,
+    /// The layers it may import (every `allow` entry's layer, however written).
+    pub allow: Vec<String>,
+    /// The `allow` entries written as objects: an allowance with a condition or a reason.
+    pub allow_details: Vec<AllowDetail>,
+    pub isolate: Option<String>,
+    /// Which outside packages its files may import.
+    pub packages: Option<PackagesConfig>,
+    /// The files through which files outside one of its elements (the folder a `<name>` capture
+    /// or the layer's pattern names) may import it, relative to that folder.
+    pub entry: Vec<String>,
+    /// The team's reason for the layer's rules, shown with its findings.
+    pub message: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLayerConfig {
+    name: String,
+    paths: Vec<String>,
+    #[serde(default)]
+    allow: Vec<AllowEntry>,
+    #[serde(default)]
+    isolate: Option<String>,
+    #[serde(default)]
+    packages: Option<PackagesConfig>,
+    #[serde(default)]
+    entry: Vec<String>,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+impl From<RawLayerConfig> for LayerConfig {
+    fn from(raw: RawLayerConfig) -> LayerConfig {
+        let mut allow = Vec::with_capacity(raw.allow.len());
+        let mut allow_details = Vec::new();
+        for entry in raw.allow {
+            match entry {
+                AllowEntry::Layer(name) => allow.push(name),
+                AllowEntry::Detailed(detail) => {
+                    allow.push(detail.layer.clone());
+                    allow_details.push(detail);
+                }
+            }
+        }
+        LayerConfig {
+            name: raw.name,
+            paths: raw.paths,
+            allow,
+            allow_details,
+            isolate: raw.isolate,
+            packages: raw.packages,
+            entry: raw.entry,
+            message: raw.message,
+        }
+    }
+}
+
+/// An `allow` entry: a layer's name, or `{ "layer": …, "typeOnly": true, "message": … }`.
+enum AllowEntry {
+    Layer(String),
+    Detailed(AllowDetail),
+}
+
+impl<'de> Deserialize<'de> for AllowEntry {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct EntryVisitor;
+        impl<'de> Visitor<'de> for EntryVisitor {
+            type Value = AllowEntry;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(
+                    "a layer name or { \"layer\": name, \"typeOnly\": bool, \"message\": text }",
+                )
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<AllowEntry, E> {
+                Ok(AllowEntry::Layer(v.to_string()))
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<AllowEntry, A::Error> {
+                AllowDetail::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(AllowEntry::Detailed)
+            }
+        }
+        deserializer.deserialize_any(EntryVisitor)
+    }
+}
+
+/// An allowance written as an object.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AllowDetail {
+    pub layer: String,
+    /// Only type-only imports (`import type`) of that layer are allowed.
+    #[serde(default)]
+    pub type_only: bool,
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+/// A layer's `packages`: globs over package names (see [`crate::packages`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PackagesConfig {
+    /// Only these packages may be imported (absent: any that `deny` does not name).
+    #[serde(default)]
+    pub allow: Option<Vec<String>>,
+    /// These packages may not be imported (even when `allow` names them).
+    #[serde(default)]
+    pub deny: Vec<String>,
+    /// Type-only imports are not checked.
+    #[serde(default)]
+    pub ignore_type_imports: bool,
+    #[serde(default)]
+    pub message: Option<String>,
+}
 
 /// A layer setting that cannot be used; `key` locates it in the config file.
 #[derive(Debug)]

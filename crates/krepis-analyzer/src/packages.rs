@@ -227,6 +227,15 @@ pub(crate) fn package_of(bare: &str) -> &str {
     }
 }
 
+/// The package a specifier names: `npm:cls-hooked@4/x` → `cls-hooked`, `node:async_hooks` → `async_hooks`.
+pub fn package_name(specifier: &str) -> &str {
+    let bare = specifier
+        .strip_prefix("node:")
+        .or_else(|| specifier.strip_prefix("npm:"))
+        .unwrap_or(specifier);
+    package_of(bare.trim_start_matches('/'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

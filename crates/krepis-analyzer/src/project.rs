@@ -54,6 +54,9 @@ pub struct ProjectSettings {
     broken_configs: HashMap<PathBuf, SettingsError>,
     /// Folders whose import map or `tsconfig.json` could not be used.
     broken_resolvers: HashMap<PathBuf, SettingsError>,
+    /// The TypeScript (major, minor) a folder's project compiles with, where it says (see
+    /// [`typescript_version`]).
+    typescript: HashMap<PathBuf, (u32, u32)>,
 }
 
 impl ProjectSettings {
@@ -69,6 +72,7 @@ impl ProjectSettings {
             scanned: Default::default(),
             broken_configs: HashMap::new(),
             broken_resolvers: HashMap::new(),
+            typescript: HashMap::new(),
         }
     }
 
@@ -124,6 +128,9 @@ impl ProjectSettings {
                     .entry(dir.to_path_buf())
                     .or_insert(error.into());
             }
+        }
+        if let Some(version) = typescript_version(dir) {
+            self.typescript.insert(dir.to_path_buf(), version);
         }
         let tsconfig = dir.join("tsconfig.json");
         if tsconfig.is_file() {
@@ -233,6 +240,9 @@ impl ProjectSettings {
                 workspace.members
             ));
         }
+        for (dir, version) in &self.typescript {
+            parts.push(format!("typescript {} {version:?}", dir.display()));
+        }
         parts.sort();
         crate::config::xxhash(parts.join("\n").as_bytes())
     }
@@ -266,6 +276,12 @@ impl ProjectSettings {
             .and_then(|dir| self.configs.get(dir))
     }
 
+    /// Whether the TypeScript that compiles `path` reads `import type` (3.8 and later). Yes when
+    /// nothing says which TypeScript it is: Deno, and every current compiler, do.
+    pub fn type_only_imports_for(&self, path: &Path) -> bool {
+        Self::nearest(&self.typescript, path).is_none_or(|&version| version >= (3, 8))
+    }
+
     /// The import map and `paths` that apply to `path`.
     pub fn resolver_for(&self, path: &Path) -> ResolverSettings {
         ResolverSettings {
@@ -273,5 +289,103 @@ impl ProjectSettings {
             ts_paths: Self::nearest(&self.ts_paths, path).cloned(),
             workspace: Self::nearest(&self.workspaces, path).cloned(),
         }
+    }
+}
+/// The TypeScript a project in `dir` compiles with, as (major, minor): the version of the
+/// installed `node_modules/typescript`, else the lowest version `package.json` asks for in its
+/// `devDependencies` or `dependencies` (`"~3.6.3"`, `"^4.9"`, `"3.x"`). `None` when neither says.
+fn typescript_version(dir: &Path) -> Option<(u32, u32)> {
+    let read = |path: &Path| -> Option<serde_json::Value> {
+        let text = std::fs::read_to_string(path).ok()?;
+        serde_json::from_str(&text).ok()
+    };
+    let installed = dir.join("node_modules/typescript/package.json");
+    if let Some(version) = read(&installed)
+        .as_ref()
+        .and_then(|p| p.get("version")?.as_str().and_then(major_minor))
+    {
+        return Some(version);
+    }
+    let package = read(&dir.join("package.json"))?;
+    ["devDependencies", "dependencies"]
+        .iter()
+        .find_map(|key| package.get(key)?.get("typescript")?.as_str())
+        .and_then(major_minor)
+}
+
+/// The first `major.minor` in a version or range (`^3.7.2` → (3, 7); `4` → (4, 0)); `None` for
+/// what names no version (`latest`, a URL, `workspace:*`).
+fn major_minor(range: &str) -> Option<(u32, u32)> {
+    let start = range.find(|c: char| c.is_ascii_digit())?;
+    if range[..start].chars().any(|c| c.is_ascii_alphabetic()) {
+        return None;
+    }
+    let mut parts = range[start..].split(|c: char| !c.is_ascii_digit());
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next().and_then(|m| m.parse().ok()).unwrap_or(0);
+    Some((major, minor))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_and_ranges_give_their_lowest_major_and_minor() {
+        assert_eq!(major_minor("3.6.3"), Some((3, 6)));
+        assert_eq!(major_minor("~3.7.2"), Some((3, 7)));
+        assert_eq!(major_minor("^4.9"), Some((4, 9)));
+        assert_eq!(major_minor(">=3.8 <6"), Some((3, 8)));
+        assert_eq!(major_minor("5"), Some((5, 0)));
+        assert_eq!(major_minor("3.x"), Some((3, 0)));
+        assert_eq!(major_minor("latest"), None);
+        assert_eq!(major_minor("workspace:*"), None);
+        assert_eq!(major_minor("npm:typescript@3.6"), None);
+    }
+
+    #[test]
+    fn the_installed_compiler_decides_then_the_manifest_and_else_import_type_is_assumed() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let write = |path: &str, text: &str| {
+            let path = root.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        write(
+            "old/package.json",
+            r#"{ "devDependencies": { "typescript": "^3.6.3" } }"#,
+        );
+        write(
+            "new/package.json",
+            r#"{ "devDependencies": { "typescript": "^3.6.3" } }"#,
+        );
+        write(
+            "new/node_modules/typescript/package.json",
+            r#"{ "version": "5.9.3" }"#,
+        );
+        write("deno/deno.json", "{}");
+        let mut settings = ProjectSettings::new(root, None);
+        for folder in ["old", "new", "deno"] {
+            settings.scan_dir(&root.join(folder));
+        }
+        assert!(!settings.type_only_imports_for(&root.join("old/src/a.ts")));
+        assert!(settings.type_only_imports_for(&root.join("new/src/a.ts")));
+        assert!(settings.type_only_imports_for(&root.join("deno/main.ts")));
+        let before = settings.fingerprint();
+        write(
+            "deno/package.json",
+            r#"{ "dependencies": { "typescript": "3.7.5" } }"#,
+        );
+        let mut again = ProjectSettings::new(root, None);
+        for folder in ["old", "new", "deno"] {
+            again.scan_dir(&root.join(folder));
+        }
+        assert!(!again.type_only_imports_for(&root.join("deno/main.ts")));
+        assert_ne!(
+            again.fingerprint(),
+            before,
+            "a cached run must not outlive a compiler change"
+        );
     }
 }

@@ -57,13 +57,7 @@ pub struct ResolverSettings {
     pub workspace: Option<Arc<crate::workspaces::Monorepo>>,
 }
 
-/// A `deno.json`/`tsconfig.json` that cannot be read is reported, never silently ignored.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}: {message}", file.display())]
-pub struct ResolveConfigError {
-    pub file: PathBuf,
-    pub message: String,
-}
+pub use crate::workspaces::ResolveConfigError;
 
 fn read_json(path: &Path) -> Result<serde_json::Value, ResolveConfigError> {
     // Opening a named pipe would wait for a writer forever.
@@ -285,9 +279,12 @@ pub fn resolve(
         }
     }
     if let Some(workspace) = &settings.workspace
-        && let Some(found) = workspace.resolve(specifier, &|path| probe(path, exists))
+        && let Some(found) = workspace.resolve(specifier, &|path| match probe(path, exists) {
+            Resolution::File(found) => Some(found),
+            _ => None,
+        })
     {
-        return found;
+        return found.map_or(Resolution::Unresolved, Resolution::File);
     }
     Resolution::External
 }

@@ -14,22 +14,12 @@
 //! does not even read a file whose stamp is the same: it knows the content by its hash.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use rustc_hash::FxHashSet;
 use serde::{Deserialize, Serialize};
 
-use crate::db::ImportEdge;
+pub use crate::db::ModuleSummary;
 use crate::facts::Name;
-
-/// One module's share of the project-wide queries, in memory.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ModuleSummary {
-    pub edges: Arc<Vec<ImportEdge>>,
-    pub unresolved_methods: Arc<Vec<Name>>,
-    pub value_uses: Vec<Name>,
-    pub context_methods: Vec<Name>,
-}
 
 /// The summaries of one project state, as stored: modules by index into `files`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -9,14 +9,14 @@ use rayon::prelude::*;
 use salsa::Setter;
 
 use crate::config::Config;
-use crate::db::{AnalysisDatabase, Project, SourceFile, file_diagnostics, resolved_imports};
+use crate::db::{AnalysisDatabase, Project, SourceFile, resolved_imports};
 use crate::diagnostic::Diagnostic;
 use crate::facts::is_checkable_path;
+pub use crate::files::{MAX_FILE_BYTES, read_source};
+use crate::files::{project_walk, read_text, regular_file};
 use crate::project::{ProjectSettings, SettingsError};
+use crate::queries::file_diagnostics;
 use crate::summary::FileStamp;
-
-/// Files larger than this are skipped with a note: nobody writes a module this big by hand.
-pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
 
 /// Why a workspace could not be loaded: always a usage, config or I/O problem (exit code 2).
 #[derive(Debug, thiserror::Error)]
@@ -126,7 +126,7 @@ impl Snapshot {
         let import = &facts.imports[position];
         let settings = Project::get(db).settings(db);
         let config = settings.config_for(file.path(db));
-        let from = crate::db::file_layer(db, file);
+        let from = crate::queries::file_layer(db, file);
         let (target, to) = match &resolved_imports(db, file)[position] {
             crate::resolve::Resolution::File(path) => {
                 let relative = config.relative(path);
@@ -178,6 +178,8 @@ pub struct Workspace {
     /// Each file's stamp when it was read and the hash of what it held then, for the files that
     /// had settled (see [`crate::summary::FileStamp`]).
     stamps: FxHashMap<PathBuf, (FileStamp, u64)>,
+    /// The persistent cache the database reads facts through, which also keeps the summaries.
+    cache: Option<Arc<crate::cache::Cache>>,
 }
 
 fn absolute(path: &Path, base: &Path) -> PathBuf {
@@ -219,19 +221,6 @@ fn new_file(
             SourceFile::unread(db, path, content)
         }
     }
-}
-
-/// The files and folders under `root` as the project sees them: `.gitignore` honoured,
-/// `node_modules` and `.git` never entered.
-pub(crate) fn project_walk(root: &Path) -> ignore::Walk {
-    ignore::WalkBuilder::new(root)
-        .require_git(false)
-        .filter_entry(|entry| {
-            let name = entry.file_name();
-            !(entry.file_type().is_some_and(|t| t.is_dir())
-                && (name == "node_modules" || name == ".git"))
-        })
-        .build()
 }
 
 /// Walks `root`, honouring `.gitignore` and always skipping `node_modules` and `.git`.
@@ -303,12 +292,6 @@ fn walk_note(mut error: ignore::Error, root: &Path) -> Note {
     Note { path, message }
 }
 
-/// Reads a module's text; `Err` says why it is skipped.
-pub fn read_source(path: &Path) -> Result<String, String> {
-    regular_file(path)?;
-    read_text(path)
-}
-
 /// What loading found of a module.
 enum Loaded {
     /// Read now; with its stamp if the file had settled.
@@ -335,38 +318,6 @@ fn load_module(
         .settled(read_at)
         .then(|| (stamp, crate::config::xxhash(text.as_bytes())));
     Ok(Loaded::Text(text, settled))
-}
-
-/// The file's metadata, if it is a regular file of an acceptable size.
-fn regular_file(path: &Path) -> Result<std::fs::Metadata, String> {
-    let metadata = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
-    // A named pipe or a device would block the read (or never end): only regular files are read.
-    if !metadata.is_file() {
-        return Err("skipped: not a regular file".into());
-    }
-    if metadata.len() > MAX_FILE_BYTES {
-        return Err(format!(
-            "skipped: {} MB is larger than the {} MB limit",
-            metadata.len() >> 20,
-            MAX_FILE_BYTES >> 20
-        ));
-    }
-    Ok(metadata)
-}
-
-/// The text of a regular file: UTF-8, not binary, without a byte-order mark.
-fn read_text(path: &Path) -> Result<String, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
-    if memchr::memchr(0, &bytes[..bytes.len().min(8192)]).is_some() {
-        return Err("skipped: binary file".into());
-    }
-    let mut text = String::from_utf8(bytes).map_err(|_| "skipped: not UTF-8 text".to_string())?;
-    // A byte-order mark is not part of the code, and editors do not count it in columns;
-    // writers put it back (see `krepis fix`).
-    if text.starts_with('\u{feff}') {
-        text.drain(..3);
-    }
-    Ok(text)
 }
 
 impl Workspace {
@@ -501,6 +452,7 @@ impl Workspace {
             ignored,
             roots,
             stamps,
+            cache: options.cache.clone(),
         };
         if !partial_projects.is_empty() {
             workspace.load_imported(settings, &partial_projects, &stamped, read_at);
@@ -614,6 +566,7 @@ impl Workspace {
             ignored: Vec::new(),
             roots: Vec::new(),
             stamps: FxHashMap::default(),
+            cache: None,
         }
     }
 
@@ -719,7 +672,7 @@ impl Workspace {
     /// (see [`crate::summary`]). Cheap after a check: what it stores is already computed, but
     /// for the modules a `--changed` run did not look into, which keep what they had.
     pub fn store_summaries(&self) {
-        let Some(cache) = crate::db::Db::facts_cache(&self.db) else {
+        let Some(cache) = self.cache.as_deref() else {
             return;
         };
         let db = self.db.clone();
@@ -1034,7 +987,7 @@ impl Workspace {
     /// modules, in path order.
     pub fn cycle_sets(&self) -> Vec<Vec<PathBuf>> {
         let checked: std::collections::HashSet<SourceFile> = self.checked.iter().copied().collect();
-        crate::db::import_cycles(&self.db)
+        crate::queries::import_cycles(&self.db)
             .sets
             .iter()
             .filter(|set| set.iter().any(|f| checked.contains(f)))

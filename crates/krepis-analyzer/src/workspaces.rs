@@ -10,7 +10,14 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::resolve::{Resolution, ResolveConfigError};
+/// A file resolution depends on (`deno.json`, `tsconfig.json`, a workspace manifest) cannot be
+/// read: reported, never silently ignored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}: {message}", file.display())]
+pub struct ResolveConfigError {
+    pub file: PathBuf,
+    pub message: String,
+}
 
 /// The members of one monorepo workspace.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -168,7 +175,7 @@ impl Monorepo {
         };
         let (include, exclude) = (build(include)?, build(exclude)?);
         let mut members = Vec::new();
-        for entry in crate::workspace::project_walk(dir).flatten() {
+        for entry in crate::files::project_walk(dir).flatten() {
             if !entry.file_type().is_some_and(|t| t.is_dir()) || entry.path() == dir {
                 continue;
             }
@@ -198,12 +205,14 @@ impl Monorepo {
             .max_by_key(|m| m.dir.components().count())
     }
 
-    /// Where `specifier` leads if it names a member (`None`: it names none).
+    /// Where `specifier` leads if it names a member (`None`: it names none; `Some(None)`: it
+    /// names one, but nothing there is a module). `probe` finds the module a path names, with
+    /// the extensions resolution tries.
     pub fn resolve(
         &self,
         specifier: &str,
-        probe: &dyn Fn(&Path) -> Resolution,
-    ) -> Option<Resolution> {
+        probe: &dyn Fn(&Path) -> Option<PathBuf>,
+    ) -> Option<Option<PathBuf>> {
         let member = self.members.iter().find(|m| {
             specifier == m.name
                 || specifier
@@ -227,19 +236,19 @@ impl Monorepo {
         }
         for target in &targets {
             let path = member.dir.join(target.trim_start_matches("./"));
-            if let found @ Resolution::File(_) = probe(&path) {
-                return Some(found);
+            if let Some(found) = probe(&path) {
+                return Some(Some(found));
             }
         }
         // Nothing in the tree where the manifest points: the package is not built here.
         for target in &targets {
             for source in sources_of(&member.dir, target) {
-                if let found @ Resolution::File(_) = probe(&source) {
-                    return Some(found);
+                if let Some(found) = probe(&source) {
+                    return Some(Some(found));
                 }
             }
         }
-        Some(Resolution::Unresolved)
+        Some(None)
     }
 }
 
@@ -375,18 +384,15 @@ mod tests {
         std::fs::write(path, text).unwrap();
     }
 
-    fn probe_on_disk(path: &Path) -> Resolution {
-        for candidate in [
+    fn probe_on_disk(path: &Path) -> Option<PathBuf> {
+        [
             path.to_path_buf(),
             path.with_extension("ts"),
             PathBuf::from(format!("{}.ts", path.display())),
             path.join("index.ts"),
-        ] {
-            if candidate.is_file() {
-                return Resolution::File(candidate);
-            }
-        }
-        Resolution::Unresolved
+        ]
+        .into_iter()
+        .find(|candidate| candidate.is_file())
     }
 
     #[test]
@@ -449,34 +455,29 @@ mod tests {
         );
         assert_eq!(
             ws.resolve("@acme/query", &probe_on_disk),
-            Some(Resolution::File(root.join("packages/query/src/main.ts")))
+            Some(Some(root.join("packages/query/src/main.ts")))
         );
         assert_eq!(
             ws.resolve("@acme/tools", &probe_on_disk),
-            Some(Resolution::File(root.join("packages/tools/src/index.ts")))
+            Some(Some(root.join("packages/tools/src/index.ts")))
         );
         let resolve = |s: &str| ws.resolve(s, &probe_on_disk);
         assert_eq!(
             resolve("@acme/orders"),
-            Some(Resolution::File(root.join("packages/orders/src/index.ts")))
+            Some(Some(root.join("packages/orders/src/index.ts")))
         );
         assert_eq!(
             resolve("@acme/orders/domain/order"),
-            Some(Resolution::File(
-                root.join("packages/orders/src/domain/order.ts")
-            ))
+            Some(Some(root.join("packages/orders/src/domain/order.ts")))
         );
-        assert_eq!(
-            resolve("@acme/orders/missing"),
-            Some(Resolution::Unresolved)
-        );
+        assert_eq!(resolve("@acme/orders/missing"), Some(None));
         assert_eq!(
             resolve("@acme/shared"),
-            Some(Resolution::File(root.join("packages/shared/src/main.ts")))
+            Some(Some(root.join("packages/shared/src/main.ts")))
         );
         assert_eq!(
             resolve("@acme/server"),
-            Some(Resolution::File(root.join("apps/web/server/mod.ts")))
+            Some(Some(root.join("apps/web/server/mod.ts")))
         );
         assert_eq!(resolve("@acme/legacy"), None);
         assert_eq!(resolve("@acme/ordersx"), None);

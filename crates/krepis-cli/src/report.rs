@@ -12,11 +12,12 @@ use std::process::ExitCode;
 
 use krepis_analyzer::FileResult;
 use krepis_analyzer::Workspace;
-use krepis_analyzer::db::{file_layer, resolved_imports};
+use krepis_analyzer::db::resolved_imports;
 use krepis_analyzer::diagnostic::{Diagnostic, Severity};
 use krepis_analyzer::graph::ProjectGraph;
 use krepis_analyzer::layers::{LayerMap, LayerMatch};
 use krepis_analyzer::line_index::LineIndex;
+use krepis_analyzer::queries::file_layer;
 use krepis_analyzer::resolve::Resolution;
 use serde::Serialize;
 

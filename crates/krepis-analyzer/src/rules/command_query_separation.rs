@@ -5,34 +5,7 @@
 use super::{RuleContext, RuleId};
 use crate::facts::{Callee, FunctionFact, FunctionKind};
 
-/// Options of `command-query-separation`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase", default)]
-pub struct Options {
-    pub command_patterns: Vec<String>,
-    pub query_patterns: Vec<String>,
-    pub command_folders: Vec<String>,
-    pub query_folders: Vec<String>,
-    pub handler_methods: Vec<String>,
-    pub mutating_verbs: Vec<String>,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        let strings = |list: &[&str]| list.iter().map(|s| s.to_string()).collect();
-        Self {
-            command_patterns: strings(&["*CommandHandler"]),
-            query_patterns: strings(&["*QueryHandler"]),
-            command_folders: strings(&["commands"]),
-            query_folders: strings(&["queries"]),
-            handler_methods: strings(&["handle", "execute"]),
-            mutating_verbs: strings(&[
-                "save", "create", "update", "delete", "remove", "insert", "upsert", "publish",
-                "dispatch", "emit", "send", "set",
-            ]),
-        }
-    }
-}
+pub use crate::settings::command_query_separation::Options;
 
 /// `*` matches any run of characters; everything else is literal.
 fn wildcard(pattern: &str, name: &str) -> bool {

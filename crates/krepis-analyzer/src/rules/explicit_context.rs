@@ -7,19 +7,7 @@ use super::{RuleContext, RuleId};
 use crate::diagnostic::{Fix, TextEdit};
 use crate::facts::{FunctionFact, FunctionKind, ParamFact, ValueFact};
 
-/// Options of `explicit-context`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Options {
-    /// Also check async callbacks passed straight to a call (`app.get("/", async (req) => …)`).
-    #[serde(default)]
-    pub check_inline_callbacks: bool,
-    /// Also check methods that may implement or override a type from outside the project (a
-    /// framework's interface or base class); by default they are entry points, which make a
-    /// context rather than take one.
-    #[serde(default)]
-    pub check_external_implementations: bool,
-}
+pub use crate::settings::explicit_context::Options;
 
 fn is_context_param(cx: &RuleContext<'_>, param: &ParamFact) -> bool {
     crate::signatures::is_context_param(cx.config, cx.is_typescript, param)
@@ -218,10 +206,16 @@ fn insert_fix(
         if cx.facts.await_as_name {
             return None;
         }
+        // TypeScript before 3.8 cannot read `import type`; its `import` of a type is erased too.
+        let keyword = if cx.type_only_imports {
+            "import type"
+        } else {
+            "import"
+        };
         edits.push(TextEdit::insert(
             cx.facts.import_insert_offset,
             format!(
-                "import type {{ {} }} from \"{}\";\n",
+                "{keyword} {{ {} }} from \"{}\";\n",
                 context.type_name, context.module
             ),
         ));

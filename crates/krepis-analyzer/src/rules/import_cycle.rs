@@ -1,35 +1,9 @@
 //! `import-cycle`: a cycle in the import graph, reported once on one of its imports.
 //!
 //! The user page is `rules/import-cycle.md`. The cycles themselves are computed once for the whole
-//! project by [`crate::db::import_cycles`].
+//! project by [`crate::queries::import_cycles`].
 
-/// Options of `import-cycle`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Options {
-    /// Leave out imports that vanish at run time (`import type`, every name `type`,
-    /// `import("x").T`). On by default: the evaluation order a cycle breaks is decided by the
-    /// imports that remain in the JavaScript.
-    #[serde(default = "yes")]
-    pub ignore_type_imports: bool,
-    /// Compute cycles on the graph where a name imported through a barrel is an import of the
-    /// module that defines it (barrels cause most cycles that are no design problem).
-    #[serde(default)]
-    pub through_barrels: bool,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            ignore_type_imports: true,
-            through_barrels: false,
-        }
-    }
-}
-
-fn yes() -> bool {
-    true
-}
+pub use crate::settings::import_cycle::Options;
 
 /// Strongly connected components of a graph given as adjacency lists, iteratively (Tarjan), so a
 /// cycle of ten thousand modules cannot overflow the stack. Only components with a cycle are kept.

@@ -6,27 +6,7 @@ use super::{RuleContext, RuleId};
 use crate::layers::{EdgeViolation, LayerMap, PackageViolation};
 use crate::resolve::Resolution;
 
-/// Options of `layer-boundary`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Options {
-    /// Check each name imported through a barrel against the layer of the module that defines
-    /// it, too.
-    #[serde(default = "yes")]
-    pub trace_barrels: bool,
-}
-
-fn yes() -> bool {
-    true
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            trace_barrels: true,
-        }
-    }
-}
+pub use crate::settings::layer_boundary::Options;
 
 /// A note made of the team's reason (when the config gives one), what the rule says, and where
 /// the rule is written.

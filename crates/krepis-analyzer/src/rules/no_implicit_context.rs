@@ -12,57 +12,7 @@ use crate::diagnostic::TextRange;
 use crate::facts::{ImportFact, ImportKind, ModuleFacts, Name};
 use crate::resolve::Resolution;
 
-/// Options of `no-implicit-context`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Options {
-    /// More implicit-context packages to ban.
-    #[serde(default)]
-    pub packages: Vec<String>,
-    /// Project modules (globs relative to the configuration's folder) that read implicit
-    /// context in a way Krepis cannot see: their importers are reported like a wrapper's.
-    #[serde(default)]
-    pub modules: Globs,
-}
-
-/// Globs as written, compiled once when the configuration is read.
-#[derive(Debug, Clone, Default)]
-pub struct Globs {
-    pub patterns: Vec<String>,
-    set: globset::GlobSet,
-}
-
-impl Globs {
-    pub fn is_empty(&self) -> bool {
-        self.patterns.is_empty()
-    }
-
-    pub fn is_match(&self, relative: &str) -> bool {
-        self.set.is_match(relative)
-    }
-}
-
-impl PartialEq for Globs {
-    fn eq(&self, other: &Self) -> bool {
-        self.patterns == other.patterns
-    }
-}
-
-impl Eq for Globs {}
-
-impl<'de> serde::Deserialize<'de> for Globs {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let patterns = Vec::<String>::deserialize(deserializer)?;
-        let mut builder = globset::GlobSetBuilder::new();
-        for glob in &patterns {
-            let glob = globset::Glob::new(glob)
-                .map_err(|e| serde::de::Error::custom(format!("`{glob}` is not a glob: {e}")))?;
-            builder.add(glob);
-        }
-        let set = builder.build().map_err(serde::de::Error::custom)?;
-        Ok(Globs { patterns, set })
-    }
-}
+pub use crate::settings::no_implicit_context::{Globs, Options};
 
 const ASYNC_HOOKS_APIS: [&str; 4] = [
     "AsyncLocalStorage",

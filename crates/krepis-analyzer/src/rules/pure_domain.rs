@@ -5,70 +5,7 @@
 use super::{RuleContext, RuleId, package_name};
 use crate::facts::{Callee, ImportedName};
 
-/// Options of `pure-domain`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Options {
-    /// More modules the domain may not import: package patterns (see [`crate::packages`]).
-    #[serde(default)]
-    pub banned_modules: Vec<String>,
-    /// `banned_modules`, compiled (when the options are read).
-    #[serde(skip)]
-    pub banned: crate::packages::PackageMatcher,
-    /// Globals the domain may use after all (`process`, `Date.now`…).
-    #[serde(default)]
-    pub allow_globals: Vec<String>,
-    /// More functions of packages that read time or randomness: `"uuid#v4"`,
-    /// `"dayjs#default()"` (only when called with no argument), `"luxon#DateTime.now"`.
-    #[serde(default)]
-    pub nondeterministic_calls: Vec<CallSpec>,
-    /// Built-in entries of [`NONDETERMINISTIC`] the domain may call after all (same form).
-    #[serde(default)]
-    pub allow_calls: Vec<CallSpec>,
-}
-
-/// A function of a package: `package#path`, `()` at the end when only a call with no argument
-/// counts.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
-#[serde(try_from = "String")]
-pub struct CallSpec {
-    pub package: String,
-    /// What the package exports, then members: `v4`, `default`, `DateTime.now`.
-    pub path: String,
-    pub only_without_arguments: bool,
-}
-
-impl TryFrom<String> for CallSpec {
-    type Error = String;
-
-    fn try_from(text: String) -> Result<Self, String> {
-        let (package, path) = text.rsplit_once('#').ok_or_else(|| {
-            format!(
-                "`{text}` is not `package#function` (for example `uuid#v4` or `dayjs#default()`)"
-            )
-        })?;
-        let (path, only_without_arguments) = match path.strip_suffix("()") {
-            Some(path) => (path, true),
-            None => (path, false),
-        };
-        let valid = |part: &str| {
-            !part.is_empty()
-                && part
-                    .chars()
-                    .all(|c| c.is_alphanumeric() || c == '_' || c == '$')
-        };
-        if package.is_empty() || !path.split('.').all(valid) {
-            return Err(format!(
-                "`{text}` is not `package#function` (for example `uuid#v4` or `dayjs#default()`)"
-            ));
-        }
-        Ok(CallSpec {
-            package: package_name(package).to_string(),
-            path: path.to_string(),
-            only_without_arguments,
-        })
-    }
-}
+pub use crate::settings::pure_domain::{CallSpec, Options};
 
 /// What a call of a package function brings into the domain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
