@@ -320,6 +320,23 @@ fn load_module(
     Ok(Loaded::Text(text, settled))
 }
 
+/// Computes `file`'s share of the project-wide queries that a check of any module asks for.
+fn warm_project_shares(db: &AnalysisDatabase, file: SourceFile) {
+    crate::db::import_edges(db, file);
+    let config = Project::get(db).settings(db).config_for(file.path(db));
+    let rules = &config.rules;
+    if rules
+        .severity(crate::catalog::RuleId::ExplicitContext)
+        .is_some()
+        || rules
+            .severity(crate::catalog::RuleId::ContextPropagation)
+            .is_some()
+    {
+        crate::model::module_unresolved_methods(db, file);
+        crate::signatures::module_signatures(db, file);
+    }
+}
+
 impl Workspace {
     /// Finds and reads the modules under `paths` (files or folders), with their settings.
     pub fn load(paths: &[PathBuf], options: &LoadOptions) -> Result<Workspace, LoadError> {
@@ -1026,6 +1043,14 @@ impl Workspace {
             all.par_iter().for_each_with(db.clone(), |db, &file| {
                 if crate::db::summary_of(db, file).is_none() {
                     resolved_imports(db, file);
+                }
+            });
+            // Then each module's share of the project-wide queries (the import graph, and the
+            // calls whose receivers the model cannot type), which need the others' facts: the
+            // first check that asks for the whole would otherwise compute every share alone.
+            all.par_iter().for_each_with(db.clone(), |db, &file| {
+                if crate::db::summary_of(db, file).is_none() {
+                    warm_project_shares(db, file);
                 }
             });
             checked

@@ -208,53 +208,114 @@ pub fn write_text(out: &mut impl Write, report: &Report<'_>, elapsed: Duration) 
     }
 }
 
-/// The JSON object of DESIGN §4.
+/// The JSON object of DESIGN §4, written as it is made: no tree of values in between.
 pub fn write_json(out: &mut impl Write, report: &Report<'_>) -> io::Result<()> {
-    let diagnostics: Vec<Value> = report
-        .each()
-        .map(|(file, d, loc)| {
-            let fix = d.fix.as_ref().map(|fix| {
-                let edits: Vec<Value> = fix
-                    .edits
-                    .iter()
-                    .map(|e| {
-                        let at = locate(&file.index, file.text, e.range);
-                        json!({
-                            "file": file.path, "line": at.line, "column": at.column,
-                            "end_line": at.end_line, "end_column": at.end_column, "text": e.text,
-                        })
-                    })
-                    .collect();
-                json!({
-                    "description": fix.description,
-                    "applicability": fix.applicability.as_str(),
-                    "edits": edits,
-                })
-            });
-            json!({
-                "file": file.path,
-                "rule": d.rule_name(),
-                "severity": d.severity.as_str(),
-                "message": d.message,
-                "note": d.note,
-                "line": loc.line, "column": loc.column, "end_line": loc.end_line, "end_column": loc.end_column,
-                "fix": fix,
-            })
-        })
-        .collect();
-    let value = json!({
-        "version": 1,
-        "files_checked": report.files_checked,
-        "summary": {
-            "errors": report.errors, "warnings": report.warnings,
-            "fixable": report.fixable, "unsafe_fixable": report.unsafe_fixable,
-            "baselined": report.baselined, "stale_baseline": report.stale_baseline,
-            "unresolved_imports": report.unresolved_imports,
+    let value = JsonReport {
+        version: 1,
+        files_checked: report.files_checked,
+        summary: JsonSummary {
+            errors: report.errors,
+            warnings: report.warnings,
+            fixable: report.fixable,
+            unsafe_fixable: report.unsafe_fixable,
+            baselined: report.baselined,
+            stale_baseline: report.stale_baseline,
+            unresolved_imports: report.unresolved_imports,
         },
-        "diagnostics": diagnostics,
-    });
+        diagnostics: JsonDiagnostics(report),
+    };
     serde_json::to_writer_pretty(&mut *out, &value)?;
     writeln!(out)
+}
+
+#[derive(serde::Serialize)]
+struct JsonReport<'r, 'a> {
+    version: u32,
+    files_checked: usize,
+    summary: JsonSummary,
+    diagnostics: JsonDiagnostics<'r, 'a>,
+}
+
+#[derive(serde::Serialize)]
+struct JsonSummary {
+    errors: usize,
+    warnings: usize,
+    fixable: usize,
+    unsafe_fixable: usize,
+    baselined: usize,
+    stale_baseline: usize,
+    unresolved_imports: usize,
+}
+
+/// Every diagnostic of the report, serialised one after the other.
+struct JsonDiagnostics<'r, 'a>(&'r Report<'a>);
+
+impl serde::Serialize for JsonDiagnostics<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.each().map(|(file, d, loc)| JsonDiagnostic {
+            file: &file.path,
+            rule: d.rule_name(),
+            severity: d.severity.as_str(),
+            message: &d.message,
+            note: d.note.as_deref(),
+            line: loc.line,
+            column: loc.column,
+            end_line: loc.end_line,
+            end_column: loc.end_column,
+            fix: d.fix.as_ref().map(|fix| {
+                JsonFix {
+                    description: &fix.description,
+                    applicability: fix.applicability.as_str(),
+                    edits: fix
+                        .edits
+                        .iter()
+                        .map(|e| {
+                            let at = locate(&file.index, file.text, e.range);
+                            JsonEdit {
+                                file: &file.path,
+                                line: at.line,
+                                column: at.column,
+                                end_line: at.end_line,
+                                end_column: at.end_column,
+                                text: &e.text,
+                            }
+                        })
+                        .collect(),
+                }
+            }),
+        }))
+    }
+}
+
+#[derive(serde::Serialize)]
+struct JsonDiagnostic<'a> {
+    file: &'a str,
+    rule: &'a str,
+    severity: &'a str,
+    message: &'a str,
+    note: Option<&'a str>,
+    line: u32,
+    column: u32,
+    end_line: u32,
+    end_column: u32,
+    fix: Option<JsonFix<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct JsonFix<'a> {
+    description: &'a str,
+    applicability: &'a str,
+    edits: Vec<JsonEdit<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct JsonEdit<'a> {
+    file: &'a str,
+    line: u32,
+    column: u32,
+    end_line: u32,
+    end_column: u32,
+    text: &'a str,
 }
 
 /// The message and, on the next line, the note (the why, or the team's reason), for outputs that
