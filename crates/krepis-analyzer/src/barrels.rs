@@ -5,7 +5,7 @@
 //! `infrastructure/db.ts` at run time: `layer-boundary` checks the import against that module's
 //! layer too, and shows the modules in between.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -46,7 +46,7 @@ pub fn traced_imports(db: &dyn Db, file: SourceFile) -> Arc<Vec<TracedName>> {
                 continue;
             }
             let Some((origin, local, through)) =
-                trace(db, target, &name.imported, &mut HashSet::new(), 0)
+                trace(db, target, &name.imported, &mut HashSet::default(), 0)
             else {
                 continue;
             };
@@ -168,7 +168,7 @@ pub fn erased_imports(db: &dyn Db, file: SourceFile) -> Arc<Vec<bool>> {
 
 /// Whether `file` itself defines the export `name` as an interface or a type alias.
 fn defined_as_type(db: &dyn Db, file: SourceFile, name: &str) -> bool {
-    match trace(db, file, name, &mut HashSet::new(), 0) {
+    match trace(db, file, name, &mut HashSet::default(), 0) {
         Some((origin, local, through)) => through.is_empty() && declares_type(db, origin, &local),
         None => false,
     }

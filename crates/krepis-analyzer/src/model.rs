@@ -7,7 +7,7 @@
 //! "Unknown" is an answer too: the rules report such calls instead of guessing.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::Arc;
 
 use crate::db::{Db, Project, SourceFile, module_facts, sorted_files};
@@ -180,7 +180,7 @@ impl<'db> Model<'db> {
             file,
             facts,
             locals,
-            members: RefCell::new(HashMap::new()),
+            members: RefCell::new(HashMap::default()),
         }
     }
 
@@ -289,7 +289,7 @@ impl<'db> Model<'db> {
         if let Some(found) = self.members.borrow().get(key) {
             return found.clone();
         }
-        let members = Arc::new(self.collect_members(key, &mut HashSet::new(), 0));
+        let members = Arc::new(self.collect_members(key, &mut HashSet::default(), 0));
         self.members
             .borrow_mut()
             .insert(key.clone(), members.clone());
@@ -681,7 +681,7 @@ pub fn module_unresolved_methods(db: &dyn Db, file: SourceFile) -> Arc<Vec<Name>
 /// fix that changes such a method's parameters might break a call no one can see.
 #[salsa::tracked]
 pub fn unresolved_methods(db: &dyn Db) -> Arc<HashSet<Name>> {
-    let mut out = HashSet::new();
+    let mut out = HashSet::default();
     for &file in sorted_files(db).iter() {
         out.extend(module_unresolved_methods(db, file).iter().cloned());
     }
@@ -692,7 +692,7 @@ pub fn unresolved_methods(db: &dyn Db) -> Arc<HashSet<Name>> {
 /// parameter added to one of them changes what its unseen caller receives.
 #[salsa::tracked]
 pub fn value_uses(db: &dyn Db) -> Arc<HashSet<Name>> {
-    let mut out = HashSet::new();
+    let mut out = HashSet::default();
     for &file in sorted_files(db).iter() {
         match crate::db::summary_of(db, file) {
             Some(summary) => out.extend(summary.value_uses.iter().cloned()),
@@ -705,7 +705,7 @@ pub fn value_uses(db: &dyn Db) -> Arc<HashSet<Name>> {
 /// Names of project methods that take the context first.
 #[salsa::tracked]
 pub fn context_methods(db: &dyn Db) -> Arc<HashSet<Name>> {
-    let mut out = HashSet::new();
+    let mut out = HashSet::default();
     for &file in sorted_files(db).iter() {
         match crate::db::summary_of(db, file) {
             Some(summary) => out.extend(summary.context_methods.iter().cloned()),

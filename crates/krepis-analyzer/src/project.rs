@@ -1,6 +1,6 @@
 //! The project model: which configuration and which resolution settings govern each file.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -49,7 +49,7 @@ pub struct ProjectSettings {
     /// Monorepo workspaces by root folder (see [`crate::workspaces`]).
     workspaces: HashMap<PathBuf, Arc<crate::workspaces::Monorepo>>,
     /// Folders already looked at, so discovery reads each settings file once.
-    scanned: std::collections::HashSet<PathBuf>,
+    scanned: rustc_hash::FxHashSet<PathBuf>,
     /// Folders whose `krepis.json` (or `deno.json` `krepis` key) could not be used.
     broken_configs: HashMap<PathBuf, SettingsError>,
     /// Folders whose import map or `tsconfig.json` could not be used.
@@ -65,14 +65,14 @@ impl ProjectSettings {
         Self {
             override_config,
             default_config: Config::default_for(base_dir),
-            configs: HashMap::new(),
-            import_maps: HashMap::new(),
-            ts_paths: HashMap::new(),
-            workspaces: HashMap::new(),
+            configs: HashMap::default(),
+            import_maps: HashMap::default(),
+            ts_paths: HashMap::default(),
+            workspaces: HashMap::default(),
             scanned: Default::default(),
-            broken_configs: HashMap::new(),
-            broken_resolvers: HashMap::new(),
-            typescript: HashMap::new(),
+            broken_configs: HashMap::default(),
+            broken_resolvers: HashMap::default(),
+            typescript: HashMap::default(),
         }
     }
 

@@ -99,7 +99,7 @@ const MAX_NAMED_IN_CYCLE: usize = 12;
 pub fn import_cycles(db: &dyn Db) -> Arc<ImportCycles> {
     let project = Project::get(db);
     let files = sorted_files(db);
-    let position: std::collections::HashMap<SourceFile, usize> =
+    let position: rustc_hash::FxHashMap<SourceFile, usize> =
         files.iter().enumerate().map(|(i, f)| (*f, i)).collect();
     let settings = project.settings(db);
     // edges[i]: modules that module i imports; via[i]: the import behind each of them.

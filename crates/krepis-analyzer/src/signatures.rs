@@ -1,7 +1,7 @@
 //! Which functions and methods take the context first, across modules: the knowledge
 //! `context-propagation` needs to judge a call. Imports are followed through re-exports.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::Arc;
 
 use crate::config::Config;
@@ -142,7 +142,7 @@ fn declares(db: &dyn Db, file: SourceFile, name: &str) -> bool {
 
 /// Follows `name` exported by `file` to its declaration, through re-exports and imports.
 pub fn export_origin(db: &dyn Db, file: SourceFile, name: &str) -> Option<Origin> {
-    export_origin_in(db, file, name, &mut HashSet::new())
+    export_origin_in(db, file, name, &mut HashSet::default())
 }
 
 /// Where the name `local`, imported by `file`, is declared (`None`: not an import).
@@ -236,7 +236,7 @@ pub fn callee_index(db: &dyn Db, file: SourceFile) -> Arc<CalleeIndex> {
     let own = module_signatures(db, file);
     let mut index = CalleeIndex {
         functions: own.functions.clone(),
-        namespaces: HashMap::new(),
+        namespaces: HashMap::default(),
     };
     let facts = module_facts(db, file);
     let resolutions = resolved_imports(db, file);
