@@ -189,14 +189,18 @@ pub fn resolved_imports(db: &dyn Db, file: SourceFile) -> Arc<Vec<Resolution>> {
     let files = project.files(db);
     let settings = project.settings(db).resolver_for(file.path(db));
     let disk = project.disk_fallback(db);
-    let exists = |p: &Path| files.contains_key(p) || (*disk && p.is_file());
+    let known = |p: &Path| files.contains_key(p);
+    let lookup = resolve::Lookup {
+        known: &known,
+        disk: *disk,
+    };
     let facts = module_facts(db, file);
     let path = file.path(db);
     Arc::new(
         facts
             .imports
             .iter()
-            .map(|import| resolve::resolve(path, &import.specifier, &settings, &exists))
+            .map(|import| resolve::resolve(path, &import.specifier, &settings, &lookup))
             .collect(),
     )
 }

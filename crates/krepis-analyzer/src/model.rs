@@ -6,8 +6,8 @@
 //! context rules: which method does `receiver.method(…)` call, and does it take the context?
 //! "Unknown" is an answer too: the rules report such calls instead of guessing.
 
-use std::cell::RefCell;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::cell::RefCell;
 use std::sync::Arc;
 
 use crate::db::{Db, Project, SourceFile, module_facts, sorted_files};

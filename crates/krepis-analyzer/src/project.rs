@@ -82,13 +82,24 @@ impl ProjectSettings {
         if !self.scanned.insert(dir.to_path_buf()) {
             return;
         }
+        // One listing of the folder instead of a look for each settings file: most folders
+        // have none. (A folder that cannot be listed is looked into file by file.)
+        let listed: Option<rustc_hash::FxHashSet<std::ffi::OsString>> = std::fs::read_dir(dir)
+            .ok()
+            .map(|entries| entries.filter_map(|e| Some(e.ok()?.file_name())).collect());
+        let has = |name: &str| {
+            listed
+                .as_ref()
+                .is_none_or(|names| names.contains(std::ffi::OsStr::new(name)))
+        };
         let krepis = dir.join("krepis.json");
         let deno = ["deno.json", "deno.jsonc"]
-            .map(|n| dir.join(n))
             .into_iter()
+            .filter(|n| has(n))
+            .map(|n| dir.join(n))
             .find(|p| p.is_file());
         if self.override_config.is_none() {
-            let config = if krepis.is_file() {
+            let config = if has("krepis.json") && krepis.is_file() {
                 Config::load_file(&krepis).map(Some)
             } else if let Some(deno) = &deno {
                 Config::load_deno_json(deno)
@@ -117,7 +128,18 @@ impl ProjectSettings {
                 }
             }
         }
-        match crate::workspaces::Monorepo::at(dir) {
+        let manifests = [
+            "package.json",
+            "pnpm-workspace.yaml",
+            "deno.json",
+            "deno.jsonc",
+        ];
+        let workspace = if manifests.iter().any(|m| has(m)) {
+            crate::workspaces::Monorepo::at(dir)
+        } else {
+            Ok(None)
+        };
+        match workspace {
             Ok(Some(workspace)) => {
                 self.workspaces
                     .insert(dir.to_path_buf(), Arc::new(workspace));
@@ -129,11 +151,13 @@ impl ProjectSettings {
                     .or_insert(error.into());
             }
         }
-        if let Some(version) = typescript_version(dir) {
+        if (has("package.json") || has("node_modules"))
+            && let Some(version) = typescript_version(dir)
+        {
             self.typescript.insert(dir.to_path_buf(), version);
         }
         let tsconfig = dir.join("tsconfig.json");
-        if tsconfig.is_file() {
+        if has("tsconfig.json") && tsconfig.is_file() {
             match TsPaths::from_tsconfig(&tsconfig) {
                 Ok(Some(paths)) => {
                     self.ts_paths.insert(dir.to_path_buf(), Arc::new(paths));

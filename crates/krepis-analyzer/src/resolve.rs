@@ -228,12 +228,20 @@ fn is_external_scheme(specifier: &str) -> bool {
     SCHEMES.iter().any(|s| specifier.starts_with(s))
 }
 
+/// How resolution learns whether a file exists.
+pub struct Lookup<'a> {
+    /// Whether the project knows the file (without touching the disk).
+    pub known: &'a dyn Fn(&Path) -> bool,
+    /// Whether a file the project does not know may be looked for on disk.
+    pub disk: bool,
+}
+
 /// Resolves `specifier` imported from `importer`.
 pub fn resolve(
     importer: &Path,
     specifier: &str,
     settings: &ResolverSettings,
-    exists: &dyn Fn(&Path) -> bool,
+    lookup: &Lookup<'_>,
 ) -> Resolution {
     let dir = importer.parent().unwrap_or(Path::new("."));
     if specifier.starts_with("./")
@@ -241,19 +249,19 @@ pub fn resolve(
         || specifier == "."
         || specifier == ".."
     {
-        return probe(&dir.join(specifier), exists);
+        return probe(&dir.join(specifier), lookup);
     }
     if specifier.starts_with('/') {
-        return probe(Path::new(specifier), exists);
+        return probe(Path::new(specifier), lookup);
     }
     if let Some(path) = specifier.strip_prefix("file://") {
-        return probe(Path::new(path), exists);
+        return probe(Path::new(path), lookup);
     }
     if let Some(map) = &settings.import_map
         && let Some(target) = map.map(specifier)
     {
         if target.starts_with("./") || target.starts_with("../") || target.starts_with('/') {
-            return probe(&map.dir.join(&target), exists);
+            return probe(&map.dir.join(&target), lookup);
         }
         return Resolution::External;
     }
@@ -267,19 +275,19 @@ pub fn resolve(
             };
             for target in targets {
                 let target = target.replacen('*', captured, 1);
-                if let Resolution::File(path) = probe(&ts.paths_base.join(target), exists) {
+                if let Resolution::File(path) = probe(&ts.paths_base.join(target), lookup) {
                     return Resolution::File(path);
                 }
             }
         }
         if let Some(base) = &ts.base_url
-            && let Resolution::File(path) = probe(&base.join(specifier), exists)
+            && let Resolution::File(path) = probe(&base.join(specifier), lookup)
         {
             return Resolution::File(path);
         }
     }
     if let Some(workspace) = &settings.workspace
-        && let Some(found) = workspace.resolve(specifier, &|path| match probe(path, exists) {
+        && let Some(found) = workspace.resolve(specifier, &|path| match probe(path, lookup) {
             Resolution::File(found) => Some(found),
             _ => None,
         })
@@ -304,13 +312,30 @@ fn match_paths_pattern<'s>(pattern: &str, specifier: &'s str) -> Option<&'s str>
 const EXTENSIONS: [&str; 8] = ["ts", "tsx", "mts", "cts", "js", "jsx", "mjs", "cjs"];
 
 /// Finds the file a local path names: as is, with a TypeScript twin of a JS extension, with an
-/// added extension, or as a folder's `index`.
-fn probe(path: &Path, exists: &dyn Fn(&Path) -> bool) -> Resolution {
+/// added extension, or as a folder's `index`. The project's known files are asked first, for
+/// every candidate, and only then the disk (when `lookup` may): most imports name a known
+/// module, often through a `.js` specifier of a `.ts` file, and the disk is never asked for them.
+fn probe(path: &Path, lookup: &Lookup<'_>) -> Resolution {
     let path = normalize(path);
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-    if EXTENSIONS.contains(&ext) && exists(&path) {
-        return Resolution::File(path);
+    if let Some(found) = candidates(&path, ext).find(|c| (lookup.known)(c)) {
+        return Resolution::File(found);
     }
+    if lookup.disk
+        && let Some(found) = candidates(&path, ext).find(|c| c.is_file())
+    {
+        return Resolution::File(found);
+    }
+    // A style sheet, JSON or image imported for a bundler: a file, but not a module.
+    if !EXTENSIONS.contains(&ext) && !ext.is_empty() && exists_on_disk(&path, lookup.known) {
+        return Resolution::Asset(path);
+    }
+    Resolution::Unresolved
+}
+
+/// The modules a local path may name, in the order resolution prefers them.
+fn candidates<'p>(path: &'p Path, ext: &'p str) -> impl Iterator<Item = PathBuf> + 'p {
+    let itself = EXTENSIONS.contains(&ext).then(|| path.to_path_buf());
     // A `.js` specifier names the TypeScript source, or the declarations that describe a
     // hand-written script (`./xterm-private.js` → `xterm-private.d.ts`).
     let twins: &[&str] = match ext {
@@ -320,33 +345,23 @@ fn probe(path: &Path, exists: &dyn Fn(&Path) -> bool) -> Resolution {
         "cjs" => &["cts", "d.cts"],
         _ => &[],
     };
-    for twin in twins {
-        let candidate = path.with_extension(twin);
-        if exists(&candidate) {
-            return Resolution::File(candidate);
-        }
-    }
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    for ext in EXTENSIONS.iter().chain(&["d.ts"]) {
-        let candidate = path.with_file_name(format!("{file_name}.{ext}"));
-        if exists(&candidate) {
-            return Resolution::File(candidate);
-        }
-    }
-    for ext in EXTENSIONS.iter().chain(&["d.ts"]) {
-        let candidate = path.join(format!("index.{ext}"));
-        if exists(&candidate) {
-            return Resolution::File(candidate);
-        }
-    }
-    // A style sheet, JSON or image imported for a bundler: a file, but not a module.
-    if !EXTENSIONS.contains(&ext) && !ext.is_empty() && exists_on_disk(&path, exists) {
-        return Resolution::Asset(path);
-    }
-    Resolution::Unresolved
+    let added = EXTENSIONS
+        .iter()
+        .chain(&["d.ts"])
+        .map(move |ext| path.with_file_name(format!("{file_name}.{ext}")));
+    let index = EXTENSIONS
+        .iter()
+        .chain(&["d.ts"])
+        .map(move |ext| path.join(format!("index.{ext}")));
+    itself
+        .into_iter()
+        .chain(twins.iter().map(move |twin| path.with_extension(twin)))
+        .chain(added)
+        .chain(index)
 }
 
 /// Whether a file that is not code exists: the known set holds only modules, so ask the disk
@@ -395,7 +410,11 @@ mod tests {
         let exists = |p: &Path| set.contains(p);
         let none = ResolverSettings::default();
         let from = Path::new("/p/src/x/y.ts");
-        let r = |s: &str| resolve(from, s, &none, &exists);
+        let lookup = Lookup {
+            known: &exists,
+            disk: false,
+        };
+        let r = |s: &str| resolve(from, s, &none, &lookup);
         assert_eq!(r("../a.ts"), Resolution::File("/p/src/a.ts".into()));
         assert_eq!(r("../a"), Resolution::File("/p/src/a.ts".into()));
         assert_eq!(r("../a.js"), Resolution::File("/p/src/a.ts".into()));
@@ -439,7 +458,11 @@ mod tests {
             workspace: None,
         };
         let from = Path::new("/p/src/app.ts");
-        let r = |s: &str| resolve(from, s, &settings, &exists);
+        let lookup = Lookup {
+            known: &exists,
+            disk: false,
+        };
+        let r = |s: &str| resolve(from, s, &settings, &lookup);
         assert_eq!(
             r("@domain/order.ts"),
             Resolution::File("/p/src/domain/order.ts".into())
