@@ -47,6 +47,18 @@ pub const MAX_NESTING: u32 = 1_000;
 /// file is not parsed: each costs the parser a speculative branch (real code stays far below).
 pub const MAX_OPEN_TYPE_ARGUMENTS: u32 = 24;
 
+/// The bytes [`excessive_nesting`] looks at outside templates; it steps over every other.
+const NESTING_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let interesting = b"\"'/`([{)]};,=<>";
+    let mut k = 0;
+    while k < interesting.len() {
+        table[interesting[k] as usize] = true;
+        k += 1;
+    }
+    table
+};
+
 /// Looks for nesting the parser would recurse through too deeply: brackets and template
 /// substitutions, and chains of arrows (`x => y => z …`). Strings and comments are skipped.
 /// Returns the offset where the limit is passed, with what nests.
@@ -64,7 +76,12 @@ pub fn excessive_nesting(text: &str) -> Option<(u32, String)> {
         let b = bytes[i];
         let in_template = stack.last() == Some(&b'`');
         if in_template {
-            match b {
+            // Only an escape, the closing backtick or `${` matter inside a template.
+            match memchr::memchr3(b'\\', b'`', b'$', &bytes[i..]) {
+                Some(skip) => i += skip,
+                None => break,
+            }
+            match bytes[i] {
                 b'\\' => i += 1,
                 b'`' => {
                     stack.pop();
@@ -78,26 +95,35 @@ pub fn excessive_nesting(text: &str) -> Option<(u32, String)> {
             i += 1;
             continue;
         }
+        if !NESTING_BYTES[b as usize] {
+            i += 1;
+            continue;
+        }
         match b {
             b'"' | b'\'' => {
                 i += 1;
-                while i < bytes.len() && bytes[i] != b && bytes[i] != b'\n' {
-                    if bytes[i] == b'\\' {
-                        i += 1;
+                // To the closing quote or the end of the line, stepping over escapes.
+                loop {
+                    match memchr::memchr3(b, b'\n', b'\\', bytes.get(i..).unwrap_or_default()) {
+                        Some(skip) if bytes[i + skip] == b'\\' => i += skip + 2,
+                        Some(skip) => {
+                            i += skip;
+                            break;
+                        }
+                        None => {
+                            i = bytes.len();
+                            break;
+                        }
                     }
-                    i += 1;
                 }
             }
             b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
+                i = memchr::memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |skip| i + skip);
             }
             b'/' if bytes.get(i + 1) == Some(&b'*') => {
                 i += 2;
-                while i + 1 < bytes.len() && !(bytes[i] == b'*' && bytes[i + 1] == b'/') {
-                    i += 1;
-                }
+                i = memchr::memmem::find(&bytes[i.min(bytes.len())..], b"*/")
+                    .map_or(bytes.len(), |skip| i + skip);
                 i += 1;
             }
             b'`' | b'(' | b'[' | b'{' => {
@@ -280,4 +306,155 @@ pub(super) fn ambient_only(program: &Program<'_>) -> bool {
         }
     }
     declared
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The scan as it was, byte by byte, before it learnt to step over runs that cannot matter.
+    fn reference(text: &str) -> Option<(u32, String)> {
+        let bytes = text.as_bytes();
+        // Open brackets, with `b'$'` for a template substitution and `b'`'` for a template literal.
+        let mut stack: Vec<u8> = Vec::new();
+        let mut arrows = 0u32;
+        // `name<` not yet closed by `>`, per open bracket (the first for the top level), and in all.
+        let mut angles: Vec<u32> = vec![0];
+        let mut open_angles = 0u32;
+        let deep = |what: &str, limit: u32| format!("{what} nest more than {limit} levels deep");
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            let in_template = stack.last() == Some(&b'`');
+            if in_template {
+                match b {
+                    b'\\' => i += 1,
+                    b'`' => {
+                        stack.pop();
+                    }
+                    b'$' if bytes.get(i + 1) == Some(&b'{') => {
+                        stack.push(b'$');
+                        i += 1;
+                    }
+                    _ => {}
+                }
+                i += 1;
+                continue;
+            }
+            match b {
+                b'"' | b'\'' => {
+                    i += 1;
+                    while i < bytes.len() && bytes[i] != b && bytes[i] != b'\n' {
+                        if bytes[i] == b'\\' {
+                            i += 1;
+                        }
+                        i += 1;
+                    }
+                }
+                b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                    while i < bytes.len() && bytes[i] != b'\n' {
+                        i += 1;
+                    }
+                }
+                b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                    i += 2;
+                    while i + 1 < bytes.len() && !(bytes[i] == b'*' && bytes[i + 1] == b'/') {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+                b'`' | b'(' | b'[' | b'{' => {
+                    stack.push(b);
+                    angles.push(0);
+                    if stack.len() as u32 > MAX_NESTING {
+                        return Some((i as u32, deep("brackets or template literals", MAX_NESTING)));
+                    }
+                }
+                // `)` does not end an arrow chain: `x => (y) => (z) => …` still nests.
+                b')' | b']' | b'}' => {
+                    stack.pop();
+                    if angles.len() > 1 {
+                        open_angles -= angles.pop().unwrap_or(0);
+                    }
+                    if b != b')' {
+                        arrows = 0;
+                    }
+                }
+                b';' | b',' => {
+                    arrows = 0;
+                    if b == b';'
+                        && let Some(current) = angles.last_mut()
+                    {
+                        open_angles -= *current;
+                        *current = 0;
+                    }
+                }
+                b'=' if bytes.get(i + 1) == Some(&b'>') => {
+                    arrows += 1;
+                    if arrows > MAX_NESTING {
+                        return Some((i as u32, deep("arrow functions", MAX_NESTING)));
+                    }
+                    i += 1;
+                }
+                // The parser tries each `name<` as type arguments and backtracks: unclosed ones
+                // nested in brackets cost time exponential in their number.
+                b'<' if i > 0
+                    && (bytes[i - 1].is_ascii_alphanumeric()
+                        || bytes[i - 1] == b'_'
+                        || bytes[i - 1] == b'$') =>
+                {
+                    if let Some(current) = angles.last_mut() {
+                        *current += 1;
+                        open_angles += 1;
+                    }
+                    if open_angles > MAX_OPEN_TYPE_ARGUMENTS {
+                        return Some((
+                            i as u32,
+                            deep("unclosed `<` (type arguments)", MAX_OPEN_TYPE_ARGUMENTS),
+                        ));
+                    }
+                }
+                b'>' => {
+                    if let Some(current) = angles.last_mut()
+                        && *current > 0
+                    {
+                        *current -= 1;
+                        open_angles -= 1;
+                    }
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        None
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn the_fast_scan_finds_what_the_byte_by_byte_one_finds(
+            parts in prop::collection::vec(
+                prop::sample::select(vec![
+                    "(", ")", "[", "]", "{", "}", "`", "${", "\\", "\"", "'", "//", "/*", "*/",
+                    "\n", "=>", "a<", "<", ">", ";", ",", "x", " ", "$", "*", "/",
+                ]),
+                0..400,
+            ),
+            repeat in 1usize..4,
+        ) {
+            let text = parts.concat().repeat(repeat);
+            prop_assert_eq!(excessive_nesting(&text), reference(&text));
+        }
+    }
+
+    #[test]
+    fn deep_nesting_is_still_found_past_strings_comments_and_templates() {
+        let prefix = "const s = \"((((\"; // ((((\n/* [[[[ */ `${'{'}`;\n";
+        let deep = format!("{prefix}{}", "(".repeat(MAX_NESTING as usize + 1));
+        assert_eq!(excessive_nesting(&deep), reference(&deep));
+        assert!(excessive_nesting(&deep).is_some());
+        assert_eq!(excessive_nesting(prefix), None);
+    }
 }
