@@ -91,6 +91,17 @@ pub struct ImportCycles {
 /// How many modules an import-cycle message names before it leaves the middle out.
 const MAX_NAMED_IN_CYCLE: usize = 12;
 
+/// Whether the configuration that governs `file` ignores it (a test, say): remembered per file,
+/// so the project-wide import graph, rebuilt after an edit, matches no globs again.
+#[salsa::tracked]
+pub fn ignored_by_config(db: &dyn Db, file: SourceFile) -> bool {
+    let path = file.path(db);
+    Project::get(db)
+        .settings(db)
+        .config_for(path)
+        .is_ignored(path)
+}
+
 /// Every import cycle of the project, each as the module and import that report it.
 ///
 /// One finding per strongly connected component: the shortest cycle through its first file (by
@@ -107,7 +118,7 @@ pub fn import_cycles(db: &dyn Db) -> Arc<ImportCycles> {
     let mut via: Vec<Vec<u32>> = vec![Vec::new(); files.len()];
     // Files the config ignores (tests) are known so calls into the project count, but they are
     // no part of its import graph.
-    let ignored = |file: SourceFile| settings.config_for(file.path(db)).is_ignored(file.path(db));
+    let ignored = |file: SourceFile| *ignored_by_config(db, file);
     for (i, &file) in files.iter().enumerate() {
         let config = settings.config_for(file.path(db));
         if config.rules.severity(RuleId::ImportCycle).is_none() || ignored(file) {

@@ -368,7 +368,10 @@ mod tests {
                     stack.push(b);
                     angles.push(0);
                     if stack.len() as u32 > MAX_NESTING {
-                        return Some((i as u32, deep("brackets or template literals", MAX_NESTING)));
+                        return Some((
+                            i as u32,
+                            deep("brackets or template literals", MAX_NESTING),
+                        ));
                     }
                 }
                 // `)` does not end an arrow chain: `x => (y) => (z) => …` still nests.
