@@ -102,6 +102,35 @@ pub fn ignored_by_config(db: &dyn Db, file: SourceFile) -> bool {
         .is_ignored(path)
 }
 
+/// The imports of `file` that count for `import-cycle` under its configuration, each as its
+/// target and the index of the import: none when the rule is off there or the file is ignored,
+/// no type-only ones unless they count, and through barrels when `throughBarrels` says so. Per
+/// file, so the project-wide graph is put together again after an edit without looking at any
+/// configuration.
+#[salsa::tracked]
+pub fn cycle_edges(db: &dyn Db, file: SourceFile) -> Arc<Vec<(SourceFile, u32)>> {
+    let settings = Project::get(db).settings(db);
+    let config = settings.config_for(file.path(db));
+    // Files the config ignores (tests) are known so calls into the project count, but they are
+    // no part of its import graph.
+    if config.rules.severity(RuleId::ImportCycle).is_none() || *ignored_by_config(db, file) {
+        return Arc::default();
+    }
+    let skip_types = config.rules.import_cycle.ignore_type_imports;
+    let file_edges = if config.rules.import_cycle.through_barrels {
+        crate::barrels::traced_edges(db, file).clone()
+    } else {
+        import_edges(db, file).clone()
+    };
+    Arc::new(
+        file_edges
+            .iter()
+            .filter(|edge| !(skip_types && edge.type_only) && !*ignored_by_config(db, edge.target))
+            .map(|edge| (edge.target, edge.import))
+            .collect(),
+    )
+}
+
 /// Every import cycle of the project, each as the module and import that report it.
 ///
 /// One finding per strongly connected component: the shortest cycle through its first file (by
@@ -116,30 +145,13 @@ pub fn import_cycles(db: &dyn Db) -> Arc<ImportCycles> {
     // edges[i]: modules that module i imports; via[i]: the import behind each of them.
     let mut edges: Vec<Vec<usize>> = vec![Vec::new(); files.len()];
     let mut via: Vec<Vec<u32>> = vec![Vec::new(); files.len()];
-    // Files the config ignores (tests) are known so calls into the project count, but they are
-    // no part of its import graph.
-    let ignored = |file: SourceFile| *ignored_by_config(db, file);
     for (i, &file) in files.iter().enumerate() {
-        let config = settings.config_for(file.path(db));
-        if config.rules.severity(RuleId::ImportCycle).is_none() || ignored(file) {
-            continue;
-        }
-        let skip_types = config.rules.import_cycle.ignore_type_imports;
-        let through_barrels = config.rules.import_cycle.through_barrels;
-        let file_edges = if through_barrels {
-            crate::barrels::traced_edges(db, file).clone()
-        } else {
-            import_edges(db, file).clone()
-        };
-        for edge in file_edges.iter() {
-            if skip_types && edge.type_only || ignored(edge.target) {
-                continue;
-            }
-            if let Some(&j) = position.get(&edge.target)
+        for &(target, import) in cycle_edges(db, file).iter() {
+            if let Some(&j) = position.get(&target)
                 && !edges[i].contains(&j)
             {
                 edges[i].push(j);
-                via[i].push(edge.import);
+                via[i].push(import);
             }
         }
     }
