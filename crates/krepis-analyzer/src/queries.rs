@@ -125,7 +125,7 @@ pub fn cycle_edges(db: &dyn Db, file: SourceFile) -> Arc<Vec<(SourceFile, u32)>>
     Arc::new(
         file_edges
             .iter()
-            .filter(|edge| !(skip_types && edge.type_only) && !*ignored_by_config(db, edge.target))
+            .filter(|edge| !(skip_types && edge.type_only || *ignored_by_config(db, edge.target)))
             .map(|edge| (edge.target, edge.import))
             .collect(),
     )
