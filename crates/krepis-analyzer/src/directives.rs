@@ -1,4 +1,5 @@
-//! Inline suppressions, each with its reason:
+//! Inline suppressions as written in comments, each with its reason (read into the facts here;
+//! applied by [`crate::suppressions`]):
 //!
 //! - `// krepis-ignore-next-line layer-boundary -- reason`: the line below;
 //! - `foo(); // krepis-ignore pure-domain -- reason`: the line the comment is on;
