@@ -114,6 +114,11 @@ impl RuleSettings {
     }
 }
 
+/// The default of the options that are on unless config turns them off.
+fn yes() -> bool {
+    true
+}
+
 pub mod explicit_context {
     /// Options of `explicit-context`.
     #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
@@ -259,12 +264,8 @@ pub mod layer_boundary {
     pub struct Options {
         /// Check each name imported through a barrel against the layer of the module that defines
         /// it, too.
-        #[serde(default = "yes")]
+        #[serde(default = "super::yes")]
         pub trace_barrels: bool,
-    }
-
-    fn yes() -> bool {
-        true
     }
 
     impl Default for Options {
@@ -315,7 +316,7 @@ pub mod import_cycle {
         /// Leave out imports that vanish at run time (`import type`, every name `type`,
         /// `import("x").T`). On by default: the evaluation order a cycle breaks is decided by the
         /// imports that remain in the JavaScript.
-        #[serde(default = "yes")]
+        #[serde(default = "super::yes")]
         pub ignore_type_imports: bool,
         /// Compute cycles on the graph where a name imported through a barrel is an import of the
         /// module that defines it (barrels cause most cycles that are no design problem).
@@ -331,10 +332,6 @@ pub mod import_cycle {
             }
         }
     }
-
-    fn yes() -> bool {
-        true
-    }
 }
 
 pub mod invalid_suppression {
@@ -343,12 +340,8 @@ pub mod invalid_suppression {
     #[serde(deny_unknown_fields, rename_all = "camelCase")]
     pub struct Options {
         /// Every suppression must say why after `--`.
-        #[serde(default = "yes")]
+        #[serde(default = "super::yes")]
         pub require_reason: bool,
-    }
-
-    fn yes() -> bool {
-        true
     }
 
     impl Default for Options {

@@ -197,6 +197,38 @@ impl<'t> Collector<'t> {
         annotation.map(|t| self.slice(t.type_annotation.span()).trim().into())
     }
 
+    /// A method signature of an interface or type literal (`m(a): R` or `m: (a) => R`), named
+    /// by `key`, whose parameters and return type `span` covers.
+    fn push_signature(
+        &mut self,
+        name: Name,
+        key: &PropertyKey<'_>,
+        span: Span,
+        params: &FormalParameters<'_>,
+        return_type: Option<&TSTypeAnnotation<'_>>,
+    ) {
+        self.bindings.insert(
+            span.start,
+            Binding {
+                name,
+                range: key.span().into(),
+                kind: FunctionKind::Signature,
+                container: self.containers.last().cloned(),
+            },
+        );
+        let range = TextRange::from(key.span());
+        self.push_function(
+            span,
+            range,
+            false,
+            params,
+            return_type,
+            false,
+            None,
+            FunctionKind::Signature,
+        );
+    }
+
     /// Records a function and returns its index; the caller walks the body and pops.
     #[allow(clippy::too_many_arguments)]
     fn push_function(
@@ -960,25 +992,12 @@ impl<'a> Visit<'a> for Collector<'_> {
         if it.kind == TSMethodSignatureKind::Method
             && let Some(name) = property_key_name(&it.key)
         {
-            self.bindings.insert(
-                it.span.start,
-                Binding {
-                    name,
-                    range: it.key.span().into(),
-                    kind: FunctionKind::Signature,
-                    container: self.containers.last().cloned(),
-                },
-            );
-            let range = TextRange::from(it.key.span());
-            self.push_function(
+            self.push_signature(
+                name,
+                &it.key,
                 it.span,
-                range,
-                false,
                 &it.params,
                 it.return_type.as_deref(),
-                false,
-                None,
-                FunctionKind::Signature,
             );
         }
         walk::walk_ts_method_signature(self, it);
@@ -988,25 +1007,12 @@ impl<'a> Visit<'a> for Collector<'_> {
         if let (Some(name), Some(annotation)) = (property_key_name(&it.key), &it.type_annotation)
             && let TSType::TSFunctionType(function) = &annotation.type_annotation
         {
-            self.bindings.insert(
-                function.span.start,
-                Binding {
-                    name,
-                    range: it.key.span().into(),
-                    kind: FunctionKind::Signature,
-                    container: self.containers.last().cloned(),
-                },
-            );
-            let range = TextRange::from(it.key.span());
-            self.push_function(
+            self.push_signature(
+                name,
+                &it.key,
                 function.span,
-                range,
-                false,
                 &function.params,
                 Some(&function.return_type),
-                false,
-                None,
-                FunctionKind::Signature,
             );
         }
         walk::walk_ts_property_signature(self, it);
