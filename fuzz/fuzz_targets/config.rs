@@ -13,7 +13,7 @@ use krepis_analyzer::Workspace;
 use krepis_analyzer::config::{Config, ConfigSource};
 use krepis_analyzer::jsonc;
 use krepis_analyzer::project::ProjectSettings;
-use krepis_analyzer::resolve::{Resolution, resolve};
+use krepis_analyzer::resolve::{Lookup, Resolution, resolve};
 use krepis_analyzer::testing::fix_invariants;
 use libfuzzer_sys::fuzz_target;
 
@@ -127,6 +127,10 @@ fuzz_target!(|data: &[u8]| {
 
     let paths: Vec<PathBuf> = MODULES.iter().map(|(p, _)| root.join(p)).collect();
     let exists = |p: &Path| paths.iter().any(|known| known == p);
+    let lookup = Lookup {
+        known: &exists,
+        disk: false,
+    };
     for path in &paths {
         let config = settings.config_for(path);
         if let Some(relative) = config.relative(path) {
@@ -135,7 +139,7 @@ fuzz_target!(|data: &[u8]| {
         let _ = config.is_ignored(path);
         let resolver = settings.resolver_for(path);
         for specifier in SPECIFIERS {
-            if let Resolution::File(target) = resolve(path, specifier, &resolver, &exists) {
+            if let Resolution::File(target) = resolve(path, specifier, &resolver, &lookup) {
                 assert!(
                     exists(&target),
                     "{specifier} resolved to a file that is not there"
