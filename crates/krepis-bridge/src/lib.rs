@@ -17,7 +17,7 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 
-use krepis_kernel::engine::{self, ExecutionContext, Limits, QuickJs, codes};
+use krepis_kernel::engine::{self, ExecutionContext, Limits, codes};
 use prost::Message;
 
 /// The generated protocol types.
@@ -143,7 +143,7 @@ pub unsafe extern "C" fn initialize_kernel(ptr: *const u8, len: usize) -> *mut F
         INITIALIZED.store(true, Ordering::SeqCst);
         let info = proto::KernelInfo {
             abi_version: ABI_VERSION,
-            engine: engine::Engine::name(&QuickJs).into(),
+            engine: engine::kernel().name().into(),
             version: env!("CARGO_PKG_VERSION").into(),
         };
         Ok(info.encode_to_vec())
@@ -226,7 +226,7 @@ pub unsafe extern "C" fn execute_isolated(
             clock_start_ms: context.clock_start_ms,
         };
         match engine::execute_isolated(
-            &QuickJs,
+            engine::kernel(),
             &execution,
             Path::new("script.ts"),
             source,

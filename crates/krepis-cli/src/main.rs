@@ -25,9 +25,18 @@ use krepis_analyzer::cache::Cache;
 use krepis_analyzer::rules::{RuleId, closest_rule};
 use krepis_analyzer::{LoadOptions, Workspace};
 
+/// `krepis --version`: the version, and the engine that runs generators, custom rules and scripts.
+static VERSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "{} (engine: {})",
+        env!("CARGO_PKG_VERSION"),
+        krepis_kernel::engine::kernel().name()
+    )
+});
+
 /// Architecture linter for TypeScript: Explicit Context and Trinity layering.
 #[derive(Parser)]
-#[command(name = "krepis", version, about, propagate_version = true)]
+#[command(name = "krepis", version = VERSION.as_str(), about, propagate_version = true)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

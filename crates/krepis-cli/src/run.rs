@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use krepis_kernel::engine::{self, ExecutionContext, Limits, QuickJs};
+use krepis_kernel::engine::{self, ExecutionContext, Limits};
 use serde_json::json;
 
 pub struct RunOptions {
@@ -34,7 +34,7 @@ pub fn run(options: RunOptions) -> ExitCode {
         ..Limits::default()
     };
     let outcome = engine::execute_isolated(
-        &QuickJs,
+        engine::kernel(),
         &context,
         &options.file,
         &source,

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use crate::engine::{self, ExecutionContext, Limits, QuickJs};
+use crate::engine::{self, ExecutionContext, Limits};
 use crate::scripts::{self, Stamp};
 use krepis_analyzer::config::Config;
 use krepis_analyzer::diagnostic::{Diagnostic, Severity, TextRange};
@@ -160,11 +160,17 @@ fn run_one(
         Ok(javascript) => javascript,
         Err(why) => return failed(format!("SCRIPT_ERROR: {why}")),
     };
-    let value =
-        match engine::execute_javascript(&QuickJs, &ctx, javascript, "check", &[module], limits) {
-            Ok(value) => value,
-            Err(error) => return failed(format!("{}: {}", error.code, error.message)),
-        };
+    let value = match engine::execute_javascript(
+        engine::kernel(),
+        &ctx,
+        javascript,
+        "check",
+        &[module],
+        limits,
+    ) {
+        Ok(value) => value,
+        Err(error) => return failed(format!("{}: {}", error.code, error.message)),
+    };
     let findings: Vec<Finding> = match serde_json::from_value(value) {
         Ok(findings) => findings,
         Err(error) => {

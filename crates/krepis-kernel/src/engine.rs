@@ -1,14 +1,18 @@
 //! Sandboxed execution: one fresh JavaScript engine instance per call, with an explicit context,
 //! a wall-clock watchdog, a heap cap and an output cap.
 //!
-//! The engine sits behind [`Engine`]; this build embeds QuickJS (`rquickjs`, bundled C sources).
-//! A deno_core (V8) engine can implement the same trait behind a cargo feature where a V8 archive
-//! can be had, without touching any caller.
+//! The engine sits behind [`Engine`]. The default build embeds QuickJS through `rquickjs`
+//! ([`QuickJs`], feature `rquickjs`); the features `deno-quickjs` and `deno-v8` build
+//! [`DenoCore`], deno_core's `JsRuntime` on its QuickJS-ng or its V8 backend, and make it the
+//! kernel's engine ([`kernel`]). deno_core on QuickJS-ng replaces rquickjs (the two QuickJS
+//! libraries define the same C symbols); on V8 both can be in one build.
 
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+#[cfg(feature = "rquickjs")]
+use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
@@ -89,6 +93,8 @@ pub mod codes {
 pub trait Engine: Send + Sync {
     /// The engine's name, as the README and `krepis run --version` report it.
     fn name(&self) -> &'static str;
+    /// The engine's short name, as `KREPIS_ENGINE` spells it (`quickjs`, `deno`).
+    fn key(&self) -> &'static str;
     /// Runs `export(ctx, ...args)` of the JavaScript module `source` in a fresh, isolated
     /// instance; `args` arrive as JSON values.
     fn execute(
@@ -99,6 +105,112 @@ pub trait Engine: Send + Sync {
         args: &[serde_json::Value],
         limits: Limits,
     ) -> Result<serde_json::Value, KrepisError>;
+}
+
+#[cfg(any(feature = "deno-quickjs", feature = "deno-v8"))]
+mod deno;
+#[cfg(any(feature = "deno-quickjs", feature = "deno-v8"))]
+pub use deno::DenoCore;
+
+#[cfg(all(feature = "deno-quickjs", feature = "deno-v8"))]
+compile_error!("deno_core has one backend per build: enable `deno-quickjs` or `deno-v8`, not both");
+#[cfg(all(feature = "deno-quickjs", feature = "rquickjs"))]
+compile_error!(
+    "rquickjs and deno_core's QuickJS-ng backend define the same C symbols: build deno-quickjs with --no-default-features"
+);
+#[cfg(not(any(feature = "rquickjs", feature = "deno-quickjs", feature = "deno-v8")))]
+compile_error!(
+    "the kernel needs an engine: enable `rquickjs` (the default), `deno-quickjs` or `deno-v8`"
+);
+
+/// The engines this build contains, the kernel's own first.
+pub fn engines() -> Vec<&'static dyn Engine> {
+    vec![
+        #[cfg(any(feature = "deno-quickjs", feature = "deno-v8"))]
+        &DenoCore,
+        #[cfg(feature = "rquickjs")]
+        &QuickJs,
+    ]
+}
+
+/// The engine that runs generators, custom rules, `krepis run` and the bridge: deno_core in a
+/// build with one of its features, QuickJS otherwise. `KREPIS_ENGINE=quickjs` (or `deno`) picks
+/// another engine of the same build, for comparing them.
+pub fn kernel() -> &'static dyn Engine {
+    static CHOSEN: std::sync::OnceLock<&'static dyn Engine> = std::sync::OnceLock::new();
+    *CHOSEN.get_or_init(|| {
+        let engines = engines();
+        let wanted = std::env::var("KREPIS_ENGINE")
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        engines
+            .iter()
+            .copied()
+            .find(|engine| !wanted.is_empty() && engine.key() == wanted)
+            .unwrap_or(engines[0])
+    })
+}
+
+/// A wall-clock limit on a thread of its own: when time is up before [`Watchdog::finish`], it
+/// raises its flag and calls `on_expiry` (which tells the engine to stop).
+pub(crate) struct Watchdog {
+    expired: Arc<AtomicBool>,
+    done: Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Watchdog {
+    pub(crate) fn start(timeout_ms: u64, on_expiry: impl FnOnce() + Send + 'static) -> Self {
+        let expired = Arc::new(AtomicBool::new(false));
+        let done = Arc::new((std::sync::Mutex::new(false), std::sync::Condvar::new()));
+        let thread = {
+            let (expired, done) = (expired.clone(), done.clone());
+            let limit = Duration::from_millis(timeout_ms);
+            std::thread::spawn(move || {
+                let (lock, condvar) = &*done;
+                let guard = lock.lock().unwrap_or_else(|p| p.into_inner());
+                let (finished, _) = condvar
+                    .wait_timeout_while(guard, limit, |finished| !*finished)
+                    .unwrap_or_else(|p| p.into_inner());
+                if !*finished {
+                    expired.store(true, Ordering::SeqCst);
+                    on_expiry();
+                }
+            })
+        };
+        Self {
+            expired,
+            done,
+            thread: Some(thread),
+        }
+    }
+
+    /// The flag the watchdog raises, for engines that poll it.
+    #[cfg(feature = "rquickjs")]
+    pub(crate) fn flag(&self) -> Arc<AtomicBool> {
+        self.expired.clone()
+    }
+
+    /// Stops the watchdog; says whether time ran out first.
+    pub(crate) fn finish(mut self) -> bool {
+        self.stop();
+        self.expired.load(Ordering::SeqCst)
+    }
+
+    fn stop(&mut self) {
+        let (lock, condvar) = &*self.done;
+        *lock.lock().unwrap_or_else(|p| p.into_inner()) = true;
+        condvar.notify_all();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        self.stop();
+    }
 }
 
 /// Strips TypeScript syntax (types, interfaces, `as` casts…) with oxc; JavaScript passes through.
@@ -136,6 +248,7 @@ pub fn strip_types(path: &Path, source: &str) -> Result<String, String> {
 }
 
 /// The embedded engine: QuickJS, one runtime per execution.
+#[cfg(feature = "rquickjs")]
 #[derive(Debug, Default, Clone, Copy)]
 pub struct QuickJs;
 
@@ -160,9 +273,14 @@ globalThis.__krepisMakeContext = (fields) => {
 };
 "#;
 
+#[cfg(feature = "rquickjs")]
 impl Engine for QuickJs {
     fn name(&self) -> &'static str {
-        "QuickJS (rquickjs)"
+        "QuickJS (rquickjs 0.14)"
+    }
+
+    fn key(&self) -> &'static str {
+        "quickjs"
     }
 
     fn execute(
@@ -194,24 +312,9 @@ impl Engine for QuickJs {
         runtime.set_max_stack_size(1 << 20);
         // The watchdog: a thread raises the flag when time is up; the engine polls it and unwinds
         // the script from wherever it is, loops included.
-        let expired = Arc::new(AtomicBool::new(false));
-        let done = Arc::new((std::sync::Mutex::new(false), std::sync::Condvar::new()));
-        let watchdog = {
-            let (expired, done) = (expired.clone(), done.clone());
-            let limit = Duration::from_millis(limits.timeout_ms);
-            std::thread::spawn(move || {
-                let (lock, condvar) = &*done;
-                let guard = lock.lock().unwrap_or_else(|p| p.into_inner());
-                let (finished, _) = condvar
-                    .wait_timeout_while(guard, limit, |finished| !*finished)
-                    .unwrap_or_else(|p| p.into_inner());
-                if !*finished {
-                    expired.store(true, Ordering::SeqCst);
-                }
-            })
-        };
+        let watchdog = Watchdog::start(limits.timeout_ms, || {});
         {
-            let expired = expired.clone();
+            let expired = watchdog.flag();
             runtime.set_interrupt_handler(Some(Box::new(move || expired.load(Ordering::SeqCst))));
         }
         let context =
@@ -291,12 +394,7 @@ impl Engine for QuickJs {
                 .map(|s| s.to_string().unwrap_or_default())
                 .unwrap_or_else(|| "null".into()))
         });
-        {
-            let (lock, condvar) = &*done;
-            *lock.lock().unwrap_or_else(|p| p.into_inner()) = true;
-            condvar.notify_all();
-        }
-        let _ = watchdog.join();
+        let expired = watchdog.finish();
         let heap = runtime.memory_usage().memory_used_size.max(0) as u64;
         match outcome {
             Ok(json) => {
@@ -316,7 +414,7 @@ impl Engine for QuickJs {
                     .map_err(|e| fail(codes::INTERNAL, e.to_string(), None, heap))
             }
             Err((code, message, stack)) => {
-                if expired.load(Ordering::SeqCst) {
+                if expired {
                     return Err(fail(
                         codes::EXECUTION_TIMEOUT,
                         format!(
@@ -348,6 +446,7 @@ impl Engine for QuickJs {
 }
 
 /// Parses JSON into an engine value.
+#[cfg(feature = "rquickjs")]
 fn rquickjs_json<'js>(
     js: &rquickjs::Ctx<'js>,
     json: &str,
@@ -427,166 +526,4 @@ pub fn execute_javascript(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn run(source: &str, limits: Limits) -> Result<serde_json::Value, KrepisError> {
-        execute_isolated(
-            &QuickJs,
-            &ExecutionContext::new("req-1"),
-            Path::new("main.ts"),
-            source,
-            "main",
-            limits,
-        )
-    }
-
-    #[test]
-    fn runs_typescript_with_the_context_sync_and_async() {
-        let value = run(
-            "interface Ctx { request_id: string }\nexport function main(ctx: Ctx & any): { id: string; n: number } { return { id: ctx.request_id, n: 1 + 1 }; }",
-            Limits::default(),
-        )
-        .unwrap();
-        assert_eq!(value, serde_json::json!({ "id": "req-1", "n": 2 }));
-        let value = run(
-            "export async function main(ctx) { const a = await Promise.resolve(ctx.clock.now()); return [a, ctx.clock.now(), ctx.random.next() === ctx.random.next()]; }",
-            Limits::default(),
-        )
-        .unwrap();
-        assert_eq!(value, serde_json::json!([0, 1, false]));
-    }
-
-    #[test]
-    fn typescript_enums_keep_their_values() {
-        // Found by fuzzing: enums were lowered without their evaluated members (a debug
-        // assertion in the transformer; string members without reverse mappings otherwise).
-        let value = run(
-            "enum E { A = 1, B }\nenum S { X = \"x\", Y = `y` }\nconst enum C { K = 2 * 3 }\nexport function main(): unknown[] { return [E.A, E.B, E[2], S.X, S.Y, (S as any).x ?? null, C.K]; }",
-            Limits::default(),
-        )
-        .unwrap();
-        assert_eq!(value, serde_json::json!([1, 2, "B", "x", "y", null, 6]));
-    }
-
-    #[test]
-    fn absurd_nesting_is_refused_instead_of_overflowing_the_stack() {
-        // Found by fuzzing: 6,000 open brackets overflowed the stack while types were stripped.
-        let deep = format!(
-            "export function main() {{ return {}1; }}",
-            "[".repeat(6_000)
-        );
-        let error = run(&deep, Limits::default()).unwrap_err();
-        assert_eq!(error.code, codes::SCRIPT_ERROR);
-        assert!(error.message.contains("levels deep"), "{}", error.message);
-        // Nesting under the limit still compiles, even on a thread with a 2 MB stack.
-        let nested = format!(
-            "export function main() {{ return {}1{}; }}",
-            "[".repeat(990),
-            "]".repeat(990)
-        );
-        let compiled = std::thread::Builder::new()
-            .stack_size(2 << 20)
-            .spawn(move || strip_types(Path::new("main.ts"), &nested))
-            .unwrap()
-            .join()
-            .unwrap();
-        assert!(compiled.is_ok(), "{compiled:?}");
-    }
-
-    #[test]
-    fn the_same_request_draws_the_same_random_numbers() {
-        let source = "export function main(ctx) { return [ctx.random.next(), ctx.random.next()]; }";
-        assert_eq!(
-            run(source, Limits::default()).unwrap(),
-            run(source, Limits::default()).unwrap()
-        );
-    }
-
-    #[test]
-    fn an_infinite_loop_is_stopped_by_the_watchdog() {
-        let started = Instant::now();
-        let limits = Limits {
-            timeout_ms: 200,
-            ..Limits::default()
-        };
-        let error = run("export function main() { for (;;) {} }", limits).unwrap_err();
-        assert_eq!(error.code, codes::EXECUTION_TIMEOUT);
-        assert_eq!(error.snapshot.limit_ms, 200);
-        assert!(
-            started.elapsed() < Duration::from_millis(200 + 100 + 200),
-            "{:?}",
-            started.elapsed()
-        );
-        let error = run(
-            "export async function main() { while (true) { await null; } }",
-            limits,
-        )
-        .unwrap_err();
-        assert_eq!(error.code, codes::EXECUTION_TIMEOUT);
-    }
-
-    #[test]
-    fn an_allocation_bomb_hits_the_heap_cap_and_the_host_survives() {
-        let limits = Limits {
-            max_heap_bytes: 16 << 20,
-            ..Limits::default()
-        };
-        let error = run(
-            "export function main() { const a = []; for (;;) a.push(new Array(1e5).fill(1)); }",
-            limits,
-        )
-        .unwrap_err();
-        assert_eq!(error.code, codes::HEAP_LIMIT, "{error:?}");
-        // The host goes on: the next execution is fresh.
-        assert_eq!(
-            run("export function main() { return 7; }", Limits::default()).unwrap(),
-            7
-        );
-    }
-
-    #[test]
-    fn escapes_get_errors_never_data() {
-        for attempt in [
-            "export function main() { return Deno.readTextFileSync('/etc/passwd'); }",
-            "export function main() { return require('fs').readFileSync('/etc/passwd'); }",
-            "export async function main() { return (await import('node:fs')).readFileSync('/etc/passwd'); }",
-            "export async function main() { return await fetch('http://127.0.0.1/'); }",
-            "export function main() { return process.env.HOME; }",
-            "export function main() { return setTimeout(() => 1, 0); }",
-        ] {
-            let error = run(attempt, Limits::default()).unwrap_err();
-            assert_eq!(error.code, codes::SCRIPT_ERROR, "{attempt}: {error:?}");
-        }
-    }
-
-    #[test]
-    fn errors_carry_the_stack_deep_recursion_and_missing_exports() {
-        let error = run(
-            "function f() { throw new Error('boom'); }\nexport function main() { f(); }",
-            Limits::default(),
-        )
-        .unwrap_err();
-        assert_eq!(
-            (error.code.as_str(), error.message.as_str()),
-            (codes::SCRIPT_ERROR, "boom")
-        );
-        assert!(error.stack.unwrap_or_default().contains("f"));
-        let error = run(
-            "function f(n) { return f(n + 1) + 1; }\nexport function main() { return f(0); }",
-            Limits::default(),
-        )
-        .unwrap_err();
-        assert_eq!(error.code, codes::SCRIPT_ERROR);
-        let error = run("export const x = 1;", Limits::default()).unwrap_err();
-        assert_eq!(error.code, codes::INVALID_ARGUMENT);
-        let error = run(
-            "export function main() { return 'x'.repeat(2e6); }",
-            Limits::default(),
-        )
-        .unwrap_err();
-        assert_eq!(error.code, codes::OUTPUT_LIMIT);
-        let error = run("export function main( {", Limits::default()).unwrap_err();
-        assert_eq!(error.code, codes::SCRIPT_ERROR);
-    }
-}
+mod tests;

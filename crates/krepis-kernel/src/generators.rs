@@ -26,7 +26,7 @@ use krepis_analyzer::workspace::Snapshot;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{self, ExecutionContext, Limits, QuickJs};
+use crate::engine::{self, ExecutionContext, Limits};
 use crate::scripts::{self, Stamp};
 
 /// Time one generator may take for one request.
@@ -266,6 +266,15 @@ pub struct Edit {
 
 /// The outcome of one generator: `Ok(None)` when it has nothing to offer.
 pub fn run(generator: &Generator, request: &Request) -> Result<Option<Proposal>, String> {
+    run_on(engine::kernel(), generator, request)
+}
+
+/// [`run`] on a given engine of the build (benchmarks compare them).
+pub fn run_on(
+    engine: &dyn engine::Engine,
+    generator: &Generator,
+    request: &Request,
+) -> Result<Option<Proposal>, String> {
     let javascript = generator
         .javascript
         .as_ref()
@@ -277,7 +286,7 @@ pub fn run(generator: &Generator, request: &Request) -> Result<Option<Proposal>,
     };
     let ctx = ExecutionContext::new(&format!("generator-{}", generator.name));
     let value =
-        engine::execute_javascript(&QuickJs, &ctx, javascript, "generate", &[request], limits)
+        engine::execute_javascript(engine, &ctx, javascript, "generate", &[request], limits)
             .map_err(|error| format!("{}: {}", error.code, error.message))?;
     if value.is_null() {
         return Ok(None);

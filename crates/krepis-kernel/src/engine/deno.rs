@@ -1,0 +1,364 @@
+//! The kernel on deno_core: one `JsRuntime` per execution, on whichever backend deno_core was
+//! built with (`quickjs`: QuickJS-ng through v8x, builds offline; `v8`: rusty_v8's archive).
+//!
+//! What a script can reach is what the sandbox extension grants: two ops, which the prelude
+//! captures and hides before any script code runs (`Deno`, `__bootstrap` and deno_core's console
+//! are removed from the global object). Modules load through [`SandboxLoader`], which serves the
+//! script itself and refuses every other specifier. The watchdog ends a run through
+//! `terminate_execution`; the heap cap is the isolate's heap limit, with a near-heap-limit
+//! callback that terminates the run instead of letting the host die.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use deno_core::error::{CoreError, CoreErrorKind, JsError};
+use deno_core::{
+    JsRuntime, ModuleLoadOptions, ModuleLoadReferrer, ModuleLoadResponse, ModuleLoader,
+    ModuleResolveResponse, ModuleSpecifier, OpState, PollEventLoopOptions, ResolutionKind,
+    RuntimeOptions, op2, v8,
+};
+use deno_error::JsErrorBox;
+
+use super::{
+    Engine, ExecutionContext, KrepisError, Limits, PRELUDE, ResourceSnapshot, Watchdog, codes,
+};
+
+/// The script under run, as the loader serves it.
+const MAIN: &str = "file:///krepis/main.js";
+
+/// Captures the granted ops, removes everything deno_core put on the global object (so a script
+/// sees the same globals as on the other engine), and evaluates to the function that runs the
+/// script's export with the context and hands back its result as JSON.
+const SANDBOX: &str = r#"
+((ops, call, makeContext) => {
+  delete globalThis.Deno;
+  delete globalThis.__bootstrap;
+  delete globalThis.console;
+  delete globalThis.__krepisCall;
+  delete globalThis.__krepisMakeContext;
+  const { op_krepis_request: request, op_krepis_respond: respond, op_krepis_missing_export: missing } = ops;
+  return async (script) => {
+    const { context, export: name, args } = JSON.parse(request());
+    const f = script[name];
+    if (typeof f !== "function") { missing(); return; }
+    const value = await call(f, makeContext(context), args);
+    respond(JSON.stringify(value) ?? "null");
+  };
+})(globalThis.Deno.core.ops, globalThis.__krepisCall, globalThis.__krepisMakeContext);
+"#;
+
+/// What the run asked for (taken once) and what it answered.
+#[derive(Default)]
+struct Exchange {
+    request: String,
+    response: Option<String>,
+    missing_export: bool,
+}
+
+type SharedExchange = Rc<RefCell<Exchange>>;
+
+#[op2]
+#[string]
+fn op_krepis_request(state: &mut OpState) -> String {
+    std::mem::take(&mut state.borrow::<SharedExchange>().borrow_mut().request)
+}
+
+#[op2(fast)]
+fn op_krepis_respond(state: &mut OpState, #[string] json: String) {
+    state.borrow::<SharedExchange>().borrow_mut().response = Some(json);
+}
+
+#[op2(fast)]
+fn op_krepis_missing_export(state: &mut OpState) {
+    state.borrow::<SharedExchange>().borrow_mut().missing_export = true;
+}
+
+deno_core::extension!(
+    krepis_sandbox,
+    ops = [
+        op_krepis_request,
+        op_krepis_respond,
+        op_krepis_missing_export
+    ],
+);
+
+/// Loads nothing: the script at [`MAIN`] arrives with its code, and every import it makes (files,
+/// `node:`, `npm:`, URLs, itself) is refused.
+struct SandboxLoader;
+
+impl ModuleLoader for SandboxLoader {
+    fn resolve(
+        &self,
+        specifier: &str,
+        _referrer: &str,
+        _kind: ResolutionKind,
+    ) -> ModuleResolveResponse {
+        // The script itself, as deno_core names it when it loads the code it was given.
+        if specifier == MAIN {
+            return ModuleSpecifier::parse(MAIN).map_err(JsErrorBox::from_err);
+        }
+        Err(JsErrorBox::generic(format!(
+            "`{specifier}` cannot be imported: a Krepis script runs alone, with only the context it is given"
+        )))
+    }
+
+    fn load(
+        &self,
+        specifier: &ModuleSpecifier,
+        _referrer: Option<&ModuleLoadReferrer>,
+        _options: ModuleLoadOptions,
+    ) -> ModuleLoadResponse {
+        ModuleLoadResponse::Sync(Err(JsErrorBox::generic(format!(
+            "`{specifier}` cannot be loaded in the sandbox"
+        ))))
+    }
+}
+
+/// deno_core's `JsRuntime`, one per execution.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct DenoCore;
+
+/// How a run ended, before it is told as a [`KrepisError`].
+enum Failure {
+    Script(String, Option<String>),
+    Internal(String),
+}
+
+impl Engine for DenoCore {
+    fn name(&self) -> &'static str {
+        if cfg!(feature = "deno-v8") {
+            "deno_core 0.413 (V8)"
+        } else {
+            "deno_core 0.413 (QuickJS-ng)"
+        }
+    }
+
+    fn key(&self) -> &'static str {
+        "deno"
+    }
+
+    fn execute(
+        &self,
+        ctx: &ExecutionContext,
+        source: &str,
+        export: &str,
+        args: &[serde_json::Value],
+        limits: Limits,
+    ) -> Result<serde_json::Value, KrepisError> {
+        // deno_core drives its event loop as a future; a caller already inside an async runtime
+        // (the language server) gets a thread of its own so the two never nest.
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return std::thread::scope(|scope| {
+                std::thread::Builder::new()
+                    .name("krepis-deno".into())
+                    .spawn_scoped(scope, || run(ctx, source, export, args, limits))
+                    .map_err(|e| internal(ctx, limits, e.to_string()))?
+                    .join()
+                    .unwrap_or_else(|_| {
+                        Err(internal(
+                            ctx,
+                            limits,
+                            "the engine failed unexpectedly".into(),
+                        ))
+                    })
+            });
+        }
+        run(ctx, source, export, args, limits)
+    }
+}
+
+fn internal(ctx: &ExecutionContext, limits: Limits, message: String) -> KrepisError {
+    super::outside_error(ctx, limits, codes::INTERNAL, message)
+}
+
+fn run(
+    ctx: &ExecutionContext,
+    source: &str,
+    export: &str,
+    args: &[serde_json::Value],
+    limits: Limits,
+) -> Result<serde_json::Value, KrepisError> {
+    thread_local! {
+        static REACTOR: Result<tokio::runtime::Runtime, String> =
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string());
+    }
+    let started = Instant::now();
+    let fail = |code: &str, message: String, stack: Option<String>, heap: u64| KrepisError {
+        code: code.to_string(),
+        message,
+        stack,
+        tenant_id: ctx.tenant_id.clone(),
+        snapshot: ResourceSnapshot {
+            heap_used_bytes: heap,
+            elapsed_ms: started.elapsed().as_millis() as u64,
+            limit_ms: limits.timeout_ms,
+        },
+    };
+    let request = serde_json::json!({ "context": ctx, "export": export, "args": args }).to_string();
+    let exchange: SharedExchange = Rc::new(RefCell::new(Exchange {
+        request,
+        ..Exchange::default()
+    }));
+    let mut runtime = JsRuntime::try_new(RuntimeOptions {
+        extensions: vec![krepis_sandbox::init()],
+        module_loader: Some(Rc::new(SandboxLoader)),
+        create_params: Some(v8::CreateParams::default().heap_limits(0, limits.max_heap_bytes)),
+        ..RuntimeOptions::default()
+    })
+    .map_err(|e| fail(codes::INTERNAL, e.to_string(), None, 0))?;
+    runtime.op_state().borrow_mut().put(exchange.clone());
+    let isolate = runtime.v8_isolate().thread_safe_handle();
+    // Near the cap: stop the script, and give it a little room once so it can unwind.
+    let out_of_heap = Arc::new(AtomicBool::new(false));
+    {
+        let (isolate, out_of_heap) = (isolate.clone(), out_of_heap.clone());
+        runtime.add_near_heap_limit_callback(move |current, _initial| {
+            isolate.terminate_execution();
+            if out_of_heap.swap(true, Ordering::SeqCst) {
+                current
+            } else {
+                current + current / 4
+            }
+        });
+    }
+    let watchdog = {
+        let isolate = isolate.clone();
+        Watchdog::start(limits.timeout_ms, move || {
+            isolate.terminate_execution();
+        })
+    };
+    let outcome: Result<(), Failure> = REACTOR.with(|reactor| {
+        let reactor = reactor.as_ref().map_err(|e| Failure::Internal(e.clone()))?;
+        reactor.block_on(async {
+            let run = runtime
+                .execute_script("krepis:prelude", format!("{PRELUDE}\n{SANDBOX}"))
+                .map_err(|e| script_failure(CoreErrorKind::Js(e).into()))?;
+            let run: v8::Global<v8::Function> = {
+                deno_core::scope!(scope, &mut runtime);
+                let local = v8::Local::new(scope, run);
+                let function = v8::Local::<v8::Function>::try_from(local)
+                    .map_err(|e| Failure::Internal(e.to_string()))?;
+                v8::Global::new(scope, function)
+            };
+            let main =
+                ModuleSpecifier::parse(MAIN).map_err(|e| Failure::Internal(e.to_string()))?;
+            let id = runtime
+                .load_main_es_module_from_code(&main, source.to_string())
+                .await
+                .map_err(script_failure)?;
+            let evaluated = runtime.mod_evaluate(id);
+            runtime
+                .with_event_loop_future(evaluated, PollEventLoopOptions::default())
+                .await
+                .map_err(script_failure)?;
+            let namespace = runtime.get_module_namespace(id).map_err(script_failure)?;
+            let namespace: v8::Global<v8::Value> = {
+                deno_core::scope!(scope, &mut runtime);
+                let local: v8::Local<v8::Value> = v8::Local::new(scope, namespace).into();
+                v8::Global::new(scope, local)
+            };
+            let called = runtime.call_with_args(&run, &[namespace]);
+            runtime
+                .with_event_loop_promise(called, PollEventLoopOptions::default())
+                .await
+                .map(|_| ())
+                .map_err(script_failure)
+        })
+    });
+    let expired = watchdog.finish();
+    let heap = runtime.v8_isolate().get_heap_statistics().used_heap_size() as u64;
+    drop(runtime);
+    let exchange = std::mem::take(&mut *exchange.borrow_mut());
+    if expired {
+        return Err(fail(
+            codes::EXECUTION_TIMEOUT,
+            format!(
+                "the script ran past its {} ms limit and was stopped",
+                limits.timeout_ms
+            ),
+            None,
+            heap,
+        ));
+    }
+    if out_of_heap.load(Ordering::SeqCst) {
+        return Err(fail(
+            codes::HEAP_LIMIT,
+            format!(
+                "the script needed more than {} MB of heap and was stopped",
+                limits.max_heap_bytes >> 20
+            ),
+            None,
+            heap,
+        ));
+    }
+    match outcome {
+        Err(Failure::Internal(message)) => Err(fail(codes::INTERNAL, message, None, heap)),
+        Err(Failure::Script(message, stack)) => {
+            if message.contains("out of memory") {
+                return Err(fail(
+                    codes::HEAP_LIMIT,
+                    format!(
+                        "the script needed more than {} MB of heap and was stopped",
+                        limits.max_heap_bytes >> 20
+                    ),
+                    stack,
+                    heap,
+                ));
+            }
+            Err(fail(codes::SCRIPT_ERROR, message, stack, heap))
+        }
+        Ok(()) if exchange.missing_export => Err(fail(
+            codes::INVALID_ARGUMENT,
+            format!("the module exports no function `{export}`"),
+            None,
+            heap,
+        )),
+        Ok(()) => {
+            let json = exchange.response.unwrap_or_else(|| "null".into());
+            if json.len() > limits.max_output_bytes {
+                return Err(fail(
+                    codes::OUTPUT_LIMIT,
+                    format!(
+                        "the result is {} bytes, over the {}-byte limit",
+                        json.len(),
+                        limits.max_output_bytes
+                    ),
+                    None,
+                    heap,
+                ));
+            }
+            serde_json::from_str(&json)
+                .map_err(|e| fail(codes::INTERNAL, e.to_string(), None, heap))
+        }
+    }
+}
+
+/// A script's exception as message and stack; any other failure by its description.
+fn script_failure(error: CoreError) -> Failure {
+    match error.into_kind() {
+        CoreErrorKind::Js(js) => {
+            let JsError {
+                message,
+                exception_message,
+                stack,
+                ..
+            } = *js;
+            Failure::Script(
+                message.unwrap_or_else(|| {
+                    exception_message
+                        .strip_prefix("Uncaught ")
+                        .unwrap_or(&exception_message)
+                        .to_string()
+                }),
+                stack,
+            )
+        }
+        other => Failure::Script(other.to_string(), None),
+    }
+}
