@@ -33,7 +33,7 @@ for build in "${builds[@]}"; do
   flags=${build#*:}
   say "criterion ($name)"
   # shellcheck disable=SC2086
-  cargo bench -p krepis-kernel --bench engine $flags -- --noplot >&2
+  cargo bench -p krepis-kernel --bench engine $flags -- --noplot --warm-up-time 1 --measurement-time 3 >&2
 done
 
 python3 - "$ROOT/target/criterion/kernel" <<'PY'

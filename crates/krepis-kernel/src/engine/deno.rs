@@ -148,27 +148,32 @@ impl Engine for DenoCore {
         args: &[serde_json::Value],
         limits: Limits,
     ) -> Result<serde_json::Value, KrepisError> {
-        // deno_core drives its event loop as a future; a caller already inside an async runtime
-        // (the language server) gets a thread of its own so the two never nest.
-        if tokio::runtime::Handle::try_current().is_ok() {
-            return std::thread::scope(|scope| {
-                std::thread::Builder::new()
-                    .name("krepis-deno".into())
-                    .spawn_scoped(scope, || run(ctx, source, export, args, limits))
-                    .map_err(|e| internal(ctx, limits, e.to_string()))?
-                    .join()
-                    .unwrap_or_else(|_| {
-                        Err(internal(
-                            ctx,
-                            limits,
-                            "the engine failed unexpectedly".into(),
-                        ))
-                    })
-            });
-        }
-        run(ctx, source, export, args, limits)
+        // Each execution gets a thread of its own, and with it fresh thread-local state: the
+        // QuickJS-ng backend keeps per-thread tables of script names that it trims by clearing
+        // them at 256 entries, which broke the 260th runtime started on one thread. The thread
+        // also keeps deno_core's event loop apart from any async runtime the caller is in (the
+        // language server's).
+        std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name("krepis-deno".into())
+                .stack_size(STACK_BYTES)
+                .spawn_scoped(scope, || run(ctx, source, export, args, limits))
+                .map_err(|e| internal(ctx, limits, e.to_string()))?
+                .join()
+                .unwrap_or_else(|_| {
+                    Err(internal(
+                        ctx,
+                        limits,
+                        "the engine failed unexpectedly".into(),
+                    ))
+                })
+        })
     }
 }
+
+/// The stack of an execution's thread: deep recursion in a script ends in a RangeError well
+/// before it.
+const STACK_BYTES: usize = 8 << 20;
 
 fn internal(ctx: &ExecutionContext, limits: Limits, message: String) -> KrepisError {
     super::outside_error(ctx, limits, codes::INTERNAL, message)
@@ -181,13 +186,6 @@ fn run(
     args: &[serde_json::Value],
     limits: Limits,
 ) -> Result<serde_json::Value, KrepisError> {
-    thread_local! {
-        static REACTOR: Result<tokio::runtime::Runtime, String> =
-            tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| e.to_string());
-    }
     let started = Instant::now();
     let fail = |code: &str, message: String, stack: Option<String>, heap: u64| KrepisError {
         code: code.to_string(),
@@ -233,44 +231,46 @@ fn run(
             isolate.terminate_execution();
         })
     };
-    let outcome: Result<(), Failure> = REACTOR.with(|reactor| {
-        let reactor = reactor.as_ref().map_err(|e| Failure::Internal(e.clone()))?;
-        reactor.block_on(async {
-            let run = runtime
-                .execute_script("krepis:prelude", format!("{PRELUDE}\n{SANDBOX}"))
-                .map_err(|e| script_failure(CoreErrorKind::Js(e).into()))?;
-            let run: v8::Global<v8::Function> = {
-                deno_core::scope!(scope, &mut runtime);
-                let local = v8::Local::new(scope, run);
-                let function = v8::Local::<v8::Function>::try_from(local)
-                    .map_err(|e| Failure::Internal(e.to_string()))?;
-                v8::Global::new(scope, function)
-            };
-            let main =
-                ModuleSpecifier::parse(MAIN).map_err(|e| Failure::Internal(e.to_string()))?;
-            let id = runtime
-                .load_main_es_module_from_code(&main, source.to_string())
-                .await
-                .map_err(script_failure)?;
-            let evaluated = runtime.mod_evaluate(id);
-            runtime
-                .with_event_loop_future(evaluated, PollEventLoopOptions::default())
-                .await
-                .map_err(script_failure)?;
-            let namespace = runtime.get_module_namespace(id).map_err(script_failure)?;
-            let namespace: v8::Global<v8::Value> = {
-                deno_core::scope!(scope, &mut runtime);
-                let local: v8::Local<v8::Value> = v8::Local::new(scope, namespace).into();
-                v8::Global::new(scope, local)
-            };
-            let called = runtime.call_with_args(&run, &[namespace]);
-            runtime
-                .with_event_loop_promise(called, PollEventLoopOptions::default())
-                .await
-                .map(|_| ())
-                .map_err(script_failure)
-        })
-    });
+    let outcome: Result<(), Failure> = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .map_err(|e| Failure::Internal(e.to_string()))
+        .and_then(|reactor| {
+            reactor.block_on(async {
+                let run = runtime
+                    .execute_script("krepis:prelude", format!("{PRELUDE}\n{SANDBOX}"))
+                    .map_err(|e| script_failure(CoreErrorKind::Js(e).into()))?;
+                let run: v8::Global<v8::Function> = {
+                    deno_core::scope!(scope, &mut runtime);
+                    let local = v8::Local::new(scope, run);
+                    let function = v8::Local::<v8::Function>::try_from(local)
+                        .map_err(|e| Failure::Internal(e.to_string()))?;
+                    v8::Global::new(scope, function)
+                };
+                let main =
+                    ModuleSpecifier::parse(MAIN).map_err(|e| Failure::Internal(e.to_string()))?;
+                let id = runtime
+                    .load_main_es_module_from_code(&main, source.to_string())
+                    .await
+                    .map_err(script_failure)?;
+                let evaluated = runtime.mod_evaluate(id);
+                runtime
+                    .with_event_loop_future(evaluated, PollEventLoopOptions::default())
+                    .await
+                    .map_err(script_failure)?;
+                let namespace = runtime.get_module_namespace(id).map_err(script_failure)?;
+                let namespace: v8::Global<v8::Value> = {
+                    deno_core::scope!(scope, &mut runtime);
+                    let local: v8::Local<v8::Value> = v8::Local::new(scope, namespace).into();
+                    v8::Global::new(scope, local)
+                };
+                let called = runtime.call_with_args(&run, &[namespace]);
+                runtime
+                    .with_event_loop_promise(called, PollEventLoopOptions::default())
+                    .await
+                    .map(|_| ())
+                    .map_err(script_failure)
+            })
+        });
     let expired = watchdog.finish();
     let heap = runtime.v8_isolate().get_heap_statistics().used_heap_size() as u64;
     drop(runtime);

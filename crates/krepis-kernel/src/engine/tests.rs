@@ -322,3 +322,25 @@ fn the_kernel_engine_is_one_of_the_build() {
         assert_eq!(kernel.key(), "deno");
     }
 }
+
+#[test]
+fn thousands_of_fresh_instances_in_a_row_all_run() {
+    // Custom rules start one instance per file: a project of thousands of files runs them all on
+    // a few threads, one after another. On deno_core's QuickJS-ng backend the 260th runtime of a
+    // thread failed to start ("Failed to execute ext:core/01_core.js") until every execution got
+    // a thread of its own.
+    each_engine(|engine| {
+        let javascript = strip_types(
+            Path::new("main.ts"),
+            "export function main(ctx) { return ctx.request_id; }",
+        )
+        .unwrap();
+        let ctx = ExecutionContext::new("many");
+        for i in 0..600 {
+            let value =
+                execute_javascript(engine, &ctx, &javascript, "main", &[], Limits::default())
+                    .unwrap_or_else(|e| panic!("{}: execution {i} failed: {e:?}", engine.name()));
+            assert_eq!(value, "many");
+        }
+    });
+}
