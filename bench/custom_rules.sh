@@ -55,7 +55,8 @@ done
 # A binary's label is its engine, as `krepis --version` names it.
 engine_of() { "$1" --version | sed -n 's/.*(engine: \(.*\))$/\1/p'; }
 
-check_with() { printf '%q check --no-cache --format json %q > /dev/null' "$1" "$TREE"; }
+# From inside the tree, as a user runs it (and as check.sh does).
+check_with() { printf 'cd %q && %q check --no-cache --format json . > /dev/null' "$TREE" "$1"; }
 # Each command adds or removes the rule itself, so one hyperfine run can interleave them all.
 ON="mkdir -p $(printf '%q' "$RULES") && cp $(printf '%q' "$OUT/bench-rule.ts") $(printf '%q' "$RULES/bench-noop.ts")"
 OFF="rm -rf $(printf '%q' "$TREE/.krepis")"
@@ -81,6 +82,15 @@ for bin in "${BINS[@]}"; do
   set -e
   [[ $rc -le 1 && $rc_with -le 1 ]] || die "$bin exited with $rc / $rc_with"
   [[ "$with" == "$without" ]] || die "the findings differ with the rule on $engine"
+  # ...and the rule did run: one that reports every file reports all of them.
+  mkdir -p "$RULES"
+  echo 'export function check(ctx, module) { return [{ message: "bench-probe", start: 0, end: 0 }]; }' > "$RULES/bench-noop.ts"
+  set +e
+  probed=$(bash -c "${check% > /dev/null}" | grep -c '"message": "bench-probe"')
+  set -e
+  bash -c "$OFF"
+  [[ "$probed" -eq "$(sed -n 's/.*"files_checked": *\([0-9]*\).*/\1/p' <<<"$without" | head -n 1)" ]] \
+    || die "the custom rule ran on $probed files, not on every file, on $engine"
   args+=(-n "$engine, no custom rule" --prepare "$OFF" "$check")
   args+=(-n "$engine, rule" --prepare "$ON" "$check")
   rss_cmds+=("$engine, no custom rule=$OFF && $check" "$engine, rule=$ON && $check")

@@ -434,8 +434,12 @@ fn analyse(
     }
     // The project's own rules run after the cached part: their sources are not in the run key.
     let mut results = results;
+    // They live in the checked project's `.krepis/rules/`, wherever the command runs from.
+    let project = paths
+        .first()
+        .map_or_else(|| cwd.to_path_buf(), |path| cwd.join(path));
     krepis_kernel::custom_rules::apply(
-        &krepis_kernel::custom_rules::load(&fix::project_root(cwd)),
+        &krepis_kernel::custom_rules::load(&fix::project_root(&project)),
         &workspace,
         cwd,
         &mut results,

@@ -379,6 +379,21 @@ export function check(ctx: unknown, module: { path: string; facts: { functions: 
             .unwrap()
             .contains("EXECUTION_TIMEOUT")
     );
+    // Checked from another folder, the project's rules still run.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let (stdout, stderr, _) = krepis(
+        elsewhere.path(),
+        &["check", "--format", "json", dir.path().to_str().unwrap()],
+    );
+    let from_elsewhere: Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}{stderr}"));
+    let rules: Vec<&str> = from_elsewhere["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["no-legacy", "spins"], "{from_elsewhere:#}");
 }
 
 #[test]
