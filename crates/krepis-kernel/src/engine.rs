@@ -10,9 +10,7 @@
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
-#[cfg(feature = "rquickjs")]
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -213,6 +211,71 @@ impl Drop for Watchdog {
     }
 }
 
+/// How an execution ended, as an engine tells it to [`conclude`].
+pub(crate) enum Ending {
+    /// The result, as JSON text.
+    Answered(String),
+    /// The watchdog stopped it.
+    TimedOut(Option<String>),
+    /// The heap cap stopped it.
+    OutOfHeap(Option<String>),
+    /// Any other failure: its code, message and stack.
+    Failed(String, String, Option<String>),
+}
+
+/// The outcome of an execution, the same on every engine: the errors' codes and messages, the
+/// output cap and the snapshot of what it used.
+pub(crate) fn conclude(
+    ending: Ending,
+    ctx: &ExecutionContext,
+    limits: Limits,
+    started: Instant,
+    heap: u64,
+) -> Result<serde_json::Value, KrepisError> {
+    let fail = |code: &str, message: String, stack: Option<String>| KrepisError {
+        code: code.to_string(),
+        message,
+        stack,
+        tenant_id: ctx.tenant_id.clone(),
+        snapshot: ResourceSnapshot {
+            heap_used_bytes: heap,
+            elapsed_ms: started.elapsed().as_millis() as u64,
+            limit_ms: limits.timeout_ms,
+        },
+    };
+    match ending {
+        Ending::Answered(json) if json.len() > limits.max_output_bytes => Err(fail(
+            codes::OUTPUT_LIMIT,
+            format!(
+                "the result is {} bytes, over the {}-byte limit",
+                json.len(),
+                limits.max_output_bytes
+            ),
+            None,
+        )),
+        Ending::Answered(json) => {
+            serde_json::from_str(&json).map_err(|e| fail(codes::INTERNAL, e.to_string(), None))
+        }
+        Ending::TimedOut(stack) => Err(fail(
+            codes::EXECUTION_TIMEOUT,
+            format!(
+                "the script ran past its {} ms limit and was stopped",
+                limits.timeout_ms
+            ),
+            stack,
+        )),
+        Ending::OutOfHeap(stack) => Err(fail(
+            codes::HEAP_LIMIT,
+            format!(
+                "the script needed more than {} MB of heap and was stopped",
+                limits.max_heap_bytes >> 20
+            ),
+            stack,
+        )),
+        Ending::Failed(code, message, stack) => Err(fail(&code, message, stack)),
+    }
+}
+
 /// Strips TypeScript syntax (types, interfaces, `as` casts…) with oxc; JavaScript passes through.
 pub fn strip_types(path: &Path, source: &str) -> Result<String, String> {
     use oxc_allocator::Allocator;
@@ -296,18 +359,19 @@ impl Engine for QuickJs {
         };
 
         let started = Instant::now();
-        let fail = |code: &str, message: String, stack: Option<String>, heap: u64| KrepisError {
-            code: code.to_string(),
-            message,
-            stack,
-            tenant_id: ctx.tenant_id.clone(),
-            snapshot: ResourceSnapshot {
-                heap_used_bytes: heap,
-                elapsed_ms: started.elapsed().as_millis() as u64,
-                limit_ms: limits.timeout_ms,
-            },
+        let internal = |message: String| {
+            conclude(
+                Ending::Failed(codes::INTERNAL.into(), message, None),
+                ctx,
+                limits,
+                started,
+                0,
+            )
         };
-        let runtime = Runtime::new().map_err(|e| fail(codes::INTERNAL, e.to_string(), None, 0))?;
+        let runtime = match Runtime::new() {
+            Ok(runtime) => runtime,
+            Err(e) => return internal(e.to_string()),
+        };
         runtime.set_memory_limit(limits.max_heap_bytes);
         runtime.set_max_stack_size(1 << 20);
         // The watchdog: a thread raises the flag when time is up; the engine polls it and unwinds
@@ -317,8 +381,10 @@ impl Engine for QuickJs {
             let expired = watchdog.flag();
             runtime.set_interrupt_handler(Some(Box::new(move || expired.load(Ordering::SeqCst))));
         }
-        let context =
-            Context::full(&runtime).map_err(|e| fail(codes::INTERNAL, e.to_string(), None, 0))?;
+        let context = match Context::full(&runtime) {
+            Ok(context) => context,
+            Err(e) => return internal(e.to_string()),
+        };
         let outcome: Result<String, (String, String, Option<String>)> = context.with(|js| {
             let script_error = |error: CaughtError<'_>| -> (String, String, Option<String>) {
                 match error {
@@ -396,52 +462,19 @@ impl Engine for QuickJs {
         });
         let expired = watchdog.finish();
         let heap = runtime.memory_usage().memory_used_size.max(0) as u64;
-        match outcome {
-            Ok(json) => {
-                if json.len() > limits.max_output_bytes {
-                    return Err(fail(
-                        codes::OUTPUT_LIMIT,
-                        format!(
-                            "the result is {} bytes, over the {}-byte limit",
-                            json.len(),
-                            limits.max_output_bytes
-                        ),
-                        None,
-                        heap,
-                    ));
-                }
-                serde_json::from_str(&json)
-                    .map_err(|e| fail(codes::INTERNAL, e.to_string(), None, heap))
-            }
-            Err((code, message, stack)) => {
-                if expired {
-                    return Err(fail(
-                        codes::EXECUTION_TIMEOUT,
-                        format!(
-                            "the script ran past its {} ms limit and was stopped",
-                            limits.timeout_ms
-                        ),
-                        stack,
-                        heap,
-                    ));
-                }
+        let ending = match outcome {
+            Ok(json) => Ending::Answered(json),
+            Err((_, _, stack)) if expired => Ending::TimedOut(stack),
+            Err((_, message, stack))
                 if message.contains("out of memory")
                     || message.contains("memory")
-                        && heap as usize + (1 << 16) >= limits.max_heap_bytes
-                {
-                    return Err(fail(
-                        codes::HEAP_LIMIT,
-                        format!(
-                            "the script needed more than {} MB of heap and was stopped",
-                            limits.max_heap_bytes >> 20
-                        ),
-                        stack,
-                        heap,
-                    ));
-                }
-                Err(fail(&code, message, stack, heap))
+                        && heap as usize + (1 << 16) >= limits.max_heap_bytes =>
+            {
+                Ending::OutOfHeap(stack)
             }
-        }
+            Err((code, message, stack)) => Ending::Failed(code, message, stack),
+        };
+        conclude(ending, ctx, limits, started, heap)
     }
 }
 

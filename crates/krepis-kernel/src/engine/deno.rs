@@ -23,7 +23,7 @@ use deno_core::{
 use deno_error::JsErrorBox;
 
 use super::{
-    Engine, ExecutionContext, KrepisError, Limits, PRELUDE, ResourceSnapshot, Watchdog, codes,
+    Ending, Engine, ExecutionContext, KrepisError, Limits, PRELUDE, Watchdog, codes, conclude,
 };
 
 /// The script under run, as the loader serves it.
@@ -187,29 +187,24 @@ fn run(
     limits: Limits,
 ) -> Result<serde_json::Value, KrepisError> {
     let started = Instant::now();
-    let fail = |code: &str, message: String, stack: Option<String>, heap: u64| KrepisError {
-        code: code.to_string(),
-        message,
-        stack,
-        tenant_id: ctx.tenant_id.clone(),
-        snapshot: ResourceSnapshot {
-            heap_used_bytes: heap,
-            elapsed_ms: started.elapsed().as_millis() as u64,
-            limit_ms: limits.timeout_ms,
-        },
-    };
     let request = serde_json::json!({ "context": ctx, "export": export, "args": args }).to_string();
     let exchange: SharedExchange = Rc::new(RefCell::new(Exchange {
         request,
         ..Exchange::default()
     }));
-    let mut runtime = JsRuntime::try_new(RuntimeOptions {
+    let created = JsRuntime::try_new(RuntimeOptions {
         extensions: vec![krepis_sandbox::init()],
         module_loader: Some(Rc::new(SandboxLoader)),
         create_params: Some(v8::CreateParams::default().heap_limits(0, limits.max_heap_bytes)),
         ..RuntimeOptions::default()
-    })
-    .map_err(|e| fail(codes::INTERNAL, e.to_string(), None, 0))?;
+    });
+    let mut runtime = match created {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            let ending = Ending::Failed(codes::INTERNAL.into(), e.to_string(), None);
+            return conclude(ending, ctx, limits, started, 0);
+        }
+    };
     runtime.op_state().borrow_mut().put(exchange.clone());
     let isolate = runtime.v8_isolate().thread_safe_handle();
     // Near the cap: stop the script, and give it a little room once so it can unwind.
@@ -275,68 +270,24 @@ fn run(
     let heap = runtime.v8_isolate().get_heap_statistics().used_heap_size() as u64;
     drop(runtime);
     let exchange = std::mem::take(&mut *exchange.borrow_mut());
-    if expired {
-        return Err(fail(
-            codes::EXECUTION_TIMEOUT,
-            format!(
-                "the script ran past its {} ms limit and was stopped",
-                limits.timeout_ms
-            ),
-            None,
-            heap,
-        ));
-    }
-    if out_of_heap.load(Ordering::SeqCst) {
-        return Err(fail(
-            codes::HEAP_LIMIT,
-            format!(
-                "the script needed more than {} MB of heap and was stopped",
-                limits.max_heap_bytes >> 20
-            ),
-            None,
-            heap,
-        ));
-    }
-    match outcome {
-        Err(Failure::Internal(message)) => Err(fail(codes::INTERNAL, message, None, heap)),
-        Err(Failure::Script(message, stack)) => {
-            if message.contains("out of memory") {
-                return Err(fail(
-                    codes::HEAP_LIMIT,
-                    format!(
-                        "the script needed more than {} MB of heap and was stopped",
-                        limits.max_heap_bytes >> 20
-                    ),
-                    stack,
-                    heap,
-                ));
-            }
-            Err(fail(codes::SCRIPT_ERROR, message, stack, heap))
+    let ending = match outcome {
+        _ if expired => Ending::TimedOut(None),
+        _ if out_of_heap.load(Ordering::SeqCst) => Ending::OutOfHeap(None),
+        Err(Failure::Internal(message)) => Ending::Failed(codes::INTERNAL.into(), message, None),
+        Err(Failure::Script(message, stack)) if message.contains("out of memory") => {
+            Ending::OutOfHeap(stack)
         }
-        Ok(()) if exchange.missing_export => Err(fail(
-            codes::INVALID_ARGUMENT,
+        Err(Failure::Script(message, stack)) => {
+            Ending::Failed(codes::SCRIPT_ERROR.into(), message, stack)
+        }
+        Ok(()) if exchange.missing_export => Ending::Failed(
+            codes::INVALID_ARGUMENT.into(),
             format!("the module exports no function `{export}`"),
             None,
-            heap,
-        )),
-        Ok(()) => {
-            let json = exchange.response.unwrap_or_else(|| "null".into());
-            if json.len() > limits.max_output_bytes {
-                return Err(fail(
-                    codes::OUTPUT_LIMIT,
-                    format!(
-                        "the result is {} bytes, over the {}-byte limit",
-                        json.len(),
-                        limits.max_output_bytes
-                    ),
-                    None,
-                    heap,
-                ));
-            }
-            serde_json::from_str(&json)
-                .map_err(|e| fail(codes::INTERNAL, e.to_string(), None, heap))
-        }
-    }
+        ),
+        Ok(()) => Ending::Answered(exchange.response.unwrap_or_else(|| "null".into())),
+    };
+    conclude(ending, ctx, limits, started, heap)
 }
 
 /// A script's exception as message and stack; any other failure by its description.
