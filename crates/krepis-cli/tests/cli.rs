@@ -7,7 +7,7 @@ use std::path::Path;
 use krepis_analyzer::diagnostic::{TextEdit, TextRange, apply_edits};
 use krepis_analyzer::line_index::{ColumnUnit, LineIndex, Position};
 use serde_json::Value;
-use support::run::{check_json, krepis, write};
+use support::run::{check_json, check_json_with, krepis, reported, write};
 
 /// Applies the first fix of each file from the JSON, as an editor or script would.
 fn apply_json_fixes(dir: &Path, report: &Value) -> usize {
@@ -381,17 +381,10 @@ export function check(ctx: unknown, module: { path: string; facts: { functions: 
     );
     // Checked from another folder, the project's rules still run.
     let elsewhere = tempfile::tempdir().unwrap();
-    let (stdout, stderr, _) = krepis(
-        elsewhere.path(),
-        &["check", "--format", "json", dir.path().to_str().unwrap()],
-    );
-    let from_elsewhere: Value =
-        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}{stderr}"));
-    let rules: Vec<&str> = from_elsewhere["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["rule"].as_str().unwrap())
+    let from_elsewhere = check_json_with(elsewhere.path(), &[dir.path().to_str().unwrap()]);
+    let rules: Vec<String> = reported(&from_elsewhere)
+        .into_iter()
+        .map(|(_, rule)| rule)
         .collect();
     assert_eq!(rules, ["no-legacy", "spins"], "{from_elsewhere:#}");
 }

@@ -22,7 +22,14 @@ pub fn krepis(dir: &Path, args: &[&str]) -> (String, String, i32) {
 
 /// `krepis check --format json` in `dir`, parsed.
 pub fn check_json(dir: &Path) -> Value {
-    let (stdout, stderr, _) = krepis(dir, &["check", "--format", "json"]);
+    check_json_with(dir, &[])
+}
+
+/// `krepis check --format json ARGS…` in `dir`, parsed.
+pub fn check_json_with(dir: &Path, args: &[&str]) -> Value {
+    let mut all = vec!["check", "--format", "json"];
+    all.extend_from_slice(args);
+    let (stdout, stderr, _) = krepis(dir, &all);
     serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}{stderr}"))
 }
 
