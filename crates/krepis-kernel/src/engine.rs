@@ -435,9 +435,8 @@ impl Engine for QuickJs {
                 .catch(&js)
                 .map_err(script_error)?;
             let context_object: Value = make.call((fields,)).catch(&js).map_err(script_error)?;
-            let arguments =
-                rquickjs_json(&js, &serde_json::Value::Array(args.to_vec()).to_string())
-                    .map_err(script_error)?;
+            let arguments = rquickjs_json(&js, &serde_json::to_string(args).unwrap_or_default())
+                .map_err(script_error)?;
             let call: Function = js
                 .globals()
                 .get("__krepisCall")

@@ -187,7 +187,25 @@ fn run(
     limits: Limits,
 ) -> Result<serde_json::Value, KrepisError> {
     let started = Instant::now();
-    let request = serde_json::json!({ "context": ctx, "export": export, "args": args }).to_string();
+    // Written straight from the borrowed arguments (a custom rule's are a module's whole facts).
+    #[derive(serde::Serialize)]
+    struct Request<'a> {
+        context: &'a ExecutionContext,
+        export: &'a str,
+        args: &'a [serde_json::Value],
+    }
+    let request = Request {
+        context: ctx,
+        export,
+        args,
+    };
+    let request = match serde_json::to_string(&request) {
+        Ok(request) => request,
+        Err(e) => {
+            let ending = Ending::Failed(codes::INTERNAL.into(), e.to_string(), None);
+            return conclude(ending, ctx, limits, started, 0);
+        }
+    };
     let exchange: SharedExchange = Rc::new(RefCell::new(Exchange {
         request,
         ..Exchange::default()
