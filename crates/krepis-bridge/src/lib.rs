@@ -230,6 +230,8 @@ pub unsafe extern "C" fn execute_isolated(
             &execution,
             Path::new("script.ts"),
             source,
+            // A script that arrives as text may import the prelude, and no file.
+            &engine::Imports::prelude_only(),
             "main",
             limits,
         ) {

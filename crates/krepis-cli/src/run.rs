@@ -38,6 +38,7 @@ pub fn run(options: RunOptions) -> ExitCode {
         &context,
         &options.file,
         &source,
+        &engine::Imports::beside(&options.file),
         &options.export,
         limits,
     );

@@ -316,13 +316,21 @@ fn custom_rules_in_typescript_run_per_file_and_fail_safely() {
     write(
         dir.path(),
         ".krepis/rules/no-legacy.ts",
-        r#"interface Fn { name: string; name_range: { start: number; end: number } }
-export function check(ctx: unknown, module: { path: string; facts: { functions: Fn[] } }) {
+        r#"import type { Facts } from "krepis:prelude";
+import { isLegacy, advice } from "./lib/legacy.js";
+interface Fn { name: string; name_range: { start: number; end: number } }
+export function check(ctx: unknown, module: { path: string; facts: Facts & { functions: Fn[] } }) {
   return module.facts.functions
-    .filter((f) => f.name.startsWith("legacy"))
-    .map((f) => ({ message: `\`${f.name}\` is legacy: use the new API`, start: f.name_range.start, end: f.name_range.end, severity: "error" }));
+    .filter((f) => isLegacy(f.name))
+    .map((f) => ({ message: advice(f.name), start: f.name_range.start, end: f.name_range.end, severity: "error" }));
 }
 "#,
+    );
+    // A helper the rule imports from a folder of its own: not a rule itself.
+    write(
+        dir.path(),
+        ".krepis/rules/lib/legacy.ts",
+        "export const isLegacy = (name: string): boolean => name.startsWith(\"legacy\");\nexport const advice = (name: string): string => `\\`${name}\\` is legacy: use the new API`;\n",
     );
     write(
         dir.path(),
@@ -372,6 +380,10 @@ export function check(ctx: unknown, module: { path: string; facts: { functions: 
             legacy["end_column"].as_u64()
         ),
         (Some(1), Some(17), Some(27))
+    );
+    assert_eq!(
+        legacy["message"].as_str(),
+        Some("`legacyLoad` is legacy: use the new API")
     );
     assert!(
         report["diagnostics"][1]["message"]

@@ -8,7 +8,9 @@
 use std::path::Path;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use krepis_kernel::engine::{ExecutionContext, Limits, engines, execute_javascript, strip_types};
+use krepis_kernel::engine::{
+    ExecutionContext, Imports, Limits, engines, execute_javascript, strip_types,
+};
 use krepis_kernel::generators;
 
 const PORTS: &str = "import type { KrepisContext } from \"@krepis/core\";\nimport type { Order } from \"../domain/order.ts\";\n\nexport interface OrderStore {\n  load(ctx: KrepisContext, id: string): Promise<Order | undefined>;\n  list(tenant: string): Promise<Order[]>;\n}\n";
@@ -20,20 +22,23 @@ fn bench_execute(c: &mut Criterion) {
         "export function main(ctx: { request_id: string }): string { return ctx.request_id; }",
     )
     .unwrap();
+    let none = Imports::prelude_only();
     let mut group = c.benchmark_group("kernel");
     group.throughput(Throughput::Elements(1));
     let empty = strip_types(Path::new("a.ts"), "export function main() {}").unwrap();
     for engine in engines() {
         group.bench_function(format!("start-up (empty module): {}", engine.name()), |b| {
             b.iter(|| {
-                execute_javascript(engine, &ctx, &empty, "main", &[], Limits::default()).unwrap()
+                execute_javascript(engine, &ctx, &empty, &none, "main", &[], Limits::default())
+                    .unwrap()
             })
         });
     }
     for engine in engines() {
         group.bench_function(format!("trivial script: {}", engine.name()), |b| {
             b.iter(|| {
-                execute_javascript(engine, &ctx, &script, "main", &[], Limits::default()).unwrap()
+                execute_javascript(engine, &ctx, &script, &none, "main", &[], Limits::default())
+                    .unwrap()
             })
         });
     }

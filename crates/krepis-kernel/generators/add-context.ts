@@ -2,6 +2,9 @@
 // every asynchronous function that has no context parameter, passes `ctx` on in this file's calls
 // to them from functions that have it, and imports the context type.
 
+import type { Fn, Request } from "krepis:prelude";
+import { isContext, returnsPromise, contextImportEdit, contextParamEdit } from "krepis:prelude";
+
 const IGNORED_KINDS = new Set(["InlineCallback"]);
 
 export function generate(_ctx: unknown, req: Request) {

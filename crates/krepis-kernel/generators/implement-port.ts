@@ -2,6 +2,9 @@
 // implements every method, asynchronous ones with the context first. Port methods that are
 // asynchronous but lack the context get it too, so the class really implements the port.
 
+import type { Facts, Request, Change } from "krepis:prelude";
+import { fileName, dirname, normalize, relativeSpecifier, extensionStyle, withExtension, isContext, returnsPromise, contextImport, contextImportEdit, contextParamEdit } from "krepis:prelude";
+
 const GLOBAL_TYPES = new Set([
   "Promise", "Array", "ReadonlyArray", "Record", "Partial", "Required", "Readonly", "Pick", "Omit",
   "Map", "Set", "ReadonlyMap", "ReadonlySet", "Date", "Error", "Uint8Array", "ArrayBuffer",

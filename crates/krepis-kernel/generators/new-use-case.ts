@@ -3,6 +3,9 @@
 // its own. Names starting with a reading verb (Get, Find, List…) make a query; any other, a command.
 // Only a selection offers it: a bare cursor on a word is too common to mean "create this".
 
+import type { Request } from "krepis:prelude";
+import { fileName, dirname, relativeSpecifier, extensionStyle, withExtension, contextImport } from "krepis:prelude";
+
 const QUERY_VERBS = ["Get", "Find", "List", "Count", "Search", "Load", "Fetch", "Read", "Is", "Has", "Can", "Show"];
 
 function lowerFirst(name: string): string {

@@ -1,8 +1,9 @@
-// Helpers shared by the built-in generators (put in front of each one when it is compiled).
+// The prelude, `krepis:prelude`: the types of a generator's request and the helpers the built-in
+// generators share. Any generator or custom rule may import it.
 
-interface Range { start: number; end: number }
-interface Param { name: string | null; type_name: string | null; text: string; range: Range; is_rest: boolean }
-interface Fn {
+export interface Range { start: number; end: number }
+export interface Param { name: string | null; type_name: string | null; text: string; range: Range; is_rest: boolean }
+export interface Fn {
   name: string;
   kind: string;
   is_async: boolean;
@@ -13,9 +14,9 @@ interface Fn {
   container: string | null;
   parent: number | null;
 }
-interface Imported { imported: string; local: string; type_only: boolean }
-interface Import { specifier: string; kind: string; type_only: boolean; names: Imported[] }
-interface Facts {
+export interface Imported { imported: string; local: string; type_only: boolean }
+export interface Import { specifier: string; kind: string; type_only: boolean; names: Imported[] }
+export interface Facts {
   imports: Import[];
   exports: { exported: string; local: string }[];
   functions: Fn[];
@@ -30,31 +31,31 @@ interface Facts {
   import_insert_offset: number;
   interfaces: { name: string; name_range: Range; range: Range }[];
 }
-interface Context { type: string; param: string; module: string }
-interface Request {
+export interface Context { type: string; param: string; module: string }
+export interface Request {
   file: { path: string; layer: string | null; text: string; facts: Facts };
   selection: { start: number; end: number; word: string | null; text: string };
   layers: { name: string; folder: string | null }[];
   context: Context;
 }
-type Change =
+export type Change =
   | { kind: "create"; path: string; text: string }
   | { kind: "edit"; path: string; edits: { start: number; end: number; text: string }[] };
 
 /** `OrderStore` → `order_store` or `order-store`, following the style of `like` (a file name). */
-function fileName(name: string, like: string): string {
+export function fileName(name: string, like: string): string {
   const words = name.replace(/([a-z0-9])([A-Z])/g, "$1 $2").replace(/([A-Z])([A-Z][a-z])/g, "$1 $2")
     .toLowerCase().split(" ");
   const base = like.split("/").pop() ?? "";
   return words.join(base.includes("_") ? "_" : "-");
 }
 
-function dirname(path: string): string {
+export function dirname(path: string): string {
   const at = path.lastIndexOf("/");
   return at < 0 ? "" : path.slice(0, at);
 }
 
-function normalize(path: string): string {
+export function normalize(path: string): string {
   const out: string[] = [];
   for (const part of path.split("/")) {
     if (part === "" || part === ".") continue;
@@ -65,7 +66,7 @@ function normalize(path: string): string {
 }
 
 /** The specifier that imports `target` from a file in `fromDir` (both relative to the root). */
-function relativeSpecifier(fromDir: string, target: string): string {
+export function relativeSpecifier(fromDir: string, target: string): string {
   const from = fromDir === "" ? [] : fromDir.split("/");
   const to = target.split("/");
   let same = 0;
@@ -77,40 +78,40 @@ function relativeSpecifier(fromDir: string, target: string): string {
 }
 
 /** How the file's relative imports end: `.ts`, `.js` or nothing. */
-function extensionStyle(facts: Facts): string {
+export function extensionStyle(facts: Facts): string {
   const relative = facts.imports.map((i) => i.specifier).filter((s) => s.startsWith("."));
   if (relative.some((s) => s.endsWith(".js"))) return ".js";
   if (relative.length > 0 && relative.every((s) => !/\.[cm]?[tj]sx?$/.test(s))) return "";
   return ".ts";
 }
 
-function withExtension(pathWithTs: string, style: string): string {
+export function withExtension(pathWithTs: string, style: string): string {
   return pathWithTs.replace(/\.ts$/, style);
 }
 
 /** Whether a parameter is the context: typed with the context type. */
-function isContext(param: Param, context: Context): boolean {
+export function isContext(param: Param, context: Context): boolean {
   return param.type_name === context.type || (param.type_name ?? "").endsWith(`.${context.type}`);
 }
 
-function returnsPromise(fn: Fn): boolean {
+export function returnsPromise(fn: Fn): boolean {
   const t = fn.return_type ?? "";
   return fn.is_async || t === "Promise" || t.startsWith("Promise<");
 }
 
-function contextImport(context: Context): string {
+export function contextImport(context: Context): string {
   return `import type { ${context.type} } from "${context.module}";\n`;
 }
 
 /** An edit adding the context import, unless the file has the name already. */
-function contextImportEdit(facts: Facts, context: Context): { start: number; end: number; text: string }[] {
+export function contextImportEdit(facts: Facts, context: Context): { start: number; end: number; text: string }[] {
   if (facts.top_level_names.includes(context.type)) return [];
   const at = facts.import_insert_offset;
   return [{ start: at, end: at, text: contextImport(context) }];
 }
 
 /** The edit that puts `ctx: KrepisContext` first in a parameter list. */
-function contextParamEdit(fn: Fn, context: Context): { start: number; end: number; text: string } {
+export function contextParamEdit(fn: Fn, context: Context): { start: number; end: number; text: string } {
   const param = `${context.param}: ${context.type}`;
   if (!fn.params_parenthesized) {
     // `x => …` becomes `(ctx: KrepisContext, x) => …`.

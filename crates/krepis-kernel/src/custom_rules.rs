@@ -27,6 +27,8 @@ pub struct CustomRule {
     pub name: String,
     /// The module compiled to JavaScript once, or why it does not compile.
     pub javascript: Result<String, String>,
+    /// What it may import (see [`engine::Imports`]).
+    pub imports: engine::Imports,
 }
 
 /// The rules in `root/.krepis/rules/` (`*.ts`, `*.js`), by name.
@@ -36,6 +38,7 @@ pub fn load(root: &Path) -> Vec<CustomRule> {
         .map(|script| CustomRule {
             name: script.name,
             javascript: script.javascript,
+            imports: script.imports,
         })
         .collect()
 }
@@ -164,6 +167,7 @@ fn run_one(
         engine::kernel(),
         &ctx,
         javascript,
+        &rule.imports,
         "check",
         &[module],
         limits,

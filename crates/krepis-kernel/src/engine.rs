@@ -94,16 +94,20 @@ pub trait Engine: Send + Sync {
     /// The engine's short name, as `KREPIS_ENGINE` spells it (`quickjs`, `deno`).
     fn key(&self) -> &'static str;
     /// Runs `export(ctx, ...args)` of the JavaScript module `source` in a fresh, isolated
-    /// instance; `args` arrive as JSON values.
+    /// instance; `args` arrive as JSON values, and the module's imports come from `imports`.
     fn execute(
         &self,
         ctx: &ExecutionContext,
         source: &str,
+        imports: &Imports,
         export: &str,
         args: &[serde_json::Value],
         limits: Limits,
     ) -> Result<serde_json::Value, KrepisError>;
 }
+
+mod modules;
+pub use modules::{Imports, PRELUDE_SOURCE, PRELUDE_SPECIFIER};
 
 #[cfg(any(feature = "deno-quickjs", feature = "deno-v8"))]
 mod deno;
@@ -350,6 +354,7 @@ impl Engine for QuickJs {
         &self,
         ctx: &ExecutionContext,
         source: &str,
+        imports: &Imports,
         export: &str,
         args: &[serde_json::Value],
         limits: Limits,
@@ -374,6 +379,10 @@ impl Engine for QuickJs {
         };
         runtime.set_memory_limit(limits.max_heap_bytes);
         runtime.set_max_stack_size(1 << 20);
+        runtime.set_loader(
+            QuickJsImports(imports.clone()),
+            QuickJsImports(imports.clone()),
+        );
         // The watchdog: a thread raises the flag when time is up; the engine polls it and unwinds
         // the script from wherever it is, loops included.
         let watchdog = Watchdog::start(limits.timeout_ms, || {});
@@ -412,7 +421,7 @@ impl Engine for QuickJs {
                 }
             };
             js.eval::<(), _>(PRELUDE).catch(&js).map_err(script_error)?;
-            let (module, evaluated) = Module::declare(js.clone(), "main", source)
+            let (module, evaluated) = Module::declare(js.clone(), imports.main(), source)
                 .catch(&js)
                 .map_err(script_error)?
                 .eval()
@@ -477,6 +486,48 @@ impl Engine for QuickJs {
     }
 }
 
+/// The module resolver and loader of a QuickJS run: what [`Imports`] allows, nothing else.
+#[cfg(feature = "rquickjs")]
+struct QuickJsImports(Imports);
+
+#[cfg(feature = "rquickjs")]
+impl rquickjs::loader::Resolver for QuickJsImports {
+    fn resolve<'js>(
+        &mut self,
+        ctx: &rquickjs::Ctx<'js>,
+        base: &str,
+        name: &str,
+        _attributes: Option<rquickjs::loader::ImportAttributes<'js>>,
+    ) -> rquickjs::Result<String> {
+        self.0
+            .resolve(base, name)
+            .map_err(|message| throw(ctx, &message))
+    }
+}
+
+#[cfg(feature = "rquickjs")]
+impl rquickjs::loader::Loader for QuickJsImports {
+    fn load<'js>(
+        &mut self,
+        ctx: &rquickjs::Ctx<'js>,
+        name: &str,
+        _attributes: Option<rquickjs::loader::ImportAttributes<'js>>,
+    ) -> rquickjs::Result<rquickjs::Module<'js, rquickjs::module::Declared>> {
+        let code = self.0.load(name).map_err(|message| throw(ctx, &message))?;
+        rquickjs::Module::declare(ctx.clone(), name, code.as_bytes())
+    }
+}
+
+/// Throws an `Error` with `message` (what deno_core's loader does with a refusal), so a script
+/// reads the same message on both engines.
+#[cfg(feature = "rquickjs")]
+fn throw(ctx: &rquickjs::Ctx<'_>, message: &str) -> rquickjs::Error {
+    match rquickjs::Exception::from_message(ctx.clone(), message) {
+        Ok(exception) => ctx.throw(exception.into_value()),
+        Err(error) => error,
+    }
+}
+
 /// Parses JSON into an engine value.
 #[cfg(feature = "rquickjs")]
 fn rquickjs_json<'js>(
@@ -487,16 +538,18 @@ fn rquickjs_json<'js>(
     js.json_parse(json.to_string()).catch(js)
 }
 
-/// Runs `export` of a TypeScript or JavaScript module in a fresh isolated engine.
+/// Runs `export` of a TypeScript or JavaScript module in a fresh isolated engine; `path` says
+/// which of the two it is, `imports` what it may import.
 pub fn execute_isolated(
     engine: &dyn Engine,
     ctx: &ExecutionContext,
     path: &Path,
     source: &str,
+    imports: &Imports,
     export: &str,
     limits: Limits,
 ) -> Result<serde_json::Value, KrepisError> {
-    execute_isolated_with(engine, ctx, path, source, export, &[], limits)
+    execute_isolated_with(engine, ctx, path, source, imports, export, &[], limits)
 }
 
 /// An error raised before or around the engine run (compile errors, panics).
@@ -520,18 +573,20 @@ fn outside_error(
 }
 
 /// [`execute_isolated`] with more arguments after the context, passed as JSON values.
+#[allow(clippy::too_many_arguments)]
 pub fn execute_isolated_with(
     engine: &dyn Engine,
     ctx: &ExecutionContext,
     path: &Path,
     source: &str,
+    imports: &Imports,
     export: &str,
     args: &[serde_json::Value],
     limits: Limits,
 ) -> Result<serde_json::Value, KrepisError> {
     let javascript = strip_types(path, source)
         .map_err(|message| outside_error(ctx, limits, codes::SCRIPT_ERROR, message))?;
-    execute_javascript(engine, ctx, &javascript, export, args, limits)
+    execute_javascript(engine, ctx, &javascript, imports, export, args, limits)
 }
 
 /// Runs already-compiled JavaScript (see [`strip_types`]), for callers that run one script many
@@ -540,12 +595,13 @@ pub fn execute_javascript(
     engine: &dyn Engine,
     ctx: &ExecutionContext,
     javascript: &str,
+    imports: &Imports,
     export: &str,
     args: &[serde_json::Value],
     limits: Limits,
 ) -> Result<serde_json::Value, KrepisError> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        engine.execute(ctx, javascript, export, args, limits)
+        engine.execute(ctx, javascript, imports, export, args, limits)
     }))
     .unwrap_or_else(|_| {
         Err(outside_error(

@@ -45,9 +45,6 @@ const BUILTIN_SOURCES: [(&str, &str); 3] = [
     ("add-context", include_str!("../generators/add-context.ts")),
 ];
 
-/// Helpers the built-in generators share, put in front of each.
-const PRELUDE: &str = include_str!("../generators/prelude.ts");
-
 /// One generator, compiled to JavaScript once.
 #[derive(Debug, Clone)]
 pub struct Generator {
@@ -55,15 +52,19 @@ pub struct Generator {
     pub builtin: bool,
     /// The module as JavaScript, or why it does not compile.
     javascript: Result<String, String>,
+    /// What it may import: the prelude, and a project generator's own folder.
+    imports: engine::Imports,
 }
 
 impl Generator {
-    /// A generator from TypeScript or JavaScript source; `path` decides how it is read.
+    /// A generator from TypeScript or JavaScript source that may import the prelude; `path`
+    /// decides how it is read.
     pub fn new(name: &str, path: &Path, source: &str, builtin: bool) -> Self {
         Self {
             name: name.into(),
             builtin,
             javascript: engine::strip_types(path, source),
+            imports: engine::Imports::prelude_only(),
         }
     }
 }
@@ -75,8 +76,7 @@ pub fn builtins() -> &'static [Generator] {
         BUILTIN_SOURCES
             .iter()
             .map(|(name, source)| {
-                let source = format!("{PRELUDE}\n{source}");
-                Generator::new(name, Path::new(&format!("{name}.ts")), &source, true)
+                Generator::new(name, Path::new(&format!("{name}.ts")), source, true)
             })
             .collect()
     })
@@ -90,6 +90,7 @@ pub fn load_project(root: &Path) -> Vec<Generator> {
             name: script.name,
             builtin: false,
             javascript: script.javascript,
+            imports: script.imports,
         })
         .collect()
 }
@@ -285,9 +286,16 @@ pub fn run_on(
         ..Limits::default()
     };
     let ctx = ExecutionContext::new(&format!("generator-{}", generator.name));
-    let value =
-        engine::execute_javascript(engine, &ctx, javascript, "generate", &[request], limits)
-            .map_err(|error| format!("{}: {}", error.code, error.message))?;
+    let value = engine::execute_javascript(
+        engine,
+        &ctx,
+        javascript,
+        &generator.imports,
+        "generate",
+        &[request],
+        limits,
+    )
+    .map_err(|error| format!("{}: {}", error.code, error.message))?;
     if value.is_null() {
         return Ok(None);
     }

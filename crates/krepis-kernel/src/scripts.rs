@@ -12,6 +12,9 @@ pub struct Script {
     pub path: PathBuf,
     /// The module compiled to JavaScript, or why it does not compile.
     pub javascript: Result<String, String>,
+    /// What it may import: the prelude and the files of its folder (helpers in subfolders, which
+    /// are not scripts themselves).
+    pub imports: engine::Imports,
 }
 
 /// The `*.ts` and `*.js` modules in `root/.krepis/<kind>/`, sorted by name.
@@ -27,10 +30,12 @@ pub fn load(root: &Path, kind: &str) -> Vec<Script> {
             let source = std::fs::read_to_string(&path).ok()?;
             let name = path.file_stem()?.to_string_lossy().into_owned();
             let javascript = engine::strip_types(&path, &source);
+            let imports = engine::Imports::beside(&path);
             Some(Script {
                 name,
                 path,
                 javascript,
+                imports,
             })
         })
         .collect();
@@ -38,22 +43,26 @@ pub fn load(root: &Path, kind: &str) -> Vec<Script> {
     scripts
 }
 
-/// What a folder holds, by path, modification time and size: equal stamps, same scripts.
+/// What a folder holds, by path, modification time and size: equal stamps, same scripts. The
+/// folders below count too (the helpers scripts import live there), to a depth of 8.
 pub type Stamp = Vec<(PathBuf, Option<SystemTime>, u64)>;
 
 pub fn stamp(root: &Path, kind: &str) -> Stamp {
-    let mut stamp: Stamp = std::fs::read_dir(root.join(".krepis").join(kind))
-        .map(|entries| {
-            entries
-                .flatten()
-                .map(|e| {
-                    let meta = e.metadata().ok();
-                    let modified = meta.as_ref().and_then(|m| m.modified().ok());
-                    (e.path(), modified, meta.map_or(0, |m| m.len()))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    fn walk(folder: &Path, depth: usize, stamp: &mut Stamp) {
+        let Ok(entries) = std::fs::read_dir(folder) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let meta = entry.metadata().ok();
+            let modified = meta.as_ref().and_then(|m| m.modified().ok());
+            if depth < 8 && meta.as_ref().is_some_and(|m| m.is_dir()) {
+                walk(&entry.path(), depth + 1, stamp);
+            }
+            stamp.push((entry.path(), modified, meta.map_or(0, |m| m.len())));
+        }
+    }
+    let mut stamp = Stamp::new();
+    walk(&root.join(".krepis").join(kind), 0, &mut stamp);
     stamp.sort();
     stamp
 }

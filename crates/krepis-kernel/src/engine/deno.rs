@@ -4,7 +4,7 @@
 //! What a script can reach is what the sandbox extension grants: two ops, which the prelude
 //! captures and hides before any script code runs (`Deno`, `__bootstrap` and deno_core's console
 //! are removed from the global object). Modules load through [`SandboxLoader`], which serves the
-//! script itself and refuses every other specifier. The watchdog ends a run through
+//! script, the prelude module and the files of the script's folder, as [`Imports`] allows. The watchdog ends a run through
 //! `terminate_execution`; the heap cap is the isolate's heap limit, with a near-heap-limit
 //! callback that terminates the run instead of letting the host die.
 
@@ -17,17 +17,15 @@ use std::time::Instant;
 use deno_core::error::{CoreError, CoreErrorKind, JsError};
 use deno_core::{
     JsRuntime, ModuleLoadOptions, ModuleLoadReferrer, ModuleLoadResponse, ModuleLoader,
-    ModuleResolveResponse, ModuleSpecifier, OpState, PollEventLoopOptions, ResolutionKind,
-    RuntimeOptions, op2, v8,
+    ModuleResolveResponse, ModuleSource, ModuleSourceCode, ModuleSpecifier, ModuleType, OpState,
+    PollEventLoopOptions, ResolutionKind, RuntimeOptions, op2, v8,
 };
 use deno_error::JsErrorBox;
 
 use super::{
-    Ending, Engine, ExecutionContext, KrepisError, Limits, PRELUDE, Watchdog, codes, conclude,
+    Ending, Engine, ExecutionContext, Imports, KrepisError, Limits, PRELUDE, PRELUDE_SPECIFIER,
+    Watchdog, codes, conclude,
 };
-
-/// The script under run, as the loader serves it.
-const MAIN: &str = "file:///krepis/main.js";
 
 /// Captures the granted ops, removes everything deno_core put on the global object (so a script
 /// sees the same globals as on the other engine), and evaluates to the function that runs the
@@ -85,24 +83,49 @@ deno_core::extension!(
     ],
 );
 
-/// Loads nothing: the script at [`MAIN`] arrives with its code, and every import it makes (files,
-/// `node:`, `npm:`, URLs, itself) is refused.
-struct SandboxLoader;
+/// Serves what [`Imports`] allows: modules are named `file:///<path in the script's folder>`, and
+/// the prelude by its own specifier; everything else is refused.
+struct SandboxLoader(Imports);
+
+/// The module name of a specifier (see [`Imports`]).
+fn name_of(specifier: &ModuleSpecifier) -> String {
+    if specifier.as_str() == PRELUDE_SPECIFIER {
+        return PRELUDE_SPECIFIER.into();
+    }
+    specifier
+        .to_file_path()
+        .map(|path| path.to_string_lossy().into_owned())
+        .unwrap_or_else(|_| specifier.path().to_string())
+}
+
+/// The specifier of a module name.
+fn specifier_of(name: &str) -> Result<ModuleSpecifier, JsErrorBox> {
+    if name == PRELUDE_SPECIFIER {
+        return ModuleSpecifier::parse(name).map_err(JsErrorBox::from_err);
+    }
+    ModuleSpecifier::parse(&format!("file://{name}")).map_err(JsErrorBox::from_err)
+}
 
 impl ModuleLoader for SandboxLoader {
     fn resolve(
         &self,
         specifier: &str,
-        _referrer: &str,
+        referrer: &str,
         _kind: ResolutionKind,
     ) -> ModuleResolveResponse {
+        let main = specifier_of(self.0.main())?;
         // The script itself, as deno_core names it when it loads the code it was given.
-        if specifier == MAIN {
-            return ModuleSpecifier::parse(MAIN).map_err(JsErrorBox::from_err);
+        if specifier == main.as_str() {
+            return Ok(main);
         }
-        Err(JsErrorBox::generic(format!(
-            "`{specifier}` cannot be imported: a Krepis script runs alone, with only the context it is given"
-        )))
+        let referrer = ModuleSpecifier::parse(referrer)
+            .map(|r| name_of(&r))
+            .unwrap_or_else(|_| self.0.main().to_string());
+        let name = self
+            .0
+            .resolve(&referrer, specifier)
+            .map_err(JsErrorBox::generic)?;
+        specifier_of(&name)
     }
 
     fn load(
@@ -111,9 +134,15 @@ impl ModuleLoader for SandboxLoader {
         _referrer: Option<&ModuleLoadReferrer>,
         _options: ModuleLoadOptions,
     ) -> ModuleLoadResponse {
-        ModuleLoadResponse::Sync(Err(JsErrorBox::generic(format!(
-            "`{specifier}` cannot be loaded in the sandbox"
-        ))))
+        let loaded = self.0.load(&name_of(specifier)).map(|code| {
+            ModuleSource::new(
+                ModuleType::JavaScript,
+                ModuleSourceCode::String(code.to_string().into()),
+                specifier,
+                None,
+            )
+        });
+        ModuleLoadResponse::Sync(loaded.map_err(JsErrorBox::generic))
     }
 }
 
@@ -144,6 +173,7 @@ impl Engine for DenoCore {
         &self,
         ctx: &ExecutionContext,
         source: &str,
+        imports: &Imports,
         export: &str,
         args: &[serde_json::Value],
         limits: Limits,
@@ -157,7 +187,7 @@ impl Engine for DenoCore {
             std::thread::Builder::new()
                 .name("krepis-deno".into())
                 .stack_size(STACK_BYTES)
-                .spawn_scoped(scope, || run(ctx, source, export, args, limits))
+                .spawn_scoped(scope, || run(ctx, source, imports, export, args, limits))
                 .map_err(|e| internal(ctx, limits, e.to_string()))?
                 .join()
                 .unwrap_or_else(|_| {
@@ -182,6 +212,7 @@ fn internal(ctx: &ExecutionContext, limits: Limits, message: String) -> KrepisEr
 fn run(
     ctx: &ExecutionContext,
     source: &str,
+    imports: &Imports,
     export: &str,
     args: &[serde_json::Value],
     limits: Limits,
@@ -212,7 +243,7 @@ fn run(
     }));
     let created = JsRuntime::try_new(RuntimeOptions {
         extensions: vec![krepis_sandbox::init()],
-        module_loader: Some(Rc::new(SandboxLoader)),
+        module_loader: Some(Rc::new(SandboxLoader(imports.clone()))),
         create_params: Some(v8::CreateParams::default().heap_limits(0, limits.max_heap_bytes)),
         ..RuntimeOptions::default()
     });
@@ -250,7 +281,7 @@ fn run(
         .and_then(|reactor| {
             reactor.block_on(async {
                 let run = runtime
-                    .execute_script("krepis:prelude", format!("{PRELUDE}\n{SANDBOX}"))
+                    .execute_script("krepis:sandbox", format!("{PRELUDE}\n{SANDBOX}"))
                     .map_err(|e| script_failure(CoreErrorKind::Js(e).into()))?;
                 let run: v8::Global<v8::Function> = {
                     deno_core::scope!(scope, &mut runtime);
@@ -260,7 +291,7 @@ fn run(
                     v8::Global::new(scope, function)
                 };
                 let main =
-                    ModuleSpecifier::parse(MAIN).map_err(|e| Failure::Internal(e.to_string()))?;
+                    specifier_of(imports.main()).map_err(|e| Failure::Internal(e.to_string()))?;
                 let id = runtime
                     .load_main_es_module_from_code(&main, source.to_string())
                     .await

@@ -22,6 +22,7 @@ fn run(
         &ExecutionContext::new("req-1"),
         Path::new("main.ts"),
         source,
+        &Imports::prelude_only(),
         "main",
         limits,
     )
@@ -266,6 +267,7 @@ fn every_engine_gives_the_same_answer() {
                 engine,
                 &ctx,
                 &javascript,
+                &Imports::prelude_only(),
                 "main",
                 &[serde_json::json!({ "deep": [1, { "x": null }] })],
                 Limits::default(),
@@ -336,11 +338,127 @@ fn thousands_of_fresh_instances_in_a_row_all_run() {
         )
         .unwrap();
         let ctx = ExecutionContext::new("many");
+        let imports = Imports::prelude_only();
         for i in 0..600 {
-            let value =
-                execute_javascript(engine, &ctx, &javascript, "main", &[], Limits::default())
-                    .unwrap_or_else(|e| panic!("{}: execution {i} failed: {e:?}", engine.name()));
+            let value = execute_javascript(
+                engine,
+                &ctx,
+                &javascript,
+                &imports,
+                "main",
+                &[],
+                Limits::default(),
+            )
+            .unwrap_or_else(|e| panic!("{}: execution {i} failed: {e:?}", engine.name()));
             assert_eq!(value, "many");
         }
+    });
+}
+
+/// Runs `folder/main.ts` with the imports of its folder.
+fn run_in(engine: &dyn Engine, folder: &Path) -> Result<serde_json::Value, KrepisError> {
+    let path = folder.join("main.ts");
+    let source = std::fs::read_to_string(&path).unwrap();
+    execute_isolated(
+        engine,
+        &ExecutionContext::new("req-1"),
+        &path,
+        &source,
+        &Imports::beside(&path),
+        "main",
+        Limits::default(),
+    )
+}
+
+#[test]
+fn scripts_import_the_prelude_and_typescript_files_of_their_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path();
+    std::fs::create_dir_all(folder.join("lib")).unwrap();
+    std::fs::write(
+        folder.join("lib/names.ts"),
+        "import { upper } from './case.js';\nexport const shout = (s: string): string => upper(s) + '!';\n",
+    )
+    .unwrap();
+    std::fs::write(
+        folder.join("lib/case.ts"),
+        "export function upper(s: string): string { return s.toUpperCase(); }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        folder.join("main.ts"),
+        "import type { Request } from 'krepis:prelude';\nimport { fileName } from 'krepis:prelude';\nimport { shout } from './lib/names.ts';\nexport async function main(ctx: { request_id: string }, _r?: Request) {\n  const { upper } = await import('./lib/case.ts');\n  return [shout(ctx.request_id), fileName('OrderStore', 'a_b.ts'), upper('x')];\n}\n",
+    )
+    .unwrap();
+    each_engine(|engine| {
+        assert_eq!(
+            run_in(engine, folder).unwrap(),
+            serde_json::json!(["REQ-1!", "order_store", "X"])
+        );
+    });
+}
+
+#[test]
+fn imports_outside_the_folder_fail_the_script_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("rules");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(
+        dir.path().join("secret.ts"),
+        "export const secret = 'leaked';\n",
+    )
+    .unwrap();
+    std::fs::write(folder.join("broken.ts"), "export const = ;\n").unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(dir.path().join("secret.ts"), folder.join("link.ts")).unwrap();
+    // Each script uses what it imports: TypeScript drops an import whose names are never used.
+    let cases = [
+        (
+            "import { secret as x } from '../secret.ts';",
+            "leaves the script's folder",
+        ),
+        ("import x from 'node:fs';", "out of its reach"),
+        ("import x from 'lodash';", "out of its reach"),
+        ("import x from '/etc/passwd';", "out of its reach"),
+        ("import { x } from './missing.ts';", "no such module"),
+        ("import { x } from './broken.ts';", "syntax error"),
+        #[cfg(unix)]
+        (
+            "import { secret as x } from './link.ts';",
+            "outside the script's folder",
+        ),
+    ];
+    each_engine(|engine| {
+        for (import, reason) in cases {
+            std::fs::write(
+                folder.join("main.ts"),
+                format!("{import}\nexport function main() {{ return String(x); }}\n"),
+            )
+            .unwrap();
+            let error = run_in(engine, &folder).unwrap_err();
+            assert_eq!(error.code, codes::SCRIPT_ERROR, "{import}: {error:?}");
+            assert!(
+                error.message.contains(reason),
+                "{}: {import}: {}",
+                engine.name(),
+                error.message
+            );
+            assert!(!error.message.contains("leaked"));
+        }
+        // A dynamic import is refused the same way, and the script can catch it.
+        std::fs::write(
+            folder.join("main.ts"),
+            "export async function main() { try { await import('../secret.ts'); return 'leaked'; } catch (e) { return String(e).includes('leaves') ? 'refused' : String(e); } }\n",
+        )
+        .unwrap();
+        assert_eq!(run_in(engine, &folder).unwrap(), "refused");
+        // A script given as text, with no folder, reaches no file at all.
+        let error = run(
+            engine,
+            "import { x } from './x.ts';\nexport function main() { return x; }",
+            Limits::default(),
+        )
+        .unwrap_err();
+        assert!(error.message.contains("only `krepis:prelude`"), "{error:?}");
     });
 }
