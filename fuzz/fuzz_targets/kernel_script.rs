@@ -52,8 +52,17 @@ fuzz_target!(|data: &[u8]| {
         }
         Ok(javascript) => {
             let started = Instant::now();
-            let result =
-                engine::execute_javascript(&QuickJs, &ctx, &javascript, "main", &args, LIMITS);
+            // No folder: any import but the prelude is refused.
+            let imports = engine::Imports::prelude_only();
+            let result = engine::execute_javascript(
+                &QuickJs,
+                &ctx,
+                &javascript,
+                &imports,
+                "main",
+                &args,
+                LIMITS,
+            );
             // Running is capped at 50 ms: the watchdog must stop any script well within a second.
             let elapsed = started.elapsed();
             assert!(
