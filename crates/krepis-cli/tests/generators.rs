@@ -234,9 +234,16 @@ fn generator_edits_that_break_a_rule_are_refused_with_the_reason() {
 "#,
     )
     .unwrap();
+    // A generator that imports a helper of its own folder and one of the prelude.
     std::fs::write(
         generators.join("notes.ts"),
-        "export function generate(_ctx, req) {\n  return { title: \"Add notes\", changes: [{ kind: \"create\", path: req.file.path.replace(/\\.ts$/, \".md\"), text: \"# Notes\\n\" }] };\n}\n",
+        "import type { Request } from \"krepis:prelude\";\nimport { dirname } from \"krepis:prelude\";\nimport { heading } from \"./lib/text.js\";\nexport function generate(_ctx: unknown, req: Request) {\n  return { title: \"Add notes\", changes: [{ kind: \"create\", path: req.file.path.replace(/\\.ts$/, \".md\"), text: heading(dirname(req.file.path)) }] };\n}\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(generators.join("lib")).unwrap();
+    std::fs::write(
+        generators.join("lib/text.ts"),
+        "export const heading = (folder: string): string => `# Notes on ${folder}\\n`;\n",
     )
     .unwrap();
     std::fs::write(
@@ -262,6 +269,18 @@ fn generator_edits_that_break_a_rule_are_refused_with_the_reason() {
             .as_str()
             .unwrap()
             .ends_with("/src/orders/domain/order.md")
+    );
+    assert!(
+        notes["edit"]
+            .to_string()
+            .contains("# Notes on src/orders/domain\\n"),
+        "{notes:#}"
+    );
+    // The helper folder holds no generator of its own.
+    assert!(
+        !actions
+            .iter()
+            .any(|a| a["title"].as_str().unwrap_or("").contains("text"))
     );
     let broken = titled(&actions, "Generator `broken`");
     assert!(
