@@ -2,15 +2,20 @@
 //!
 //! Each module exports `check(ctx, module)`, where `module` is `{ path, facts }` (the same facts the
 //! built-in rules read), and returns `[{ message, start, end, severity? }]` with byte offsets.
-//! Every file gets a fresh sandboxed engine with a time budget; a rule that throws, loops or
-//! returns nonsense becomes one warning about the rule on that file, never a crash.
+//! Each worker thread keeps one sandboxed engine instance per rule (see [`engine::session`]): the
+//! module is loaded once, and every file is a call with its own context and time budget. A rule
+//! that throws, loops or returns nonsense becomes one warning about the rule on that file, never a
+//! crash; one that ran out of time or heap gets a fresh instance for the next file. Module state
+//! is kept between the files a thread checks, so a rule should keep none.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use crate::engine::{self, ExecutionContext, Limits};
+use crate::engine::{self, ExecutionContext, KrepisError, Limits, Session};
 use crate::scripts::{self, Stamp};
 use krepis_analyzer::config::Config;
 use krepis_analyzer::diagnostic::{Diagnostic, Severity, TextRange};
@@ -18,7 +23,7 @@ use krepis_analyzer::facts::ModuleFacts;
 use krepis_analyzer::rules::RuleId;
 use krepis_analyzer::{FileResult, Workspace};
 use rayon::prelude::*;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Time each rule may take on one file.
 const BUDGET_MS: u64 = 1_000;
@@ -26,10 +31,14 @@ const BUDGET_MS: u64 = 1_000;
 pub struct CustomRule {
     pub name: String,
     /// The module compiled to JavaScript once, or why it does not compile.
-    pub javascript: Result<String, String>,
+    pub javascript: Result<Arc<str>, String>,
     /// What it may import (see [`engine::Imports`]).
     pub imports: engine::Imports,
+    /// This load of the rule, which names its engine instances.
+    id: u64,
 }
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 
 /// The rules in `root/.krepis/rules/` (`*.ts`, `*.js`), by name.
 pub fn load(root: &Path) -> Vec<CustomRule> {
@@ -37,8 +46,9 @@ pub fn load(root: &Path) -> Vec<CustomRule> {
         .into_iter()
         .map(|script| CustomRule {
             name: script.name,
-            javascript: script.javascript,
+            javascript: script.javascript.map(Arc::from),
             imports: script.imports,
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
         })
         .collect()
 }
@@ -87,10 +97,7 @@ pub fn check_module_cached(
     if let Some(found) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
         return found.clone();
     }
-    let found = match serde_json::to_value(facts) {
-        Ok(facts) => Arc::new(check_module(rules, relative, &facts, text.len() as u32)),
-        Err(_) => Arc::default(),
-    };
+    let found = Arc::new(check_module(rules, relative, facts, text.len() as u32));
     let mut cache = cache.lock().unwrap_or_else(|p| p.into_inner());
     // Old rule sets and old texts pile up; start afresh now and then.
     if cache.len() > 20_000 {
@@ -130,48 +137,105 @@ fn diagnostic(
 pub fn check_module(
     rules: &[CustomRule],
     relative: &str,
-    facts: &serde_json::Value,
+    facts: &ModuleFacts,
     text_len: u32,
 ) -> Vec<Diagnostic> {
+    // The argument, `[{ path, facts }]`, is written once for all the rules, from the facts as
+    // they are; the facts go as JSON text that the engine parses when a rule first reads them.
+    #[derive(Serialize)]
+    struct Module<'a> {
+        path: &'a str,
+        #[serde(rename = "__krepisLazy")]
+        lazy: Lazy<'a>,
+    }
+    #[derive(Serialize)]
+    struct Lazy<'a> {
+        facts: &'a str,
+    }
+    let args = serde_json::to_string(facts).and_then(|facts| {
+        serde_json::to_string(&[Module {
+            path: relative,
+            lazy: Lazy { facts: &facts },
+        }])
+    });
     rules
         .iter()
-        .flat_map(|rule| run_one(rule, relative, facts.clone(), text_len))
+        .flat_map(|rule| match &args {
+            Ok(args) => run_one(rule, relative, args, text_len),
+            Err(e) => vec![failure(rule, format!("{}: {e}", engine::codes::INTERNAL))],
+        })
         .collect()
 }
 
-fn run_one(
+/// The warning that a rule failed on a file.
+fn failure(rule: &CustomRule, why: String) -> Diagnostic {
+    diagnostic(
+        rule,
+        Severity::Warning,
+        TextRange::default(),
+        format!("custom rule `{}` failed on this file: {why}", rule.name),
+    )
+}
+
+thread_local! {
+    /// This thread's engine instances, by rule.
+    static SESSIONS: RefCell<HashMap<u64, Box<dyn Session>>> = RefCell::default();
+}
+
+/// Calls `rule` on this thread's instance of it.
+fn call(
     rule: &CustomRule,
-    relative: &str,
-    facts: serde_json::Value,
-    text_len: u32,
-) -> Vec<Diagnostic> {
-    let module = serde_json::json!({ "path": relative, "facts": facts });
+    javascript: &Arc<str>,
+    ctx: &ExecutionContext,
+    args: &str,
+) -> Result<serde_json::Value, KrepisError> {
     let limits = Limits {
         timeout_ms: BUDGET_MS,
         ..Limits::default()
     };
+    SESSIONS.with(|sessions| {
+        let mut sessions = sessions.borrow_mut();
+        // Rules loaded again (the server, after an edit) leave their old instances behind.
+        if sessions.len() >= 32 && !sessions.contains_key(&rule.id) {
+            sessions.clear();
+        }
+        let session = sessions.entry(rule.id).or_insert_with(|| {
+            engine::session(
+                engine::kernel(),
+                javascript.clone(),
+                rule.imports.clone(),
+                "check".into(),
+                limits,
+            )
+        });
+        let called = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            session.call(ctx, args)
+        }));
+        called.unwrap_or_else(|_| {
+            sessions.remove(&rule.id);
+            Err(KrepisError {
+                code: engine::codes::INTERNAL.into(),
+                message: "the engine failed unexpectedly".into(),
+                stack: None,
+                tenant_id: ctx.tenant_id.clone(),
+                snapshot: engine::ResourceSnapshot {
+                    heap_used_bytes: 0,
+                    elapsed_ms: 0,
+                    limit_ms: limits.timeout_ms,
+                },
+            })
+        })
+    })
+}
+
+fn run_one(rule: &CustomRule, relative: &str, args: &str, text_len: u32) -> Vec<Diagnostic> {
     let ctx = ExecutionContext::new(&format!("rule-{}-{relative}", rule.name));
-    let failed = |why: String| {
-        vec![diagnostic(
-            rule,
-            Severity::Warning,
-            TextRange::default(),
-            format!("custom rule `{}` failed on this file: {why}", rule.name),
-        )]
-    };
+    let failed = |why: String| vec![failure(rule, why)];
     let javascript = match &rule.javascript {
         Ok(javascript) => javascript,
         Err(why) => return failed(format!("SCRIPT_ERROR: {why}")),
     };
-    let value = match engine::execute_javascript(
-        engine::kernel(),
-        &ctx,
-        javascript,
-        &rule.imports,
-        "check",
-        &[module],
-        limits,
-    ) {
+    let value = match call(rule, javascript, &ctx, args) {
         Ok(value) => value,
         Err(error) => return failed(format!("{}: {}", error.code, error.message)),
     };
@@ -208,7 +272,7 @@ pub fn apply(rules: &[CustomRule], workspace: &Workspace, cwd: &Path, results: &
         return;
     }
     // The workspace is single-threaded; facts are gathered first, the engines run in parallel.
-    type Input = (serde_json::Value, Arc<ModuleFacts>, Arc<Config>);
+    type Input = (Arc<ModuleFacts>, Arc<Config>);
     let inputs: Vec<Option<Input>> = results
         .iter()
         .map(|result| {
@@ -216,21 +280,20 @@ pub fn apply(rules: &[CustomRule], workspace: &Workspace, cwd: &Path, results: &
             if !facts.syntax_errors.is_empty() {
                 return None;
             }
-            let json = serde_json::to_value(&*facts).ok()?;
-            Some((json, facts, workspace.config_for(&result.path)))
+            Some((facts, workspace.config_for(&result.path)))
         })
         .collect();
     results
         .par_iter_mut()
         .zip(inputs)
         .for_each(|(result, input)| {
-            let Some((json, facts, config)) = input else {
+            let Some((facts, config)) = input else {
                 return;
             };
             let relative = krepis_analyzer::config::slash_path(
                 result.path.strip_prefix(cwd).unwrap_or(&result.path),
             );
-            let found = check_module(rules, &relative, &json, result.text.len() as u32);
+            let found = check_module(rules, &relative, &facts, result.text.len() as u32);
             // The project's rules obey the same `krepis-ignore` comments as the built-in ones.
             let found = krepis_analyzer::suppressions::apply_custom(&facts, &config, found);
             let mut all = result.diagnostics.to_vec();

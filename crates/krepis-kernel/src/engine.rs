@@ -1,7 +1,8 @@
 //! Sandboxed execution: one fresh JavaScript engine instance per call, with an explicit context,
 //! a wall-clock watchdog, a heap cap and an output cap.
 //!
-//! The engine sits behind [`Engine`]. The default build embeds QuickJS through `rquickjs`
+//! The engine sits behind [`Engine`]; [`session`] keeps one instance for many calls where the
+//! engine can. The default build embeds QuickJS through `rquickjs`
 //! ([`QuickJs`], feature `rquickjs`); the features `deno-quickjs` and `deno-v8` build
 //! [`DenoCore`], deno_core's `JsRuntime` on its QuickJS-ng or its V8 backend, and make it the
 //! kernel's engine ([`kernel`]). deno_core on QuickJS-ng replaces rquickjs (the two QuickJS
@@ -9,8 +10,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
@@ -104,10 +104,88 @@ pub trait Engine: Send + Sync {
         args: &[serde_json::Value],
         limits: Limits,
     ) -> Result<serde_json::Value, KrepisError>;
+
+    /// A module loaded once whose `export` is called many times, where the engine can keep an
+    /// instance between calls; see [`session`].
+    fn session(
+        &self,
+        _javascript: &Arc<str>,
+        _imports: &Imports,
+        _export: &str,
+        _limits: Limits,
+    ) -> Option<Box<dyn Session>> {
+        None
+    }
+}
+
+/// A module loaded once whose `export` is called many times (a custom rule over every file of a
+/// project). Each call gets its own context and time limit; module state is kept between calls,
+/// and a call that runs out of time or heap costs the instance, which the next call replaces.
+/// Engines without a reusable instance (deno_core) start a fresh one per call.
+pub fn session(
+    engine: &'static dyn Engine,
+    javascript: Arc<str>,
+    imports: Imports,
+    export: String,
+    limits: Limits,
+) -> Box<dyn Session> {
+    engine
+        .session(&javascript, &imports, &export, limits)
+        .unwrap_or_else(|| {
+            Box::new(FreshEachCall {
+                engine,
+                javascript,
+                imports,
+                export,
+                limits,
+            })
+        })
+}
+
+/// The calls of one [`session`].
+pub trait Session {
+    /// Runs `export(ctx, ...args)`; `args` is a JSON array's text, written once by the caller.
+    fn call(&mut self, ctx: &ExecutionContext, args: &str)
+    -> Result<serde_json::Value, KrepisError>;
+}
+
+/// A session that is a fresh instance per call.
+struct FreshEachCall {
+    engine: &'static dyn Engine,
+    javascript: Arc<str>,
+    imports: Imports,
+    export: String,
+    limits: Limits,
+}
+
+impl Session for FreshEachCall {
+    fn call(
+        &mut self,
+        ctx: &ExecutionContext,
+        args: &str,
+    ) -> Result<serde_json::Value, KrepisError> {
+        let args: Vec<serde_json::Value> = serde_json::from_str(args).map_err(|e| {
+            outside_error(ctx, self.limits, codes::INVALID_ARGUMENT, e.to_string())
+        })?;
+        execute_javascript(
+            self.engine,
+            ctx,
+            &self.javascript,
+            &self.imports,
+            &self.export,
+            &args,
+            self.limits,
+        )
+    }
 }
 
 mod modules;
 pub use modules::{Imports, PRELUDE_SOURCE, PRELUDE_SPECIFIER};
+
+#[cfg(feature = "rquickjs")]
+mod quickjs;
+#[cfg(feature = "rquickjs")]
+pub use quickjs::{QuickJs, QuickJsSession};
 
 #[cfg(any(feature = "deno-quickjs", feature = "deno-v8"))]
 mod deno;
@@ -151,68 +229,6 @@ pub fn kernel() -> &'static dyn Engine {
             .find(|engine| !wanted.is_empty() && engine.key() == wanted)
             .unwrap_or(engines[0])
     })
-}
-
-/// A wall-clock limit on a thread of its own: when time is up before [`Watchdog::finish`], it
-/// raises its flag and calls `on_expiry` (which tells the engine to stop).
-pub(crate) struct Watchdog {
-    expired: Arc<AtomicBool>,
-    done: Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Watchdog {
-    pub(crate) fn start(timeout_ms: u64, on_expiry: impl FnOnce() + Send + 'static) -> Self {
-        let expired = Arc::new(AtomicBool::new(false));
-        let done = Arc::new((std::sync::Mutex::new(false), std::sync::Condvar::new()));
-        let thread = {
-            let (expired, done) = (expired.clone(), done.clone());
-            let limit = Duration::from_millis(timeout_ms);
-            std::thread::spawn(move || {
-                let (lock, condvar) = &*done;
-                let guard = lock.lock().unwrap_or_else(|p| p.into_inner());
-                let (finished, _) = condvar
-                    .wait_timeout_while(guard, limit, |finished| !*finished)
-                    .unwrap_or_else(|p| p.into_inner());
-                if !*finished {
-                    expired.store(true, Ordering::SeqCst);
-                    on_expiry();
-                }
-            })
-        };
-        Self {
-            expired,
-            done,
-            thread: Some(thread),
-        }
-    }
-
-    /// The flag the watchdog raises, for engines that poll it.
-    #[cfg(feature = "rquickjs")]
-    pub(crate) fn flag(&self) -> Arc<AtomicBool> {
-        self.expired.clone()
-    }
-
-    /// Stops the watchdog; says whether time ran out first.
-    pub(crate) fn finish(mut self) -> bool {
-        self.stop();
-        self.expired.load(Ordering::SeqCst)
-    }
-
-    fn stop(&mut self) {
-        let (lock, condvar) = &*self.done;
-        *lock.lock().unwrap_or_else(|p| p.into_inner()) = true;
-        condvar.notify_all();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-impl Drop for Watchdog {
-    fn drop(&mut self) {
-        self.stop();
-    }
 }
 
 /// How an execution ended, as an engine tells it to [`conclude`].
@@ -314,14 +330,27 @@ pub fn strip_types(path: &Path, source: &str) -> Result<String, String> {
     Ok(oxc_codegen::Codegen::new().build(&program).code)
 }
 
-/// The embedded engine: QuickJS, one runtime per execution.
-#[cfg(feature = "rquickjs")]
-#[derive(Debug, Default, Clone, Copy)]
-pub struct QuickJs;
-
 /// Sets up the context object: the fields, plus a deterministic clock and random source.
 const PRELUDE: &str = r#"
-globalThis.__krepisCall = (f, ctx, args) => f(ctx, ...args);
+// An argument may carry fields as JSON text under `__krepisLazy`: each is parsed when first read (a
+// custom rule that never reads a module's facts does not pay for them).
+globalThis.__krepisCall = ((lazyFields) => (f, ctx, args) => f(ctx, ...args.map(lazyFields)))((arg) => {
+  if (arg === null || typeof arg !== "object" || Array.isArray(arg)) return arg;
+  const lazy = arg.__krepisLazy;
+  if (lazy === null || typeof lazy !== "object") return arg;
+  const plain = {};
+  for (const key of Object.keys(arg)) if (key !== "__krepisLazy") plain[key] = arg[key];
+  for (const key of Object.keys(lazy)) {
+    const text = lazy[key];
+    let parsed = false, value;
+    Object.defineProperty(plain, key, {
+      enumerable: true, configurable: true,
+      get() { if (!parsed) { value = JSON.parse(text); parsed = true; } return value; },
+      set(v) { value = v; parsed = true; },
+    });
+  }
+  return plain;
+});
 globalThis.__krepisMakeContext = (fields) => {
   let now = fields.clock_start_ms;
   // xorshift32 seeded from the request id: the same request draws the same numbers.
@@ -339,204 +368,6 @@ globalThis.__krepisMakeContext = (fields) => {
   });
 };
 "#;
-
-#[cfg(feature = "rquickjs")]
-impl Engine for QuickJs {
-    fn name(&self) -> &'static str {
-        "QuickJS (rquickjs 0.14)"
-    }
-
-    fn key(&self) -> &'static str {
-        "quickjs"
-    }
-
-    fn execute(
-        &self,
-        ctx: &ExecutionContext,
-        source: &str,
-        imports: &Imports,
-        export: &str,
-        args: &[serde_json::Value],
-        limits: Limits,
-    ) -> Result<serde_json::Value, KrepisError> {
-        use rquickjs::{
-            CatchResultExt, CaughtError, Context, Function, Module, Object, Promise, Runtime, Value,
-        };
-
-        let started = Instant::now();
-        let internal = |message: String| {
-            conclude(
-                Ending::Failed(codes::INTERNAL.into(), message, None),
-                ctx,
-                limits,
-                started,
-                0,
-            )
-        };
-        let runtime = match Runtime::new() {
-            Ok(runtime) => runtime,
-            Err(e) => return internal(e.to_string()),
-        };
-        runtime.set_memory_limit(limits.max_heap_bytes);
-        runtime.set_max_stack_size(1 << 20);
-        runtime.set_loader(
-            QuickJsImports(imports.clone()),
-            QuickJsImports(imports.clone()),
-        );
-        // The watchdog: a thread raises the flag when time is up; the engine polls it and unwinds
-        // the script from wherever it is, loops included.
-        let watchdog = Watchdog::start(limits.timeout_ms, || {});
-        {
-            let expired = watchdog.flag();
-            runtime.set_interrupt_handler(Some(Box::new(move || expired.load(Ordering::SeqCst))));
-        }
-        let context = match Context::full(&runtime) {
-            Ok(context) => context,
-            Err(e) => return internal(e.to_string()),
-        };
-        let outcome: Result<String, (String, String, Option<String>)> = context.with(|js| {
-            let script_error = |error: CaughtError<'_>| -> (String, String, Option<String>) {
-                match error {
-                    CaughtError::Exception(exception) => (
-                        codes::SCRIPT_ERROR.to_string(),
-                        exception
-                            .message()
-                            .unwrap_or_else(|| "the script threw".into()),
-                        exception.stack(),
-                    ),
-                    CaughtError::Value(value) => {
-                        let text = value
-                            .as_string()
-                            .and_then(|s| s.to_string().ok())
-                            .unwrap_or_else(|| format!("{value:?}"));
-                        (
-                            codes::SCRIPT_ERROR.to_string(),
-                            format!("the script threw {text}"),
-                            None,
-                        )
-                    }
-                    CaughtError::Error(error) => {
-                        (codes::SCRIPT_ERROR.to_string(), error.to_string(), None)
-                    }
-                }
-            };
-            js.eval::<(), _>(PRELUDE).catch(&js).map_err(script_error)?;
-            let (module, evaluated) = Module::declare(js.clone(), imports.main(), source)
-                .catch(&js)
-                .map_err(script_error)?
-                .eval()
-                .catch(&js)
-                .map_err(script_error)?;
-            evaluated.finish::<()>().catch(&js).map_err(script_error)?;
-            let namespace: Object = module.namespace().catch(&js).map_err(script_error)?;
-            let function: Function = namespace.get(export).catch(&js).map_err(|_| {
-                (
-                    codes::INVALID_ARGUMENT.to_string(),
-                    format!("the module exports no function `{export}`"),
-                    None,
-                )
-            })?;
-            let fields = rquickjs_json(&js, &serde_json::to_string(ctx).unwrap_or_default())
-                .map_err(script_error)?;
-            let make: Function = js
-                .globals()
-                .get("__krepisMakeContext")
-                .catch(&js)
-                .map_err(script_error)?;
-            let context_object: Value = make.call((fields,)).catch(&js).map_err(script_error)?;
-            let arguments = rquickjs_json(&js, &serde_json::to_string(args).unwrap_or_default())
-                .map_err(script_error)?;
-            let call: Function = js
-                .globals()
-                .get("__krepisCall")
-                .catch(&js)
-                .map_err(script_error)?;
-            let result: Value = call
-                .call((function, context_object, arguments))
-                .catch(&js)
-                .map_err(script_error)?;
-            // A promise is driven to completion here; the watchdog still applies.
-            let result: Value = match result.clone().into_promise() {
-                Some(promise) => {
-                    let promise: Promise = promise;
-                    promise.finish::<Value>().catch(&js).map_err(script_error)?
-                }
-                None => result,
-            };
-            let json = js.json_stringify(result).catch(&js).map_err(script_error)?;
-            Ok(json
-                .map(|s| s.to_string().unwrap_or_default())
-                .unwrap_or_else(|| "null".into()))
-        });
-        let expired = watchdog.finish();
-        let heap = runtime.memory_usage().memory_used_size.max(0) as u64;
-        let ending = match outcome {
-            Ok(json) => Ending::Answered(json),
-            Err((_, _, stack)) if expired => Ending::TimedOut(stack),
-            Err((_, message, stack))
-                if message.contains("out of memory")
-                    || message.contains("memory")
-                        && heap as usize + (1 << 16) >= limits.max_heap_bytes =>
-            {
-                Ending::OutOfHeap(stack)
-            }
-            Err((code, message, stack)) => Ending::Failed(code, message, stack),
-        };
-        conclude(ending, ctx, limits, started, heap)
-    }
-}
-
-/// The module resolver and loader of a QuickJS run: what [`Imports`] allows, nothing else.
-#[cfg(feature = "rquickjs")]
-struct QuickJsImports(Imports);
-
-#[cfg(feature = "rquickjs")]
-impl rquickjs::loader::Resolver for QuickJsImports {
-    fn resolve<'js>(
-        &mut self,
-        ctx: &rquickjs::Ctx<'js>,
-        base: &str,
-        name: &str,
-        _attributes: Option<rquickjs::loader::ImportAttributes<'js>>,
-    ) -> rquickjs::Result<String> {
-        self.0
-            .resolve(base, name)
-            .map_err(|message| throw(ctx, &message))
-    }
-}
-
-#[cfg(feature = "rquickjs")]
-impl rquickjs::loader::Loader for QuickJsImports {
-    fn load<'js>(
-        &mut self,
-        ctx: &rquickjs::Ctx<'js>,
-        name: &str,
-        _attributes: Option<rquickjs::loader::ImportAttributes<'js>>,
-    ) -> rquickjs::Result<rquickjs::Module<'js, rquickjs::module::Declared>> {
-        let code = self.0.load(name).map_err(|message| throw(ctx, &message))?;
-        rquickjs::Module::declare(ctx.clone(), name, code.as_bytes())
-    }
-}
-
-/// Throws an `Error` with `message` (what deno_core's loader does with a refusal), so a script
-/// reads the same message on both engines.
-#[cfg(feature = "rquickjs")]
-fn throw(ctx: &rquickjs::Ctx<'_>, message: &str) -> rquickjs::Error {
-    match rquickjs::Exception::from_message(ctx.clone(), message) {
-        Ok(exception) => ctx.throw(exception.into_value()),
-        Err(error) => error,
-    }
-}
-
-/// Parses JSON into an engine value.
-#[cfg(feature = "rquickjs")]
-fn rquickjs_json<'js>(
-    js: &rquickjs::Ctx<'js>,
-    json: &str,
-) -> Result<rquickjs::Value<'js>, rquickjs::CaughtError<'js>> {
-    use rquickjs::CatchResultExt;
-    js.json_parse(json.to_string()).catch(js)
-}
 
 /// Runs `export` of a TypeScript or JavaScript module in a fresh isolated engine; `path` says
 /// which of the two it is, `imports` what it may import.

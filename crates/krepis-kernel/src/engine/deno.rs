@@ -12,7 +12,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use deno_core::error::{CoreError, CoreErrorKind, JsError};
 use deno_core::{
@@ -24,7 +24,7 @@ use deno_error::JsErrorBox;
 
 use super::{
     Ending, Engine, ExecutionContext, Imports, KrepisError, Limits, PRELUDE, PRELUDE_SPECIFIER,
-    Watchdog, codes, conclude,
+    codes, conclude,
 };
 
 /// Captures the granted ops, removes everything deno_core put on the global object (so a script
@@ -143,6 +143,62 @@ impl ModuleLoader for SandboxLoader {
             )
         });
         ModuleLoadResponse::Sync(loaded.map_err(JsErrorBox::generic))
+    }
+}
+
+/// A wall-clock limit on a thread of its own: when time is up before [`Watchdog::finish`], it
+/// raises its flag and calls `on_expiry` (which tells the engine to stop).
+struct Watchdog {
+    expired: Arc<AtomicBool>,
+    done: Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Watchdog {
+    fn start(timeout_ms: u64, on_expiry: impl FnOnce() + Send + 'static) -> Self {
+        let expired = Arc::new(AtomicBool::new(false));
+        let done = Arc::new((std::sync::Mutex::new(false), std::sync::Condvar::new()));
+        let thread = {
+            let (expired, done) = (expired.clone(), done.clone());
+            let limit = Duration::from_millis(timeout_ms);
+            std::thread::spawn(move || {
+                let (lock, condvar) = &*done;
+                let guard = lock.lock().unwrap_or_else(|p| p.into_inner());
+                let (finished, _) = condvar
+                    .wait_timeout_while(guard, limit, |finished| !*finished)
+                    .unwrap_or_else(|p| p.into_inner());
+                if !*finished {
+                    expired.store(true, Ordering::SeqCst);
+                    on_expiry();
+                }
+            })
+        };
+        Self {
+            expired,
+            done,
+            thread: Some(thread),
+        }
+    }
+
+    /// Stops the watchdog; says whether time ran out first.
+    fn finish(mut self) -> bool {
+        self.stop();
+        self.expired.load(Ordering::SeqCst)
+    }
+
+    fn stop(&mut self) {
+        let (lock, condvar) = &*self.done;
+        *lock.lock().unwrap_or_else(|p| p.into_inner()) = true;
+        condvar.notify_all();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        self.stop();
     }
 }
 

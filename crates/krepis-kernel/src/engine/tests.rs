@@ -1,11 +1,11 @@
 //! One suite for every engine the build contains: each test runs on each of them.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::*;
 
 /// Runs `test` on every engine, saying which one failed.
-fn each_engine(test: impl Fn(&dyn Engine)) {
+fn each_engine(test: impl Fn(&'static dyn Engine)) {
     for engine in engines() {
         eprintln!("engine: {}", engine.name());
         test(engine);
@@ -460,5 +460,85 @@ fn imports_outside_the_folder_fail_the_script_with_the_reason() {
         )
         .unwrap_err();
         assert!(error.message.contains("only `krepis:prelude`"), "{error:?}");
+    });
+}
+
+/// A session of `source`'s `main` on `engine`.
+fn session_of(engine: &'static dyn Engine, source: &str, limits: Limits) -> Box<dyn Session> {
+    let javascript = strip_types(Path::new("main.ts"), source).unwrap();
+    session(
+        engine,
+        javascript.into(),
+        Imports::prelude_only(),
+        "main".into(),
+        limits,
+    )
+}
+
+#[test]
+fn a_session_answers_each_call_with_its_own_context_and_arguments() {
+    each_engine(|engine| {
+        let source = "export async function main(ctx, n) { await null; return [ctx.request_id, ctx.clock.now(), ctx.random.next(), n * 2]; }";
+        let mut calls = session_of(engine, source, Limits::default());
+        for (id, n) in [("a", 1), ("b", 2), ("a", 3)] {
+            let ctx = ExecutionContext::new(id);
+            let answer = calls.call(&ctx, &format!("[{n}]")).unwrap();
+            // The same answer as a fresh instance gives.
+            let fresh = execute_isolated_with(
+                engine,
+                &ctx,
+                Path::new("main.ts"),
+                source,
+                &Imports::prelude_only(),
+                "main",
+                &[serde_json::json!(n)],
+                Limits::default(),
+            )
+            .unwrap();
+            assert_eq!(answer, fresh, "{}", engine.name());
+            assert_eq!(answer[0], id);
+            assert_eq!(answer[3], n * 2);
+        }
+    });
+}
+
+#[test]
+fn a_session_outlives_calls_that_throw_loop_or_exhaust_the_heap() {
+    each_engine(|engine| {
+        let source = "export function main(ctx, what) {
+            if (what === 'throw') throw new Error('nope');
+            if (what === 'loop') for (;;) {}
+            if (what === 'bomb') { const a = []; for (;;) a.push('x'.repeat(1 << 16) + a.length); }
+            if (what === 'big') return 'x'.repeat(2e6);
+            return 'ok ' + ctx.request_id;
+        }";
+        let limits = Limits {
+            timeout_ms: 300,
+            max_heap_bytes: 32 << 20,
+            ..Limits::default()
+        };
+        let mut calls = session_of(engine, source, limits);
+        let ctx = ExecutionContext::new("s");
+        for (what, code) in [
+            ("throw", codes::SCRIPT_ERROR),
+            ("loop", codes::EXECUTION_TIMEOUT),
+            ("bomb", codes::HEAP_LIMIT),
+            ("big", codes::OUTPUT_LIMIT),
+        ] {
+            let started = Instant::now();
+            let error = calls
+                .call(&ctx, &format!("[\"{what}\"]"))
+                .unwrap_err();
+            assert_eq!(error.code, code, "{}: {what}: {error:?}", engine.name());
+            assert!(started.elapsed() < Duration::from_secs(5), "{what}");
+            // The next call is answered as if nothing had happened.
+            assert_eq!(calls.call(&ctx, "[\"fine\"]").unwrap(), "ok s", "after {what}");
+        }
+        // A module that does not load fails every call the same way, and does not panic.
+        let mut broken = session_of(engine, "export const main = 1;", limits);
+        for _ in 0..2 {
+            let error = broken.call(&ctx, "[]").unwrap_err();
+            assert_eq!(error.code, codes::INVALID_ARGUMENT, "{error:?}");
+        }
     });
 }
