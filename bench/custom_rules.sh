@@ -52,8 +52,20 @@ for bin in ${KREPIS_BINS:-$ROOT/target/release/krepis}; do
   [[ -x "$bin" ]] || die "krepis binary not found: $bin"
   BINS+=("$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")")
 done
-# A binary's label is its engine, as `krepis --version` names it.
+# A binary's label is its engine, as `krepis --version` names it, and the binary's name when two
+# binaries have the same engine (comparing builds rather than engines).
 engine_of() { "$1" --version | sed -n 's/.*(engine: \(.*\))$/\1/p'; }
+label_of() {
+  local bin=$1 other engine
+  engine=$(engine_of "$bin")
+  for other in "${BINS[@]}"; do
+    if [[ "$other" != "$bin" && "$(engine_of "$other")" == "$engine" ]]; then
+      printf '%s [%s]' "$engine" "$(basename "$bin")"
+      return
+    fi
+  done
+  printf '%s' "$engine"
+}
 
 # From inside the tree, as a user runs it (and as check.sh does).
 check_with() { printf 'cd %q && %q check --no-cache --format json . > /dev/null' "$TREE" "$1"; }
@@ -72,7 +84,7 @@ esac
 args=()
 rss_cmds=()
 for bin in "${BINS[@]}"; do
-  engine=$(engine_of "$bin")
+  engine=$(label_of "$bin")
   check=$(check_with "$bin")
   bash -c "$OFF"
   set +e

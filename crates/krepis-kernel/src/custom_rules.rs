@@ -23,7 +23,7 @@ use krepis_analyzer::facts::ModuleFacts;
 use krepis_analyzer::rules::RuleId;
 use krepis_analyzer::{FileResult, Workspace};
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 /// Time each rule may take on one file.
 const BUDGET_MS: u64 = 1_000;
@@ -140,31 +140,31 @@ pub fn check_module(
     facts: &ModuleFacts,
     text_len: u32,
 ) -> Vec<Diagnostic> {
-    // The argument, `[{ path, facts }]`, is written once for all the rules, from the facts as
-    // they are; the facts go as JSON text that the engine parses when a rule first reads them.
-    #[derive(Serialize)]
-    struct Module<'a> {
-        path: &'a str,
-        #[serde(rename = "__krepisLazy")]
-        lazy: Lazy<'a>,
+    // The argument, `{ path, facts }`, is written once for all the rules, from the facts as they
+    // are; the facts go as JSON text that the engine parses when a rule first reads them. The
+    // text is written into this thread's buffer, which keeps its size from file to file.
+    thread_local! {
+        static FACTS: RefCell<Vec<u8>> = RefCell::default();
     }
-    #[derive(Serialize)]
-    struct Lazy<'a> {
-        facts: &'a str,
-    }
-    let args = serde_json::to_string(facts).and_then(|facts| {
-        serde_json::to_string(&[Module {
-            path: relative,
-            lazy: Lazy { facts: &facts },
-        }])
-    });
-    rules
-        .iter()
-        .flat_map(|rule| match &args {
-            Ok(args) => run_one(rule, relative, args, text_len),
-            Err(e) => vec![failure(rule, format!("{}: {e}", engine::codes::INTERNAL))],
-        })
-        .collect()
+    FACTS.with(|buffer| {
+        let mut buffer = buffer.borrow_mut();
+        buffer.clear();
+        let args = serde_json::to_string(&[serde_json::json!({ "path": relative })]);
+        let facts = serde_json::to_writer(&mut *buffer, facts).map(|()| &buffer[..]);
+        rules
+            .iter()
+            .flat_map(|rule| match (&args, &facts) {
+                (Ok(args), Ok(facts)) => {
+                    // serde_json writes UTF-8.
+                    let facts = std::str::from_utf8(facts).unwrap_or("null");
+                    run_one(rule, relative, args, &[("facts", facts)], text_len)
+                }
+                (Err(e), _) | (_, Err(e)) => {
+                    vec![failure(rule, format!("{}: {e}", engine::codes::INTERNAL))]
+                }
+            })
+            .collect()
+    })
 }
 
 /// The warning that a rule failed on a file.
@@ -188,6 +188,7 @@ fn call(
     javascript: &Arc<str>,
     ctx: &ExecutionContext,
     args: &str,
+    lazy: &[(&str, &str)],
 ) -> Result<serde_json::Value, KrepisError> {
     let limits = Limits {
         timeout_ms: BUDGET_MS,
@@ -209,7 +210,7 @@ fn call(
             )
         });
         let called = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            session.call(ctx, args)
+            session.call(ctx, args, lazy)
         }));
         called.unwrap_or_else(|_| {
             sessions.remove(&rule.id);
@@ -228,14 +229,20 @@ fn call(
     })
 }
 
-fn run_one(rule: &CustomRule, relative: &str, args: &str, text_len: u32) -> Vec<Diagnostic> {
+fn run_one(
+    rule: &CustomRule,
+    relative: &str,
+    args: &str,
+    lazy: &[(&str, &str)],
+    text_len: u32,
+) -> Vec<Diagnostic> {
     let ctx = ExecutionContext::new(&format!("rule-{}-{relative}", rule.name));
     let failed = |why: String| vec![failure(rule, why)];
     let javascript = match &rule.javascript {
         Ok(javascript) => javascript,
         Err(why) => return failed(format!("SCRIPT_ERROR: {why}")),
     };
-    let value = match call(rule, javascript, &ctx, args) {
+    let value = match call(rule, javascript, &ctx, args, lazy) {
         Ok(value) => value,
         Err(error) => return failed(format!("{}: {}", error.code, error.message)),
     };

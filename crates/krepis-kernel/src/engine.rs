@@ -145,8 +145,14 @@ pub fn session(
 /// The calls of one [`session`].
 pub trait Session {
     /// Runs `export(ctx, ...args)`; `args` is a JSON array's text, written once by the caller.
-    fn call(&mut self, ctx: &ExecutionContext, args: &str)
-    -> Result<serde_json::Value, KrepisError>;
+    /// `lazy` adds fields to the first argument (an object) as `(name, JSON text)`: the engine
+    /// parses each only when the script first reads it.
+    fn call(
+        &mut self,
+        ctx: &ExecutionContext,
+        args: &str,
+        lazy: &[(&str, &str)],
+    ) -> Result<serde_json::Value, KrepisError>;
 }
 
 /// A session that is a fresh instance per call.
@@ -163,10 +169,30 @@ impl Session for FreshEachCall {
         &mut self,
         ctx: &ExecutionContext,
         args: &str,
+        lazy: &[(&str, &str)],
     ) -> Result<serde_json::Value, KrepisError> {
-        let args: Vec<serde_json::Value> = serde_json::from_str(args).map_err(|e| {
+        let invalid = |e: serde_json::Error| {
             outside_error(ctx, self.limits, codes::INVALID_ARGUMENT, e.to_string())
-        })?;
+        };
+        let mut args: Vec<serde_json::Value> = serde_json::from_str(args).map_err(invalid)?;
+        if !lazy.is_empty() {
+            // As in the prelude: the fields go on the first argument, an object made for them
+            // if it is not one.
+            if args.is_empty() {
+                args.push(serde_json::Value::Null);
+            }
+            if !args[0].is_object() {
+                args[0] = serde_json::Value::Object(Default::default());
+            }
+            if let Some(serde_json::Value::Object(first)) = args.first_mut() {
+                for (name, text) in lazy {
+                    first.insert(
+                        name.to_string(),
+                        serde_json::from_str(text).map_err(invalid)?,
+                    );
+                }
+            }
+        }
         execute_javascript(
             self.engine,
             ctx,
@@ -332,24 +358,23 @@ pub fn strip_types(path: &Path, source: &str) -> Result<String, String> {
 
 /// Sets up the context object: the fields, plus a deterministic clock and random source.
 const PRELUDE: &str = r#"
-// An argument may carry fields as JSON text under `__krepisLazy`: each is parsed when first read (a
-// custom rule that never reads a module's facts does not pay for them).
-globalThis.__krepisCall = ((lazyFields) => (f, ctx, args) => f(ctx, ...args.map(lazyFields)))((arg) => {
-  if (arg === null || typeof arg !== "object" || Array.isArray(arg)) return arg;
-  const lazy = arg.__krepisLazy;
-  if (lazy === null || typeof lazy !== "object") return arg;
-  const plain = {};
-  for (const key of Object.keys(arg)) if (key !== "__krepisLazy") plain[key] = arg[key];
+// `lazy`, when given, holds fields of the first argument as JSON text: each is parsed when first
+// read (a custom rule that never reads a module's facts does not pay for them).
+globalThis.__krepisCall = ((withLazy) => (f, ctx, args, lazy) => {
+  if (lazy !== undefined) args[0] = withLazy(args[0], lazy);
+  return f(ctx, ...args);
+})((arg, lazy) => {
+  const object = arg !== null && typeof arg === "object" ? arg : {};
   for (const key of Object.keys(lazy)) {
     const text = lazy[key];
     let parsed = false, value;
-    Object.defineProperty(plain, key, {
+    Object.defineProperty(object, key, {
       enumerable: true, configurable: true,
       get() { if (!parsed) { value = JSON.parse(text); parsed = true; } return value; },
       set(v) { value = v; parsed = true; },
     });
   }
-  return plain;
+  return object;
 });
 globalThis.__krepisMakeContext = (fields) => {
   let now = fields.clock_start_ms;

@@ -48,7 +48,11 @@ impl Engine for QuickJs {
                 return conclude(ending, ctx, limits, Instant::now(), 0);
             }
         };
-        QuickJsSession::new(source.into(), imports.clone(), export.into(), limits).call(ctx, &args)
+        QuickJsSession::new(source.into(), imports.clone(), export.into(), limits).call(
+            ctx,
+            &args,
+            &[],
+        )
     }
 
     fn session(
@@ -156,7 +160,7 @@ impl QuickJsSession {
                 )
             })?;
             let bind: Function = js
-                .eval("(f) => (fields, args) => __krepisCall(f, __krepisMakeContext(fields), args)")
+                .eval("(f) => (fields, args, lazy) => __krepisCall(f, __krepisMakeContext(fields), args, lazy)")
                 .catch(&js)
                 .map_err(script_error)?;
             let run: Function = bind.call((function,)).catch(&js).map_err(script_error)?;
@@ -171,7 +175,12 @@ impl QuickJsSession {
     }
 
     /// The outcome of one call, before it is told as a result or a [`KrepisError`].
-    fn attempt(&mut self, ctx: &ExecutionContext, args: &str) -> (Result<String, Failure>, bool) {
+    fn attempt(
+        &mut self,
+        ctx: &ExecutionContext,
+        args: &str,
+        lazy: &[(&str, &str)],
+    ) -> (Result<String, Failure>, bool) {
         let clock = match &self.live {
             Some(live) => live.clock.clone(),
             None => Arc::new(Clock {
@@ -196,16 +205,37 @@ impl QuickJsSession {
             }
         }
         let Some(live) = &self.live else {
-            return (Err((codes::INTERNAL.into(), "no runtime".into(), None)), false);
+            return (
+                Err((codes::INTERNAL.into(), "no runtime".into(), None)),
+                false,
+            );
         };
         let fields = serde_json::to_string(ctx).unwrap_or_default();
         let outcome = live.context.with(|js| -> Result<String, Failure> {
-            let run = live.run.clone().restore(&js).map_err(|e| {
-                (codes::INTERNAL.to_string(), e.to_string(), None)
-            })?;
+            let run = live
+                .run
+                .clone()
+                .restore(&js)
+                .map_err(|e| (codes::INTERNAL.to_string(), e.to_string(), None))?;
             let fields: Value = js.json_parse(fields).catch(&js).map_err(script_error)?;
             let args: Value = js.json_parse(args).catch(&js).map_err(script_error)?;
-            let result: Value = run.call((fields, args)).catch(&js).map_err(script_error)?;
+            // Lazy fields go in as strings as they are: no escaping, no parsing until read.
+            let lazy = if lazy.is_empty() {
+                Value::new_undefined(js.clone())
+            } else {
+                let object = Object::new(js.clone()).catch(&js).map_err(script_error)?;
+                for (name, text) in lazy {
+                    let text = rquickjs::String::from_str(js.clone(), text)
+                        .catch(&js)
+                        .map_err(script_error)?;
+                    object.set(*name, text).catch(&js).map_err(script_error)?;
+                }
+                object.into_value()
+            };
+            let result: Value = run
+                .call((fields, args, lazy))
+                .catch(&js)
+                .map_err(script_error)?;
             // A promise is driven to completion here; the deadline still applies.
             let result: Value = match result.clone().into_promise() {
                 Some(promise) => promise.finish::<Value>().catch(&js).map_err(script_error)?,
@@ -226,9 +256,10 @@ impl Session for QuickJsSession {
         &mut self,
         ctx: &ExecutionContext,
         args: &str,
+        lazy: &[(&str, &str)],
     ) -> Result<serde_json::Value, KrepisError> {
         let started = Instant::now();
-        let (outcome, expired) = self.attempt(ctx, args);
+        let (outcome, expired) = self.attempt(ctx, args, lazy);
         let heap = || {
             self.live.as_ref().map_or(0, |live| {
                 live.runtime.memory_usage().memory_used_size.max(0) as u64
@@ -296,7 +327,9 @@ impl rquickjs::loader::Resolver for QuickJsImports {
         name: &str,
         _attributes: Option<rquickjs::loader::ImportAttributes<'js>>,
     ) -> rquickjs::Result<String> {
-        self.0.resolve(base, name).map_err(|message| throw(ctx, &message))
+        self.0
+            .resolve(base, name)
+            .map_err(|message| throw(ctx, &message))
     }
 }
 

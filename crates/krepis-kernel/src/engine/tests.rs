@@ -482,7 +482,7 @@ fn a_session_answers_each_call_with_its_own_context_and_arguments() {
         let mut calls = session_of(engine, source, Limits::default());
         for (id, n) in [("a", 1), ("b", 2), ("a", 3)] {
             let ctx = ExecutionContext::new(id);
-            let answer = calls.call(&ctx, &format!("[{n}]")).unwrap();
+            let answer = calls.call(&ctx, &format!("[{n}]"), &[]).unwrap();
             // The same answer as a fresh instance gives.
             let fresh = execute_isolated_with(
                 engine,
@@ -526,19 +526,52 @@ fn a_session_outlives_calls_that_throw_loop_or_exhaust_the_heap() {
             ("big", codes::OUTPUT_LIMIT),
         ] {
             let started = Instant::now();
-            let error = calls
-                .call(&ctx, &format!("[\"{what}\"]"))
-                .unwrap_err();
+            let error = calls.call(&ctx, &format!("[\"{what}\"]"), &[]).unwrap_err();
             assert_eq!(error.code, code, "{}: {what}: {error:?}", engine.name());
             assert!(started.elapsed() < Duration::from_secs(5), "{what}");
             // The next call is answered as if nothing had happened.
-            assert_eq!(calls.call(&ctx, "[\"fine\"]").unwrap(), "ok s", "after {what}");
+            assert_eq!(
+                calls.call(&ctx, "[\"fine\"]", &[]).unwrap(),
+                "ok s",
+                "after {what}"
+            );
         }
         // A module that does not load fails every call the same way, and does not panic.
         let mut broken = session_of(engine, "export const main = 1;", limits);
         for _ in 0..2 {
-            let error = broken.call(&ctx, "[]").unwrap_err();
+            let error = broken.call(&ctx, "[]", &[]).unwrap_err();
             assert_eq!(error.code, codes::INVALID_ARGUMENT, "{error:?}");
         }
+    });
+}
+
+#[test]
+fn lazy_fields_read_like_plain_ones_on_every_engine() {
+    each_engine(|engine| {
+        let source = "export function main(ctx, module, extra) {
+            return [module.path, module.facts.n, Object.keys(module).sort(), JSON.parse(JSON.stringify(module)).facts.n, extra];
+        }";
+        let mut calls = session_of(engine, source, Limits::default());
+        let ctx = ExecutionContext::new("l");
+        for n in [1, 2] {
+            let facts = format!("{{\"n\": {n}, \"text\": \"a \\\"quoted\\\" ünïcode\"}}");
+            let answer = calls
+                .call(&ctx, r#"[{"path": "src/a.ts"}, 7]"#, &[("facts", &facts)])
+                .unwrap();
+            assert_eq!(
+                answer,
+                serde_json::json!(["src/a.ts", n, ["facts", "path"], n, 7]),
+                "{}",
+                engine.name()
+            );
+        }
+        // A script that never reads the field is not troubled by it.
+        let mut ignores = session_of(
+            engine,
+            "export const main = (ctx, m) => m.path;",
+            Limits::default(),
+        );
+        let answer = ignores.call(&ctx, r#"[{"path": "p"}]"#, &[("facts", "{}")]);
+        assert_eq!(answer.unwrap(), "p");
     });
 }
