@@ -266,6 +266,7 @@ fn extract_in(allocator: &Allocator, path: &Path, text: &str) -> ModuleFacts {
     let mut collector = Collector::new(text, &mut facts);
     collector.visit_program(&ret.program);
     collector.finish(&ret.program);
+    facts.shrink_to_fit();
     facts
 }
 

@@ -143,6 +143,37 @@ impl ModuleFacts {
     pub fn has_top_level_name(&self, name: &str) -> bool {
         self.top_level_names.iter().any(|n| n == name)
     }
+
+    /// Gives back the room the lists grew into while the facts were gathered: facts live as long
+    /// as the analysis, and a list grown by doubling holds up to twice what it needs.
+    pub fn shrink_to_fit(&mut self) {
+        self.imports.shrink_to_fit();
+        for import in &mut self.imports {
+            import.names.shrink_to_fit();
+        }
+        self.exports.shrink_to_fit();
+        self.functions.shrink_to_fit();
+        for function in &mut self.functions {
+            function.params.shrink_to_fit();
+        }
+        self.calls.shrink_to_fit();
+        self.top_level_names.shrink_to_fit();
+        self.syntax_errors.shrink_to_fit();
+        self.global_uses.shrink_to_fit();
+        self.bound_names.shrink_to_fit();
+        self.fields.shrink_to_fit();
+        self.interfaces.shrink_to_fit();
+        self.type_aliases.shrink_to_fit();
+        self.types.shrink_to_fit();
+        for declaration in &mut self.types {
+            declaration.extends.shrink_to_fit();
+            declaration.implements.shrink_to_fit();
+        }
+        self.locals.shrink_to_fit();
+        self.type_parameters.shrink_to_fit();
+        self.value_uses.shrink_to_fit();
+        self.suppressions.shrink_to_fit();
+    }
 }
 
 /// A parse error, with the span oxc points at.
