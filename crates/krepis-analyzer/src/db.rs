@@ -93,18 +93,33 @@ pub struct SourceFile {
     /// xxh3 of the text, known without reading it for an unread module.
     #[returns(copy)]
     pub content: u64,
+    /// The facts, for a module analysed as it was read and its text let go (see
+    /// [`crate::LoadOptions::lean`]); `None` once its text is replaced.
+    #[returns(ref)]
+    preloaded_facts: Option<Arc<ModuleFacts>>,
 }
 
 impl SourceFile {
     /// A module with this text.
     pub fn with_text(db: &dyn Db, path: PathBuf, text: Arc<str>) -> SourceFile {
         let content = crate::config::xxhash(text.as_bytes());
-        SourceFile::new(db, path, Some(text), content)
+        SourceFile::new(db, path, Some(text), content, None)
     }
 
     /// A module not read yet, whose text hashes to `content`.
     pub fn unread(db: &dyn Db, path: PathBuf, content: u64) -> SourceFile {
-        SourceFile::new(db, path, None, content)
+        SourceFile::new(db, path, None, content, None)
+    }
+
+    /// A module read and analysed at load, whose text is not kept: its content hash and its
+    /// facts. The text is read again on first use.
+    pub fn analysed(
+        db: &dyn Db,
+        path: PathBuf,
+        content: u64,
+        facts: Arc<ModuleFacts>,
+    ) -> SourceFile {
+        SourceFile::new(db, path, None, content, Some(facts))
     }
 
     /// The module's text (read from disk on first use if it was left unread).
@@ -128,6 +143,9 @@ impl SourceFile {
             self.set_content(db).to(content);
         }
         self.set_loaded(db).to(Some(text));
+        if self.preloaded_facts(db).is_some() {
+            self.set_preloaded_facts(db).to(None);
+        }
     }
 }
 
@@ -162,16 +180,14 @@ pub fn summary_of(db: &dyn Db, file: SourceFile) -> Option<&Arc<ModuleSummary>> 
 /// recomputation here.
 #[salsa::tracked]
 pub fn module_facts(db: &dyn Db, file: SourceFile) -> Arc<ModuleFacts> {
+    if let Some(facts) = file.preloaded_facts(db) {
+        return facts.clone();
+    }
     let path = file.path(db);
     let Some(cache) = db.facts_cache() else {
         return Arc::new(facts::extract(path, file.text(db)));
     };
-    // Facts depend on the text and on how it is parsed (TS, TSX, JS…), never on config.
-    let kind = crate::config::xxhash(
-        path.extension()
-            .map(|e| e.as_encoded_bytes())
-            .unwrap_or_default(),
-    );
+    let kind = facts_kind(path);
     if let Some(facts) = cache.facts(file.content(db), kind) {
         return Arc::new(facts);
     }
@@ -180,6 +196,16 @@ pub fn module_facts(db: &dyn Db, file: SourceFile) -> Arc<ModuleFacts> {
     // Keyed by the text the facts come from (an unread file may have changed since its hash).
     cache.store_facts(crate::config::xxhash(text.as_bytes()), kind, &facts);
     Arc::new(facts)
+}
+
+/// What facts depend on besides the text: how it is parsed (TS, TSX, JS…), told by the
+/// extension; never the configuration.
+pub(crate) fn facts_kind(path: &Path) -> u64 {
+    crate::config::xxhash(
+        path.extension()
+            .map(|e| e.as_encoded_bytes())
+            .unwrap_or_default(),
+    )
 }
 
 /// Where each import of a module leads, in the order of `ModuleFacts::imports`.

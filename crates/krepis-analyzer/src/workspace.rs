@@ -48,12 +48,18 @@ pub struct LoadOptions {
     pub base_dir: PathBuf,
     /// Module facts persisted across runs.
     pub cache: Option<Arc<crate::cache::Cache>>,
+    /// Keep no text in memory once its module's facts exist: the facts are gathered as each file
+    /// is read, and a text is read again only when something asks for it (the diagnostics of a
+    /// file to show). For runs that analyse each file once and do not edit (`krepis check`).
+    pub lean: bool,
 }
 
 /// The diagnostics of one checked file.
 #[derive(Debug, Clone)]
 pub struct FileResult {
     pub path: PathBuf,
+    /// The file's text; empty for a file without diagnostics whose text is not in memory (a
+    /// lean load's, see [`LoadOptions::lean`]): [`Snapshot::text`] reads it.
     pub text: Arc<str>,
     pub diagnostics: Arc<Vec<Diagnostic>>,
 }
@@ -220,6 +226,12 @@ fn new_file(
             stamps.insert(path.clone(), (stamp, content));
             SourceFile::unread(db, path, content)
         }
+        Loaded::Analysed(content, stamp, facts) => {
+            if let Some(stamp) = stamp {
+                stamps.insert(path.clone(), (stamp, content));
+            }
+            SourceFile::analysed(db, path, content, facts)
+        }
     }
 }
 
@@ -296,6 +308,9 @@ fn walk_note(mut error: ignore::Error, root: &Path) -> Note {
 enum Loaded {
     /// Read now; with its stamp if the file had settled.
     Text(String, Option<(FileStamp, u64)>),
+    /// Read now and analysed, the text let go (see [`LoadOptions::lean`]): its content hash, its
+    /// stamp if the file had settled, and its facts.
+    Analysed(u64, Option<FileStamp>, Arc<crate::facts::ModuleFacts>),
     /// Left unread: its stamp is the one an earlier run read this content (by hash) under.
     Unread(FileStamp, u64),
 }
@@ -318,6 +333,39 @@ fn load_module(
         .settled(read_at)
         .then(|| (stamp, crate::config::xxhash(text.as_bytes())));
     Ok(Loaded::Text(text, settled))
+}
+
+/// The facts of a module just read, for a lean load: from the facts cache if it has them,
+/// gathered now otherwise (and stored there); the text is dropped either way.
+fn analyse_now(
+    path: &Path,
+    text: String,
+    settled: Option<(FileStamp, u64)>,
+    cache: Option<&crate::cache::Cache>,
+) -> Loaded {
+    let content = settled.map_or_else(|| crate::config::xxhash(text.as_bytes()), |(_, c)| c);
+    let kind = crate::db::facts_kind(path);
+    let facts = match cache.and_then(|cache| cache.facts(content, kind)) {
+        Some(facts) => facts,
+        None => {
+            let facts = crate::facts::extract(path, &text);
+            if let Some(cache) = cache {
+                cache.store_facts(content, kind, &facts);
+            }
+            facts
+        }
+    };
+    Loaded::Analysed(content, settled.map(|(stamp, _)| stamp), Arc::new(facts))
+}
+
+/// The text a result carries: the text in memory, or read to show the file's diagnostics; a
+/// file left unread without any keeps it unread.
+fn result_text(db: &AnalysisDatabase, file: SourceFile, has_diagnostics: bool) -> Arc<str> {
+    if has_diagnostics || file.is_loaded(db) {
+        file.text(db).clone()
+    } else {
+        Arc::from("")
+    }
 }
 
 /// Computes `file`'s share of the project-wide queries that a check of any module asks for.
@@ -425,7 +473,16 @@ impl Workspace {
             .filter_map(|m| Some((m.path.as_path(), (m.stamp?, m.content))))
             .collect();
         let read_at = std::time::SystemTime::now();
-        let load = |p: &PathBuf| load_module(p, stamped.get(p.as_path()), read_at);
+        let facts_cache = options.cache.clone();
+        let load = |p: &PathBuf| {
+            let loaded = load_module(p, stamped.get(p.as_path()), read_at);
+            match loaded {
+                Ok(Loaded::Text(text, settled)) if options.lean => {
+                    Ok(analyse_now(p, text, settled, facts_cache.as_deref()))
+                }
+                other => other,
+            }
+        };
         let texts: Vec<(PathBuf, Result<Loaded, String>, bool)> = requested
             .par_iter()
             .map(|p| (p.clone(), load(p), true))
@@ -878,7 +935,7 @@ impl Workspace {
             let path = file.path(&self.db).clone();
             let diagnostics = by_path.remove(&path)?;
             results.push(FileResult {
-                text: file.text(&self.db).clone(),
+                text: result_text(&self.db, file, !diagnostics.is_empty()),
                 diagnostics: Arc::new(diagnostics),
                 path,
             });
@@ -1060,7 +1117,7 @@ impl Workspace {
                     progress();
                     FileResult {
                         path: file.path(db).clone(),
-                        text: file.text(db).clone(),
+                        text: result_text(db, file, !diagnostics.is_empty()),
                         diagnostics,
                     }
                 })

@@ -1153,6 +1153,7 @@ fn imports(root: &Path) -> Option<Vec<(String, String)>> {
         config_file: None,
         base_dir: root.to_path_buf(),
         cache: None,
+        lean: false,
     };
     let workspace = krepis_analyzer::Workspace::load(&[root.to_path_buf()], &options).ok()?;
     let db = workspace.db();

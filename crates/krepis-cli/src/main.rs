@@ -318,19 +318,22 @@ fn load(
     config: Option<PathBuf>,
     cwd: &std::path::Path,
 ) -> Result<Workspace, ExitCode> {
-    load_with_cache(paths, config, cwd, None)
+    load_with_cache(paths, config, cwd, None, false)
 }
 
+/// Loads the workspace; `lean` keeps no texts once facts exist (for runs that do not edit).
 fn load_with_cache(
     paths: &[PathBuf],
     config: Option<PathBuf>,
     cwd: &std::path::Path,
     cache: Option<Arc<Cache>>,
+    lean: bool,
 ) -> Result<Workspace, ExitCode> {
     let options = LoadOptions {
         config_file: config,
         base_dir: cwd.to_path_buf(),
         cache,
+        lean,
     };
     Workspace::load(paths, &options).map_err(|error| {
         // Paths in the message are absolute; people read them relative to where they are.
@@ -380,7 +383,8 @@ fn analyse(
         }
         opened.cache.map(Arc::new)
     };
-    let mut workspace = load_with_cache(paths, config, cwd, cache.clone())?;
+    // Nothing here edits: the texts are read again only for the files with findings.
+    let mut workspace = load_with_cache(paths, config, cwd, cache.clone(), true)?;
     if let Some(since) = changed {
         match changed::changed(cwd, since) {
             Ok(changed::Changed::Files(files)) => {

@@ -39,6 +39,7 @@ fn annotations_match_diagnostics_in_every_fixture() {
             config_file: None,
             base_dir: root.clone(),
             cache: None,
+            lean: false,
         };
         let workspace = Workspace::load(&[], &options).expect("fixture loads");
         let results = workspace.check(&|| {});
@@ -50,6 +51,39 @@ fn annotations_match_diagnostics_in_every_fixture() {
         }
     }
     assert!(failures.is_empty(), "{failures}");
+}
+
+/// A lean load (what `krepis check` does: no text kept once its facts exist) finds exactly what a
+/// full one finds, and gives back, read again, the text of every file it has findings in.
+#[test]
+fn a_lean_load_finds_the_same_and_reads_back_the_texts_it_shows() {
+    for name in PROJECTS {
+        let root = fixtures_dir().join(name);
+        let check = |lean| {
+            let options = LoadOptions {
+                config_file: None,
+                base_dir: root.clone(),
+                cache: None,
+                lean,
+            };
+            Workspace::load(&[], &options)
+                .expect("fixture loads")
+                .check(&|| {})
+        };
+        let (full, lean) = (check(false), check(true));
+        assert_eq!(full.len(), lean.len(), "{name}");
+        for (full, lean) in full.iter().zip(&lean) {
+            assert_eq!(full.path, lean.path, "{name}");
+            assert_eq!(
+                full.diagnostics, lean.diagnostics,
+                "{name}: {:?}",
+                full.path
+            );
+            if !full.diagnostics.is_empty() {
+                assert_eq!(full.text, lean.text, "{name}: {:?}", full.path);
+            }
+        }
+    }
 }
 
 /// Warnings alone (command-query-separation, import-cycle) do not fail a check.

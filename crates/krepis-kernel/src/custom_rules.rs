@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use crate::engine::{self, ExecutionContext, KrepisError, Limits, Session};
 use crate::scripts::{self, Stamp};
 use krepis_analyzer::config::Config;
+use krepis_analyzer::db::SourceFile;
 use krepis_analyzer::diagnostic::{Diagnostic, Severity, TextRange};
 use krepis_analyzer::facts::ModuleFacts;
 use krepis_analyzer::rules::RuleId;
@@ -97,7 +98,7 @@ pub fn check_module_cached(
     if let Some(found) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
         return found.clone();
     }
-    let found = Arc::new(check_module(rules, relative, facts, text.len() as u32));
+    let found = Arc::new(check_module(rules, relative, facts, &|| text.len() as u32));
     let mut cache = cache.lock().unwrap_or_else(|p| p.into_inner());
     // Old rule sets and old texts pile up; start afresh now and then.
     if cache.len() > 20_000 {
@@ -138,7 +139,7 @@ pub fn check_module(
     rules: &[CustomRule],
     relative: &str,
     facts: &ModuleFacts,
-    text_len: u32,
+    text_len: &dyn Fn() -> u32,
 ) -> Vec<Diagnostic> {
     // The argument, `{ path, facts }`, is written once for all the rules, from the facts as they
     // are; the facts go as JSON text that the engine parses when a rule first reads them. The
@@ -234,7 +235,7 @@ fn run_one(
     relative: &str,
     args: &str,
     lazy: &[(&str, &str)],
-    text_len: u32,
+    text_len: &dyn Fn() -> u32,
 ) -> Vec<Diagnostic> {
     let ctx = ExecutionContext::new(&format!("rule-{}-{relative}", rule.name));
     let failed = |why: String| vec![failure(rule, why)];
@@ -254,6 +255,10 @@ fn run_one(
             ));
         }
     };
+    if findings.is_empty() {
+        return Vec::new();
+    }
+    let text_len = text_len();
     findings
         .into_iter()
         .map(|f| {
@@ -278,34 +283,49 @@ pub fn apply(rules: &[CustomRule], workspace: &Workspace, cwd: &Path, results: &
     if rules.is_empty() {
         return;
     }
-    // The workspace is single-threaded; facts are gathered first, the engines run in parallel.
-    type Input = (Arc<ModuleFacts>, Arc<Config>);
+    // The workspace is single-threaded; facts are gathered first, the engines run in parallel,
+    // each thread with a snapshot to read the texts that results lack (a lean load keeps none).
+    type Input = (SourceFile, Arc<ModuleFacts>, Arc<Config>);
     let inputs: Vec<Option<Input>> = results
         .iter()
         .map(|result| {
-            let facts = workspace.facts(workspace.file(&result.path)?);
+            let file = workspace.file(&result.path)?;
+            let facts = workspace.facts(file);
             if !facts.syntax_errors.is_empty() {
                 return None;
             }
-            Some((facts, workspace.config_for(&result.path)))
+            Some((file, facts, workspace.config_for(&result.path)))
         })
         .collect();
-    results
-        .par_iter_mut()
-        .zip(inputs)
-        .for_each(|(result, input)| {
-            let Some((facts, config)) = input else {
+    results.par_iter_mut().zip(inputs).for_each_with(
+        workspace.snapshot(),
+        |snapshot, (result, input)| {
+            let Some((file, facts, config)) = input else {
                 return;
             };
             let relative = krepis_analyzer::config::slash_path(
                 result.path.strip_prefix(cwd).unwrap_or(&result.path),
             );
-            let found = check_module(rules, &relative, &facts, result.text.len() as u32);
+            // The text is needed only to keep findings inside it, and to show them.
+            let text = std::cell::OnceCell::new();
+            let text_of = || {
+                text.get_or_init(|| match result.text.is_empty() {
+                    true => snapshot.text(file),
+                    false => result.text.clone(),
+                })
+            };
+            let found = check_module(rules, &relative, &facts, &|| text_of().len() as u32);
+            if found.is_empty() {
+                return;
+            }
+            let text = text_of().clone();
+            result.text = text;
             // The project's rules obey the same `krepis-ignore` comments as the built-in ones.
             let found = krepis_analyzer::suppressions::apply_custom(&facts, &config, found);
             let mut all = result.diagnostics.to_vec();
             all.extend(found);
             all.sort_by_key(|d| (d.range.start, d.range.end));
             result.diagnostics = Arc::new(all);
-        });
+        },
+    );
 }

@@ -292,6 +292,7 @@ impl Backend {
             config_file: None,
             base_dir: base,
             cache: None,
+            lean: false,
         };
         let loaded = tokio::task::spawn_blocking(move || Workspace::load(&roots, &options)).await;
         let message = match loaded {
