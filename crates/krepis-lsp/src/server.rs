@@ -292,7 +292,9 @@ impl Backend {
             config_file: None,
             base_dir: base,
             cache: None,
-            lean: false,
+            // Files on disk are read again when their text is needed (findings to show, an
+            // edit); open documents get theirs from the editor just below.
+            lean: true,
         };
         let loaded = tokio::task::spawn_blocking(move || Workspace::load(&roots, &options)).await;
         let message = match loaded {
