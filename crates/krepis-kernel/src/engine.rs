@@ -105,23 +105,20 @@ pub trait Engine: Send + Sync {
         limits: Limits,
     ) -> Result<serde_json::Value, KrepisError>;
 
-    /// A module loaded once whose `export` is called many times, where the engine can keep an
-    /// instance between calls; see [`session`].
+    /// A module loaded once whose `export` is called many times, on an instance the engine keeps
+    /// between calls; see [`session`].
     fn session(
         &self,
-        _javascript: &Arc<str>,
-        _imports: &Imports,
-        _export: &str,
-        _limits: Limits,
-    ) -> Option<Box<dyn Session>> {
-        None
-    }
+        javascript: &Arc<str>,
+        imports: &Imports,
+        export: &str,
+        limits: Limits,
+    ) -> Box<dyn Session>;
 }
 
 /// A module loaded once whose `export` is called many times (a custom rule over every file of a
 /// project). Each call gets its own context and time limit; module state is kept between calls,
 /// and a call that runs out of time or heap costs the instance, which the next call replaces.
-/// Engines without a reusable instance (deno_core) start a fresh one per call.
 pub fn session(
     engine: &'static dyn Engine,
     javascript: Arc<str>,
@@ -129,17 +126,7 @@ pub fn session(
     export: String,
     limits: Limits,
 ) -> Box<dyn Session> {
-    engine
-        .session(&javascript, &imports, &export, limits)
-        .unwrap_or_else(|| {
-            Box::new(FreshEachCall {
-                engine,
-                javascript,
-                imports,
-                export,
-                limits,
-            })
-        })
+    engine.session(&javascript, &imports, &export, limits)
 }
 
 /// The calls of one [`session`].
@@ -153,56 +140,6 @@ pub trait Session {
         args: &str,
         lazy: &[(&str, &str)],
     ) -> Result<serde_json::Value, KrepisError>;
-}
-
-/// A session that is a fresh instance per call.
-struct FreshEachCall {
-    engine: &'static dyn Engine,
-    javascript: Arc<str>,
-    imports: Imports,
-    export: String,
-    limits: Limits,
-}
-
-impl Session for FreshEachCall {
-    fn call(
-        &mut self,
-        ctx: &ExecutionContext,
-        args: &str,
-        lazy: &[(&str, &str)],
-    ) -> Result<serde_json::Value, KrepisError> {
-        let invalid = |e: serde_json::Error| {
-            outside_error(ctx, self.limits, codes::INVALID_ARGUMENT, e.to_string())
-        };
-        let mut args: Vec<serde_json::Value> = serde_json::from_str(args).map_err(invalid)?;
-        if !lazy.is_empty() {
-            // As in the prelude: the fields go on the first argument, an object made for them
-            // if it is not one.
-            if args.is_empty() {
-                args.push(serde_json::Value::Null);
-            }
-            if !args[0].is_object() {
-                args[0] = serde_json::Value::Object(Default::default());
-            }
-            if let Some(serde_json::Value::Object(first)) = args.first_mut() {
-                for (name, text) in lazy {
-                    first.insert(
-                        name.to_string(),
-                        serde_json::from_str(text).map_err(invalid)?,
-                    );
-                }
-            }
-        }
-        execute_javascript(
-            self.engine,
-            ctx,
-            &self.javascript,
-            &self.imports,
-            &self.export,
-            &args,
-            self.limits,
-        )
-    }
 }
 
 mod modules;

@@ -24,7 +24,7 @@ use deno_error::JsErrorBox;
 
 use super::{
     Ending, Engine, ExecutionContext, Imports, KrepisError, Limits, PRELUDE, PRELUDE_SPECIFIER,
-    codes, conclude,
+    Session, codes, conclude,
 };
 
 /// Captures the granted ops, removes everything deno_core put on the global object (so a script
@@ -39,10 +39,10 @@ const SANDBOX: &str = r#"
   delete globalThis.__krepisMakeContext;
   const { op_krepis_request: request, op_krepis_respond: respond, op_krepis_missing_export: missing } = ops;
   return async (script) => {
-    const { context, export: name, args } = JSON.parse(request());
+    const { context, export: name, args, lazy } = JSON.parse(request());
     const f = script[name];
     if (typeof f !== "function") { missing(); return; }
-    const value = await call(f, makeContext(context), args);
+    const value = await call(f, makeContext(context), args, lazy ?? undefined);
     respond(JSON.stringify(value) ?? "null");
   };
 })(globalThis.Deno.core.ops, globalThis.__krepisCall, globalThis.__krepisMakeContext);
@@ -202,7 +202,7 @@ impl Drop for Watchdog {
     }
 }
 
-/// deno_core's `JsRuntime`, one per execution.
+/// deno_core's `JsRuntime`: one per execution, or one per session (see [`DenoSession`]).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct DenoCore;
 
@@ -234,6 +234,16 @@ impl Engine for DenoCore {
         args: &[serde_json::Value],
         limits: Limits,
     ) -> Result<serde_json::Value, KrepisError> {
+        let started = Instant::now();
+        let request = match serde_json::to_string(args)
+            .and_then(|args| request_text(ctx, export, &args, &[]))
+        {
+            Ok(request) => request,
+            Err(e) => {
+                let ending = Ending::Failed(codes::INTERNAL.into(), e.to_string(), None);
+                return conclude(ending, ctx, limits, started, 0);
+            }
+        };
         // Each execution gets a thread of its own, and with it fresh thread-local state: the
         // QuickJS-ng backend keeps per-thread tables of script names that it trims by clearing
         // them at 256 entries, which broke the 260th runtime started on one thread. The thread
@@ -243,7 +253,12 @@ impl Engine for DenoCore {
             std::thread::Builder::new()
                 .name("krepis-deno".into())
                 .stack_size(STACK_BYTES)
-                .spawn_scoped(scope, || run(ctx, source, imports, export, args, limits))
+                .spawn_scoped(scope, || {
+                    let mut instance = None;
+                    let (ending, heap, _) =
+                        attempt(&mut instance, source, imports, export, request, limits);
+                    conclude(ending, ctx, limits, started, heap)
+                })
                 .map_err(|e| internal(ctx, limits, e.to_string()))?
                 .join()
                 .unwrap_or_else(|_| {
@@ -253,6 +268,22 @@ impl Engine for DenoCore {
                         "the engine failed unexpectedly".into(),
                     ))
                 })
+        })
+    }
+
+    fn session(
+        &self,
+        javascript: &Arc<str>,
+        imports: &Imports,
+        export: &str,
+        limits: Limits,
+    ) -> Box<dyn Session> {
+        Box::new(DenoSession {
+            javascript: javascript.clone(),
+            imports: imports.clone(),
+            export: export.into(),
+            limits,
+            worker: None,
         })
     }
 }
@@ -265,119 +296,199 @@ fn internal(ctx: &ExecutionContext, limits: Limits, message: String) -> KrepisEr
     super::outside_error(ctx, limits, codes::INTERNAL, message)
 }
 
-fn run(
+/// What the sandbox's `request` op hands the script: the context fields, the export, the
+/// arguments (a JSON array's text) and the lazy fields of the first one (see [`Session::call`]).
+fn request_text(
     ctx: &ExecutionContext,
-    source: &str,
-    imports: &Imports,
     export: &str,
-    args: &[serde_json::Value],
-    limits: Limits,
-) -> Result<serde_json::Value, KrepisError> {
-    let started = Instant::now();
-    // Written straight from the borrowed arguments (a custom rule's are a module's whole facts).
+    args: &str,
+    lazy: &[(&str, &str)],
+) -> serde_json::Result<String> {
     #[derive(serde::Serialize)]
     struct Request<'a> {
         context: &'a ExecutionContext,
         export: &'a str,
-        args: &'a [serde_json::Value],
+        args: &'a serde_json::value::RawValue,
+        lazy: Option<std::collections::BTreeMap<&'a str, &'a str>>,
     }
-    let request = Request {
+    let args: &serde_json::value::RawValue = serde_json::from_str(args)?;
+    serde_json::to_string(&Request {
         context: ctx,
         export,
         args,
-    };
-    let request = match serde_json::to_string(&request) {
-        Ok(request) => request,
-        Err(e) => {
-            let ending = Ending::Failed(codes::INTERNAL.into(), e.to_string(), None);
-            return conclude(ending, ctx, limits, started, 0);
+        lazy: (!lazy.is_empty()).then(|| lazy.iter().copied().collect()),
+    })
+}
+
+/// A runtime with the sandbox set up, on the thread that made it; `loaded` once the script's
+/// module is evaluated. Fields drop in order: the handles before the runtime.
+struct Instance {
+    run: Option<v8::Global<v8::Function>>,
+    namespace: Option<v8::Global<v8::Value>>,
+    reactor: tokio::runtime::Runtime,
+    runtime: JsRuntime,
+    exchange: SharedExchange,
+    isolate: v8::IsolateHandle,
+    out_of_heap: Arc<AtomicBool>,
+}
+
+impl Instance {
+    fn create(imports: &Imports, limits: Limits) -> Result<Instance, String> {
+        let exchange: SharedExchange = Rc::default();
+        let reactor = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .map_err(|e| e.to_string())?;
+        let mut runtime = JsRuntime::try_new(RuntimeOptions {
+            extensions: vec![krepis_sandbox::init()],
+            module_loader: Some(Rc::new(SandboxLoader(imports.clone()))),
+            create_params: Some(v8::CreateParams::default().heap_limits(0, limits.max_heap_bytes)),
+            ..RuntimeOptions::default()
+        })
+        .map_err(|e| e.to_string())?;
+        runtime.op_state().borrow_mut().put(exchange.clone());
+        let isolate = runtime.v8_isolate().thread_safe_handle();
+        // Near the cap: stop the script, and give it a little room once so it can unwind.
+        let out_of_heap = Arc::new(AtomicBool::new(false));
+        {
+            let (isolate, out_of_heap) = (isolate.clone(), out_of_heap.clone());
+            runtime.add_near_heap_limit_callback(move |current, _initial| {
+                isolate.terminate_execution();
+                if out_of_heap.swap(true, Ordering::SeqCst) {
+                    current
+                } else {
+                    current + current / 4
+                }
+            });
         }
-    };
-    let exchange: SharedExchange = Rc::new(RefCell::new(Exchange {
-        request,
-        ..Exchange::default()
-    }));
-    let created = JsRuntime::try_new(RuntimeOptions {
-        extensions: vec![krepis_sandbox::init()],
-        module_loader: Some(Rc::new(SandboxLoader(imports.clone()))),
-        create_params: Some(v8::CreateParams::default().heap_limits(0, limits.max_heap_bytes)),
-        ..RuntimeOptions::default()
-    });
-    let mut runtime = match created {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            let ending = Ending::Failed(codes::INTERNAL.into(), e.to_string(), None);
-            return conclude(ending, ctx, limits, started, 0);
-        }
-    };
-    runtime.op_state().borrow_mut().put(exchange.clone());
-    let isolate = runtime.v8_isolate().thread_safe_handle();
-    // Near the cap: stop the script, and give it a little room once so it can unwind.
-    let out_of_heap = Arc::new(AtomicBool::new(false));
-    {
-        let (isolate, out_of_heap) = (isolate.clone(), out_of_heap.clone());
-        runtime.add_near_heap_limit_callback(move |current, _initial| {
-            isolate.terminate_execution();
-            if out_of_heap.swap(true, Ordering::SeqCst) {
-                current
-            } else {
-                current + current / 4
-            }
-        });
+        Ok(Instance {
+            run: None,
+            namespace: None,
+            reactor,
+            runtime,
+            exchange,
+            isolate,
+            out_of_heap,
+        })
     }
+
+    /// Sets up the sandbox and evaluates the script's module.
+    fn load(&mut self, source: &str, imports: &Imports) -> Result<(), Failure> {
+        let runtime = &mut self.runtime;
+        let (run, namespace) = self.reactor.block_on(async {
+            let run = runtime
+                .execute_script("krepis:sandbox", format!("{PRELUDE}\n{SANDBOX}"))
+                .map_err(|e| script_failure(CoreErrorKind::Js(e).into()))?;
+            let run: v8::Global<v8::Function> = {
+                deno_core::scope!(scope, runtime);
+                let local = v8::Local::new(scope, run);
+                let function = v8::Local::<v8::Function>::try_from(local)
+                    .map_err(|e| Failure::Internal(e.to_string()))?;
+                v8::Global::new(scope, function)
+            };
+            let main =
+                specifier_of(imports.main()).map_err(|e| Failure::Internal(e.to_string()))?;
+            let id = runtime
+                .load_main_es_module_from_code(&main, source.to_string())
+                .await
+                .map_err(script_failure)?;
+            let evaluated = runtime.mod_evaluate(id);
+            runtime
+                .with_event_loop_future(evaluated, PollEventLoopOptions::default())
+                .await
+                .map_err(script_failure)?;
+            let namespace = runtime.get_module_namespace(id).map_err(script_failure)?;
+            let namespace: v8::Global<v8::Value> = {
+                deno_core::scope!(scope, runtime);
+                let local: v8::Local<v8::Value> = v8::Local::new(scope, namespace).into();
+                v8::Global::new(scope, local)
+            };
+            Ok::<_, Failure>((run, namespace))
+        })?;
+        self.run = Some(run);
+        self.namespace = Some(namespace);
+        Ok(())
+    }
+
+    /// One call of the export with `request`; the answer is left in the exchange.
+    fn call(&mut self, request: String) -> Result<(), Failure> {
+        let (Some(run), Some(namespace)) = (&self.run, &self.namespace) else {
+            return Err(Failure::Internal("the module is not loaded".into()));
+        };
+        *self.exchange.borrow_mut() = Exchange {
+            request,
+            ..Exchange::default()
+        };
+        let runtime = &mut self.runtime;
+        self.reactor.block_on(async {
+            let called = runtime.call_with_args(run, std::slice::from_ref(namespace));
+            runtime
+                .with_event_loop_promise(called, PollEventLoopOptions::default())
+                .await
+                .map(|_| ())
+                .map_err(script_failure)
+        })
+    }
+
+    fn heap(&mut self) -> u64 {
+        self.runtime
+            .v8_isolate()
+            .get_heap_statistics()
+            .used_heap_size() as u64
+    }
+}
+
+/// One call on `instance` (made, and the module loaded, if there is none yet) under the time
+/// limit: how it ended, the heap it used, and whether the instance can serve another call (it is
+/// left `None` if not).
+fn attempt(
+    instance: &mut Option<Instance>,
+    source: &str,
+    imports: &Imports,
+    export: &str,
+    request: String,
+    limits: Limits,
+) -> (Ending, u64, bool) {
+    let fresh = instance.is_none();
+    if fresh {
+        match Instance::create(imports, limits) {
+            Ok(made) => *instance = Some(made),
+            Err(message) => {
+                return (
+                    Ending::Failed(codes::INTERNAL.into(), message, None),
+                    0,
+                    false,
+                );
+            }
+        }
+    }
+    let Some(live) = instance.as_mut() else {
+        return (
+            Ending::Failed(codes::INTERNAL.into(), "no runtime".into(), None),
+            0,
+            false,
+        );
+    };
     let watchdog = {
-        let isolate = isolate.clone();
+        let isolate = live.isolate.clone();
         Watchdog::start(limits.timeout_ms, move || {
             isolate.terminate_execution();
         })
     };
-    let outcome: Result<(), Failure> = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .map_err(|e| Failure::Internal(e.to_string()))
-        .and_then(|reactor| {
-            reactor.block_on(async {
-                let run = runtime
-                    .execute_script("krepis:sandbox", format!("{PRELUDE}\n{SANDBOX}"))
-                    .map_err(|e| script_failure(CoreErrorKind::Js(e).into()))?;
-                let run: v8::Global<v8::Function> = {
-                    deno_core::scope!(scope, &mut runtime);
-                    let local = v8::Local::new(scope, run);
-                    let function = v8::Local::<v8::Function>::try_from(local)
-                        .map_err(|e| Failure::Internal(e.to_string()))?;
-                    v8::Global::new(scope, function)
-                };
-                let main =
-                    specifier_of(imports.main()).map_err(|e| Failure::Internal(e.to_string()))?;
-                let id = runtime
-                    .load_main_es_module_from_code(&main, source.to_string())
-                    .await
-                    .map_err(script_failure)?;
-                let evaluated = runtime.mod_evaluate(id);
-                runtime
-                    .with_event_loop_future(evaluated, PollEventLoopOptions::default())
-                    .await
-                    .map_err(script_failure)?;
-                let namespace = runtime.get_module_namespace(id).map_err(script_failure)?;
-                let namespace: v8::Global<v8::Value> = {
-                    deno_core::scope!(scope, &mut runtime);
-                    let local: v8::Local<v8::Value> = v8::Local::new(scope, namespace).into();
-                    v8::Global::new(scope, local)
-                };
-                let called = runtime.call_with_args(&run, &[namespace]);
-                runtime
-                    .with_event_loop_promise(called, PollEventLoopOptions::default())
-                    .await
-                    .map(|_| ())
-                    .map_err(script_failure)
-            })
-        });
+    // Loading the module counts against the first call's time.
+    let loaded = if fresh {
+        live.load(source, imports)
+    } else {
+        Ok(())
+    };
+    let load_failed = loaded.is_err();
+    let outcome = loaded.and_then(|()| live.call(request));
     let expired = watchdog.finish();
-    let heap = runtime.v8_isolate().get_heap_statistics().used_heap_size() as u64;
-    drop(runtime);
-    let exchange = std::mem::take(&mut *exchange.borrow_mut());
+    let heap = live.heap();
+    let out_of_heap = live.out_of_heap.load(Ordering::SeqCst);
+    let exchange = std::mem::take(&mut *live.exchange.borrow_mut());
     let ending = match outcome {
         _ if expired => Ending::TimedOut(None),
-        _ if out_of_heap.load(Ordering::SeqCst) => Ending::OutOfHeap(None),
+        _ if out_of_heap => Ending::OutOfHeap(None),
         Err(Failure::Internal(message)) => Ending::Failed(codes::INTERNAL.into(), message, None),
         Err(Failure::Script(message, stack)) if message.contains("out of memory") => {
             Ending::OutOfHeap(stack)
@@ -392,7 +503,127 @@ fn run(
         ),
         Ok(()) => Ending::Answered(exchange.response.unwrap_or_else(|| "null".into())),
     };
-    conclude(ending, ctx, limits, started, heap)
+    // A runtime stopped mid-way (time, heap), broken, or whose module did not load is not reused.
+    let reusable = !(expired
+        || out_of_heap
+        || load_failed
+        || matches!(&ending, Ending::OutOfHeap(_))
+        || matches!(&ending, Ending::Failed(code, ..) if code == codes::INTERNAL));
+    if !reusable {
+        *instance = None;
+    }
+    (ending, heap, reusable)
+}
+
+/// A module loaded once in a `JsRuntime` on a thread of its own (a runtime stays on the thread
+/// that made it), its export called again and again. A call that ran out of time or heap ends
+/// the thread; the next call starts another.
+pub struct DenoSession {
+    javascript: Arc<str>,
+    imports: Imports,
+    export: String,
+    limits: Limits,
+    worker: Option<Worker>,
+}
+
+/// The thread of a [`DenoSession`] and the way to it.
+struct Worker {
+    jobs: std::sync::mpsc::Sender<String>,
+    answers: std::sync::mpsc::Receiver<(Ending, u64, bool)>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl DenoSession {
+    fn spawn(&self) -> std::io::Result<Worker> {
+        let (jobs, incoming) = std::sync::mpsc::channel::<String>();
+        let (answer, answers) = std::sync::mpsc::channel();
+        let (javascript, imports, export, limits) = (
+            self.javascript.clone(),
+            self.imports.clone(),
+            self.export.clone(),
+            self.limits,
+        );
+        let thread = std::thread::Builder::new()
+            .name("krepis-deno-session".into())
+            .stack_size(STACK_BYTES)
+            .spawn(move || {
+                let mut instance = None;
+                for request in incoming {
+                    let answered = attempt(
+                        &mut instance,
+                        &javascript,
+                        &imports,
+                        &export,
+                        request,
+                        limits,
+                    );
+                    let reusable = answered.2;
+                    if answer.send(answered).is_err() || !reusable {
+                        break;
+                    }
+                }
+            })?;
+        Ok(Worker {
+            jobs,
+            answers,
+            thread,
+        })
+    }
+}
+
+impl Session for DenoSession {
+    fn call(
+        &mut self,
+        ctx: &ExecutionContext,
+        args: &str,
+        lazy: &[(&str, &str)],
+    ) -> Result<serde_json::Value, KrepisError> {
+        let started = Instant::now();
+        let request = request_text(ctx, &self.export, args, lazy).map_err(|e| {
+            super::outside_error(ctx, self.limits, codes::INVALID_ARGUMENT, e.to_string())
+        })?;
+        if self.worker.is_none() {
+            self.worker = Some(
+                self.spawn()
+                    .map_err(|e| internal(ctx, self.limits, e.to_string()))?,
+            );
+        }
+        let answered = self.worker.as_ref().and_then(|worker| {
+            worker.jobs.send(request).ok()?;
+            worker.answers.recv().ok()
+        });
+        let (ending, heap) = match answered {
+            Some((ending, heap, true)) => (ending, heap),
+            // The thread has ended (or died): wait for it, and start another next time.
+            other => {
+                if let Some(worker) = self.worker.take() {
+                    drop(worker.jobs);
+                    let _ = worker.thread.join();
+                }
+                match other {
+                    Some((ending, heap, _)) => (ending, heap),
+                    None => (
+                        Ending::Failed(
+                            codes::INTERNAL.into(),
+                            "the engine failed unexpectedly".into(),
+                            None,
+                        ),
+                        0,
+                    ),
+                }
+            }
+        };
+        conclude(ending, ctx, self.limits, started, heap)
+    }
+}
+
+impl Drop for DenoSession {
+    fn drop(&mut self) {
+        if let Some(worker) = self.worker.take() {
+            drop(worker.jobs);
+            let _ = worker.thread.join();
+        }
+    }
 }
 
 /// A script's exception as message and stack; any other failure by its description.

@@ -61,13 +61,13 @@ impl Engine for QuickJs {
         imports: &Imports,
         export: &str,
         limits: Limits,
-    ) -> Option<Box<dyn Session>> {
-        Some(Box::new(QuickJsSession::new(
+    ) -> Box<dyn Session> {
+        Box::new(QuickJsSession::new(
             javascript.clone(),
             imports.clone(),
             export.into(),
             limits,
-        )))
+        ))
     }
 }
 
