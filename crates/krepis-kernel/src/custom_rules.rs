@@ -309,9 +309,12 @@ pub fn apply(rules: &[CustomRule], workspace: &Workspace, cwd: &Path, results: &
             // The text is needed only to keep findings inside it, and to show them.
             let text = std::cell::OnceCell::new();
             let text_of = || {
-                text.get_or_init(|| match result.text.is_empty() {
-                    true => snapshot.text(file),
-                    false => result.text.clone(),
+                text.get_or_init(|| {
+                    if result.text.is_empty() {
+                        snapshot.text(file)
+                    } else {
+                        result.text.clone()
+                    }
                 })
             };
             let found = check_module(rules, &relative, &facts, &|| text_of().len() as u32);
