@@ -1,6 +1,7 @@
 //! The kernel's script entry: any text as a TypeScript module whose `main(ctx, ...args)` runs in a
-//! fresh engine under a 50 ms watchdog and a 16 MB heap. Every outcome must be a value within the
-//! output cap or an error with a known code, and the watchdog must stop the script in time.
+//! fresh engine under a 50 ms watchdog and a 16 MB heap, then twice in one session (with a lazy
+//! field, as custom rules are called). Every outcome must be a value within the output cap or an
+//! error with a known code, and the watchdog must stop the script in time.
 //! With `KREPIS_FUZZ_LAST=FILE` each input is written to FILE before it runs, so a crash that
 //! takes the process down before libFuzzer can save it (a stack overflow) can still be replayed.
 #![no_main]
@@ -69,6 +70,28 @@ fuzz_target!(|data: &[u8]| {
                 elapsed < Duration::from_millis(500),
                 "the execution took {elapsed:?}"
             );
+            // The same module as a session (what custom rules use), called twice: what the
+            // first call leaves behind (state, a stopped runtime) must not break the second.
+            let mut session = engine::session(
+                &QuickJs,
+                javascript.as_str().into(),
+                imports,
+                "main".into(),
+                LIMITS,
+            );
+            let args = serde_json::to_string(&args).unwrap_or_default();
+            for _ in 0..2 {
+                let started = Instant::now();
+                let called = session.call(&ctx, &args, &[("facts", r#"{"n": [1, 2]}"#)]);
+                let elapsed = started.elapsed();
+                assert!(
+                    elapsed < Duration::from_millis(500),
+                    "a call took {elapsed:?}"
+                );
+                if let Err(error) = called {
+                    assert!(CODES.contains(&error.code.as_str()), "{error:?}");
+                }
+            }
             result
         }
     };
