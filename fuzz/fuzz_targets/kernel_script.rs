@@ -9,7 +9,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use krepis_kernel::engine::{self, ExecutionContext, Limits, QuickJs, codes};
+use krepis_kernel::engine::{self, Engine, ExecutionContext, Limits, QuickJs, codes};
 use libfuzzer_sys::fuzz_target;
 
 const LIMITS: Limits = Limits {
@@ -72,13 +72,8 @@ fuzz_target!(|data: &[u8]| {
             );
             // The same module as a session (what custom rules use), called twice: what the
             // first call leaves behind (state, a stopped runtime) must not break the second.
-            let mut session = engine::session(
-                &QuickJs,
-                javascript.as_str().into(),
-                imports,
-                "main".into(),
-                LIMITS,
-            );
+            let mut session =
+                QuickJs.session(javascript.as_str().into(), imports, "main".into(), LIMITS);
             let args = serde_json::to_string(&args).unwrap_or_default();
             for _ in 0..2 {
                 let started = Instant::now();

@@ -183,24 +183,39 @@ pub fn module_facts(db: &dyn Db, file: SourceFile) -> Arc<ModuleFacts> {
     if let Some(facts) = file.preloaded_facts(db) {
         return facts.clone();
     }
-    let path = file.path(db);
-    let Some(cache) = db.facts_cache() else {
-        return Arc::new(facts::extract(path, file.text(db)));
+    Arc::new(facts_of(
+        db.facts_cache(),
+        file.path(db),
+        file.content(db),
+        || file.text(db),
+    ))
+}
+
+/// The facts of a module whose text hashes to `content`: from `store` if it has them (the text
+/// is then not read), gathered from `text()` otherwise and stored, keyed by the hash of the text
+/// they come from (an unread file may have changed since `content` was taken).
+pub(crate) fn facts_of<'a>(
+    store: Option<&dyn FactsStore>,
+    path: &Path,
+    content: u64,
+    text: impl FnOnce() -> &'a str,
+) -> ModuleFacts {
+    let Some(store) = store else {
+        return facts::extract(path, text());
     };
     let kind = facts_kind(path);
-    if let Some(facts) = cache.facts(file.content(db), kind) {
-        return Arc::new(facts);
+    if let Some(facts) = store.facts(content, kind) {
+        return facts;
     }
-    let text = file.text(db);
+    let text = text();
     let facts = facts::extract(path, text);
-    // Keyed by the text the facts come from (an unread file may have changed since its hash).
-    cache.store_facts(crate::config::xxhash(text.as_bytes()), kind, &facts);
-    Arc::new(facts)
+    store.store_facts(crate::config::xxhash(text.as_bytes()), kind, &facts);
+    facts
 }
 
 /// What facts depend on besides the text: how it is parsed (TS, TSX, JS…), told by the
 /// extension; never the configuration.
-pub(crate) fn facts_kind(path: &Path) -> u64 {
+fn facts_kind(path: &Path) -> u64 {
     crate::config::xxhash(
         path.extension()
             .map(|e| e.as_encoded_bytes())

@@ -344,17 +344,8 @@ fn analyse_now(
     cache: Option<&crate::cache::Cache>,
 ) -> Loaded {
     let content = settled.map_or_else(|| crate::config::xxhash(text.as_bytes()), |(_, c)| c);
-    let kind = crate::db::facts_kind(path);
-    let facts = match cache.and_then(|cache| cache.facts(content, kind)) {
-        Some(facts) => facts,
-        None => {
-            let facts = crate::facts::extract(path, &text);
-            if let Some(cache) = cache {
-                cache.store_facts(content, kind, &facts);
-            }
-            facts
-        }
-    };
+    let store = cache.map(|cache| cache as &dyn crate::db::FactsStore);
+    let facts = crate::db::facts_of(store, path, content, || &text);
     Loaded::Analysed(content, settled.map(|(stamp, _)| stamp), Arc::new(facts))
 }
 

@@ -2,7 +2,7 @@
 //!
 //! Each module exports `check(ctx, module)`, where `module` is `{ path, facts }` (the same facts the
 //! built-in rules read), and returns `[{ message, start, end, severity? }]` with byte offsets.
-//! Each worker thread keeps one sandboxed engine instance per rule (see [`engine::session`]): the
+//! Each worker thread keeps one sandboxed engine instance per rule (see [`engine::Engine::session`]): the
 //! module is loaded once, and every file is a call with its own context and time budget. A rule
 //! that throws, loops or returns nonsense becomes one warning about the rule on that file, never a
 //! crash; one that ran out of time or heap gets a fresh instance for the next file. Module state
@@ -202,8 +202,7 @@ fn call(
             sessions.clear();
         }
         let session = sessions.entry(rule.id).or_insert_with(|| {
-            engine::session(
-                engine::kernel(),
+            engine::kernel().session(
                 javascript.clone(),
                 rule.imports.clone(),
                 "check".into(),

@@ -1,8 +1,8 @@
 //! Sandboxed execution: one fresh JavaScript engine instance per call, with an explicit context,
 //! a wall-clock watchdog, a heap cap and an output cap.
 //!
-//! The engine sits behind [`Engine`]; [`session`] keeps one instance for many calls where the
-//! engine can. The default build embeds QuickJS through `rquickjs`
+//! The engine sits behind [`Engine`]; [`Engine::session`] keeps one instance for many calls. The
+//! default build embeds QuickJS through `rquickjs`
 //! ([`QuickJs`], feature `rquickjs`); the features `deno-quickjs` and `deno-v8` build
 //! [`DenoCore`], deno_core's `JsRuntime` on its QuickJS-ng or its V8 backend, and make it the
 //! kernel's engine ([`kernel`]). deno_core on QuickJS-ng replaces rquickjs (the two QuickJS
@@ -95,6 +95,7 @@ pub trait Engine: Send + Sync {
     fn key(&self) -> &'static str;
     /// Runs `export(ctx, ...args)` of the JavaScript module `source` in a fresh, isolated
     /// instance; `args` arrive as JSON values, and the module's imports come from `imports`.
+    /// It is a [`Engine::session`] called once.
     fn execute(
         &self,
         ctx: &ExecutionContext,
@@ -103,33 +104,27 @@ pub trait Engine: Send + Sync {
         export: &str,
         args: &[serde_json::Value],
         limits: Limits,
-    ) -> Result<serde_json::Value, KrepisError>;
+    ) -> Result<serde_json::Value, KrepisError> {
+        let args = serde_json::to_string(args)
+            .map_err(|e| outside_error(ctx, limits, codes::INTERNAL, e.to_string()))?;
+        self.session(source.into(), imports.clone(), export.into(), limits)
+            .call(ctx, &args, &[])
+    }
 
-    /// A module loaded once whose `export` is called many times, on an instance the engine keeps
-    /// between calls; see [`session`].
+    /// The module `javascript` loaded once, its `export` called many times (a custom rule over
+    /// every file of a project) on an instance the engine keeps between calls. Each call gets
+    /// its own context and time limit; module state is kept between calls, and a call that runs
+    /// out of time or heap costs the instance, which the next call replaces.
     fn session(
         &self,
-        javascript: &Arc<str>,
-        imports: &Imports,
-        export: &str,
+        javascript: Arc<str>,
+        imports: Imports,
+        export: String,
         limits: Limits,
     ) -> Box<dyn Session>;
 }
 
-/// A module loaded once whose `export` is called many times (a custom rule over every file of a
-/// project). Each call gets its own context and time limit; module state is kept between calls,
-/// and a call that runs out of time or heap costs the instance, which the next call replaces.
-pub fn session(
-    engine: &'static dyn Engine,
-    javascript: Arc<str>,
-    imports: Imports,
-    export: String,
-    limits: Limits,
-) -> Box<dyn Session> {
-    engine.session(&javascript, &imports, &export, limits)
-}
-
-/// The calls of one [`session`].
+/// The calls of one [`Engine::session`].
 pub trait Session {
     /// Runs `export(ctx, ...args)`; `args` is a JSON array's text, written once by the caller.
     /// `lazy` adds fields to the first argument (an object) as `(name, JSON text)`: the engine

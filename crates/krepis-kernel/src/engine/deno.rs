@@ -225,63 +225,17 @@ impl Engine for DenoCore {
         "deno"
     }
 
-    fn execute(
-        &self,
-        ctx: &ExecutionContext,
-        source: &str,
-        imports: &Imports,
-        export: &str,
-        args: &[serde_json::Value],
-        limits: Limits,
-    ) -> Result<serde_json::Value, KrepisError> {
-        let started = Instant::now();
-        let request = match serde_json::to_string(args)
-            .and_then(|args| request_text(ctx, export, &args, &[]))
-        {
-            Ok(request) => request,
-            Err(e) => {
-                let ending = Ending::Failed(codes::INTERNAL.into(), e.to_string(), None);
-                return conclude(ending, ctx, limits, started, 0);
-            }
-        };
-        // Each execution gets a thread of its own, and with it fresh thread-local state: the
-        // QuickJS-ng backend keeps per-thread tables of script names that it trims by clearing
-        // them at 256 entries, which broke the 260th runtime started on one thread. The thread
-        // also keeps deno_core's event loop apart from any async runtime the caller is in (the
-        // language server's).
-        std::thread::scope(|scope| {
-            std::thread::Builder::new()
-                .name("krepis-deno".into())
-                .stack_size(STACK_BYTES)
-                .spawn_scoped(scope, || {
-                    let mut instance = None;
-                    let (ending, heap, _) =
-                        attempt(&mut instance, source, imports, export, request, limits);
-                    conclude(ending, ctx, limits, started, heap)
-                })
-                .map_err(|e| internal(ctx, limits, e.to_string()))?
-                .join()
-                .unwrap_or_else(|_| {
-                    Err(internal(
-                        ctx,
-                        limits,
-                        "the engine failed unexpectedly".into(),
-                    ))
-                })
-        })
-    }
-
     fn session(
         &self,
-        javascript: &Arc<str>,
-        imports: &Imports,
-        export: &str,
+        javascript: Arc<str>,
+        imports: Imports,
+        export: String,
         limits: Limits,
     ) -> Box<dyn Session> {
         Box::new(DenoSession {
-            javascript: javascript.clone(),
-            imports: imports.clone(),
-            export: export.into(),
+            javascript,
+            imports,
+            export,
             limits,
             worker: None,
         })
@@ -515,9 +469,13 @@ fn attempt(
     (ending, heap, reusable)
 }
 
-/// A module loaded once in a `JsRuntime` on a thread of its own (a runtime stays on the thread
-/// that made it), its export called again and again. A call that ran out of time or heap ends
-/// the thread; the next call starts another.
+/// A module loaded once in a `JsRuntime` on a thread of its own, its export called again and
+/// again (an execution is a session called once). A runtime stays on the thread that made it;
+/// its thread gives it fresh thread-local state (the QuickJS-ng backend keeps per-thread tables
+/// of script names that it trims by clearing them at 256 entries, which broke the 260th runtime
+/// started on one thread) and keeps deno_core's event loop apart from any async runtime the
+/// caller is in (the language server's). A call that ran out of time or heap ends the thread;
+/// the next call starts another.
 pub struct DenoSession {
     javascript: Arc<str>,
     imports: Imports,

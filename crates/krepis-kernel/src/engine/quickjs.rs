@@ -1,7 +1,7 @@
 //! The embedded engine: QuickJS through rquickjs.
 //!
-//! A [`QuickJsSession`] is one runtime with the module loaded once; [`QuickJs::execute`] is a
-//! session used for one call. The time limit is a deadline that QuickJS's interrupt handler
+//! A [`QuickJsSession`] is one runtime with the module loaded once; an execution is a session
+//! used for one call. The time limit is a deadline that QuickJS's interrupt handler
 //! compares the clock against (it runs every few thousand operations, loops and regular
 //! expressions included), so no thread is started per call. A call that ran out of time or heap
 //! leaves its runtime behind: the next call starts a fresh one.
@@ -32,42 +32,14 @@ impl Engine for QuickJs {
         "quickjs"
     }
 
-    fn execute(
-        &self,
-        ctx: &ExecutionContext,
-        source: &str,
-        imports: &Imports,
-        export: &str,
-        args: &[serde_json::Value],
-        limits: Limits,
-    ) -> Result<serde_json::Value, KrepisError> {
-        let args = match serde_json::to_string(args) {
-            Ok(args) => args,
-            Err(e) => {
-                let ending = Ending::Failed(codes::INTERNAL.into(), e.to_string(), None);
-                return conclude(ending, ctx, limits, Instant::now(), 0);
-            }
-        };
-        QuickJsSession::new(source.into(), imports.clone(), export.into(), limits).call(
-            ctx,
-            &args,
-            &[],
-        )
-    }
-
     fn session(
         &self,
-        javascript: &Arc<str>,
-        imports: &Imports,
-        export: &str,
+        javascript: Arc<str>,
+        imports: Imports,
+        export: String,
         limits: Limits,
     ) -> Box<dyn Session> {
-        Box::new(QuickJsSession::new(
-            javascript.clone(),
-            imports.clone(),
-            export.into(),
-            limits,
-        ))
+        Box::new(QuickJsSession::new(javascript, imports, export, limits))
     }
 }
 

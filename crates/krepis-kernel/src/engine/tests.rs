@@ -466,8 +466,7 @@ fn imports_outside_the_folder_fail_the_script_with_the_reason() {
 /// A session of `source`'s `main` on `engine`.
 fn session_of(engine: &'static dyn Engine, source: &str, limits: Limits) -> Box<dyn Session> {
     let javascript = strip_types(Path::new("main.ts"), source).unwrap();
-    session(
-        engine,
+    engine.session(
         javascript.into(),
         Imports::prelude_only(),
         "main".into(),
