@@ -52,12 +52,12 @@ node --test --test-reporter=spec dist-test/test/*.test.js 2>&1 | tee "$work/node
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 set -e
 
-step "npm pack, install into a fresh project, tsc (nodenext and bundler), run with node"
+step "npm pack, install into a fresh project, tsc (nodenext, bundler, node10, no DOM, TypeScript 3.6), run with node"
 npm pack --silent --pack-destination "$work" >/dev/null
 tarball=$(ls "$work"/krepis-core-*.tgz)
 listing=$(tar -tzf "$tarball" | sort)
 for expected in package/package.json package/README.md package/dist/mod.js package/dist/mod.d.ts \
-  package/dist/fetch.js package/dist/node.js package/dist/testing.d.ts; do
+  package/dist/fetch.js package/dist/node.js package/dist/testing.d.ts package/dist/ts3.6/mod.d.ts; do
   grep -qx "$expected" <<<"$listing" || { echo "missing from the tarball: $expected"; exit 1; }
 done
 if grep -Eq '^package/(src|test|example|node_modules)/' <<<"$listing"; then
@@ -137,6 +137,37 @@ JSON
 # CommonJS projects on TypeScript's older `node` resolution, as many NestJS and Express code
 # bases still are: main, types and typesVersions serve them.
 "$tsc" -p "$app/tsconfig.node10.json"
+# Projects that type-check with no DOM lib and no `AbortSignal` in their `@types/node` (an old one,
+# or none), on today's compiler and on TypeScript 3.6, which reads the down-levelled declarations
+# in dist/ts3.6 through typesVersions (no `import type`, no `type` modifiers on names).
+legacy="$work/legacy"
+mkdir -p "$legacy"
+cat >"$legacy/package.json" <<'JSON'
+{ "name": "krepis-core-legacy", "private": true }
+JSON
+(cd "$legacy" && npm install --no-audit --no-fund --loglevel=error typescript@3.6.5 "$tarball")
+cat >"$legacy/legacy.ts" <<'TS'
+import { ContextSignal, createContext, KrepisContext, withTimeout } from "@krepis/core";
+import { testContext } from "@krepis/core/testing";
+export async function load(ctx: KrepisContext, id: string): Promise<string> {
+  ctx.signal.throwIfAborted();
+  const signal: ContextSignal = ctx.signal;
+  return signal.aborted ? "" : ctx.tenant_id + "/" + id;
+}
+export const made: KrepisContext[] = [createContext(), testContext({ seed: 1 }), withTimeout(createContext(), 5).ctx];
+TS
+cat >"$legacy/tsconfig.json" <<'JSON'
+{
+  "compilerOptions": {
+    "target": "ES2017", "lib": ["ES2017"], "module": "CommonJS", "moduleResolution": "node",
+    "strict": true, "skipLibCheck": false, "types": [], "noEmit": true
+  },
+  "files": ["legacy.ts"]
+}
+JSON
+"$legacy/node_modules/.bin/tsc" --version
+"$legacy/node_modules/.bin/tsc" -p "$legacy/tsconfig.json"
+"$tsc" -p "$legacy/tsconfig.json"
 smoke=$(node "$app/out/main.js")
 echo "$smoke"
 expected='{"expired":true,"first":0.6011037519201636,"now":1500,"tenant":"acme","body":"fetch","cancelled":true,"middleware":"function"}'

@@ -15,6 +15,27 @@ export interface Clock {
   now(): number;
 }
 
+/**
+ * The part of an `AbortSignal` a context is sure to have. {@link ContextSignal} falls back to it in
+ * projects whose type declarations know no `AbortSignal` (no DOM lib and an `@types/node` older
+ * than 16); everywhere else a context's signal is the runtime's own `AbortSignal`.
+ */
+export interface AbortSignalLike {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+  throwIfAborted(): void;
+  addEventListener(type: "abort", listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: "abort", listener: () => void): void;
+}
+
+/**
+ * A context's signal: the global `AbortSignal` type where the project's declarations have one (the
+ * DOM lib, `@types/node`, Deno), so it can be handed to `fetch` and friends; else
+ * {@link AbortSignalLike}. The package's declarations compile either way.
+ */
+export type ContextSignal = typeof globalThis extends { AbortSignal: { prototype: infer S } } ? S
+  : AbortSignalLike;
+
 declare const valueType: unique symbol;
 
 /**
@@ -59,7 +80,7 @@ export interface KrepisContext extends KernelContext {
   /** The random source. */
   readonly random: Random;
   /** Aborts when the context is cancelled or its deadline passes; the reason says which. */
-  readonly signal: AbortSignal;
+  readonly signal: ContextSignal;
   /** When the context expires, in milliseconds since the epoch (by `clock`), if ever. */
   readonly deadline: number | undefined;
   /** The value stored under `key` by this context or an ancestor, if any. */
@@ -88,7 +109,7 @@ export interface ContextOptions {
   /** Default: `false`. */
   readonly is_turbo_mode?: boolean;
   /** Cancels the context when it aborts (for example `request.signal`). */
-  readonly signal?: AbortSignal;
+  readonly signal?: ContextSignal;
   /** An absolute deadline, in milliseconds since the epoch. */
   readonly deadline?: number;
   /** A deadline relative to now; with `deadline` too, the earlier one wins. */
@@ -174,7 +195,7 @@ interface Fields {
   readonly is_turbo_mode: boolean;
   readonly clock: Clock;
   readonly random: Random;
-  readonly signal: AbortSignal;
+  readonly signal: ContextSignal;
   readonly deadline: number | undefined;
   readonly lookup: (key: ContextKey<unknown>) => unknown;
 }
@@ -230,12 +251,12 @@ function validTime(name: string, value: number): number {
 }
 
 /** The reason a context's signal aborts with when its deadline passes. */
-export function deadlineExceeded(): DOMException {
+export function deadlineExceeded(): Error {
   return new DOMException("The context deadline was exceeded", "TimeoutError");
 }
 
 /** The default reason of `cancel()`. */
-export function cancelledError(): DOMException {
+export function cancelledError(): Error {
   return new DOMException("The context was cancelled", "AbortError");
 }
 

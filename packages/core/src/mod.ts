@@ -23,11 +23,13 @@
  */
 
 export {
+  type AbortSignalLike,
   type Cancellable,
   cancelledError,
   type Clock,
   type ContextKey,
   type ContextOptions,
+  type ContextSignal,
   createContext,
   createKey,
   deadlineExceeded,

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { type Clock, createContext, type KrepisContext } from "./context.ts";
+import { type Clock, type ContextSignal, createContext, type KrepisContext } from "./context.ts";
 import type { Random } from "./random.ts";
 import { parseTraceparent } from "./trace.ts";
 
@@ -42,7 +42,7 @@ function cleanId(value: string | undefined): string | undefined {
 export function requestContext<R>(
   request: R,
   header: (name: string) => string | undefined,
-  signal: AbortSignal | undefined,
+  signal: ContextSignal | undefined,
   options: RequestContextOptions<R>,
 ): KrepisContext {
   const tenant = options.resolve_tenant

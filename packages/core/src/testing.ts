@@ -16,6 +16,7 @@
 
 import {
   type Clock,
+  type ContextSignal,
   expiring,
   type KrepisContext,
   registerScheduler,
@@ -138,7 +139,7 @@ export interface TestContextOptions {
   /** Default: `false`. */
   readonly is_turbo_mode?: boolean;
   /** Cancels the context when it aborts. */
-  readonly signal?: AbortSignal;
+  readonly signal?: ContextSignal;
   /** A deadline on the virtual clock. */
   readonly deadline?: number;
   /** A deadline relative to `now`, on the virtual clock. */
