@@ -15,7 +15,7 @@ use crate::facts::ModuleFacts;
 use crate::summary::Snapshot;
 
 /// Bumped whenever what is stored changes shape.
-const FORMAT: u32 = 7;
+const FORMAT: u32 = 8;
 
 /// What this build writes into the cache header.
 fn stamp() -> String {

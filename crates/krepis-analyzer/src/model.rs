@@ -352,9 +352,21 @@ impl<'db> Model<'db> {
         depth: u32,
         mut out: Members,
     ) -> Members {
-        for parent in decl.extends.iter().chain(&decl.implements) {
+        let written = decl
+            .extends
+            .iter()
+            .chain(&decl.implements)
+            .map(|p| (p, false));
+        // A type the class casts `this` to counts when it is the project's: anything else
+        // (`this as any`, a package's type) says nothing of the class's own supertypes.
+        let casts = decl.casts.iter().map(|p| (p, true));
+        for (parent, cast) in written.chain(casts) {
             let (name, _) = split_generic(parent);
-            match self.resolve_name(key.file, name) {
+            let ty = self.resolve_name(key.file, name);
+            if cast && !matches!(ty, Ty::Project(_)) {
+                continue;
+            }
+            match ty {
                 Ty::Project(parent) => {
                     let inherited = self.collect_members(&parent, seen, depth + 1);
                     out.external_ancestor |= inherited.external_ancestor;
@@ -647,6 +659,7 @@ pub fn method_calls(db: &dyn Db, file: SourceFile) -> Arc<Vec<Option<Reached>>> 
                 {
                     Some(model.method_call(object, property, call.enclosing_function))
                 }
+                crate::facts::Callee::Computed { .. } => Some(Reached::Unknown),
                 _ => None,
             })
             .collect(),
@@ -666,9 +679,11 @@ pub fn module_unresolved_methods(db: &dyn Db, file: SourceFile) -> Arc<Vec<Name>
         .iter()
         .zip(reached.iter())
         .filter_map(|(call, reached)| match (&call.callee, reached) {
-            (crate::facts::Callee::Member { property, .. }, Some(Reached::Unknown)) => {
-                Some(property.clone())
-            }
+            (
+                crate::facts::Callee::Member { property, .. }
+                | crate::facts::Callee::Computed { property },
+                Some(Reached::Unknown),
+            ) => Some(property.clone()),
             _ => None,
         })
         .collect();

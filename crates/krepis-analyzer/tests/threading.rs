@@ -343,3 +343,137 @@ fn a_function_escaping_through_an_object_literal_gets_only_an_unsafe_fix() {
     let diagnostics = workspace.diagnostics(file);
     assert!(!diagnostics[0].fix.as_ref().unwrap().is_safe());
 }
+
+#[test]
+fn a_class_cast_to_a_project_interface_keeps_its_contract() {
+    // `new LockManager(this as WorkerPort)`: no `implements`, but the class stands in for the
+    // port, so its methods take the context exactly when the port's do.
+    let port = with_ctx(
+        r#"export interface WorkerPort {
+  extendLocks(ids: string[]): Promise<string[]>;
+//^^^^^^^^^^^ explicit-context
+  trace<T>(name: string, work: () => Promise<T> | T): Promise<T> | T;
+}
+"#,
+    );
+    let worker = r#"import type { WorkerPort } from "./port.ts";
+declare class LockManager { constructor(worker: WorkerPort) }
+export class Worker {
+  extendLocks(ids: string[]) {
+//^^^^^^^^^^^ explicit-context
+    return Promise.resolve(ids);
+  }
+  async trace<T>(name: string, work: () => Promise<T> | T): Promise<T> {
+    return await work();
+  }
+  start(): void {
+    new LockManager(this as WorkerPort);
+  }
+}
+"#;
+    assert_project(&[("src/app/port.ts", &port), ("src/app/worker.ts", worker)]);
+}
+
+/// The safety of the fix that adds the context to each method of `file`, by message.
+fn fix_safety(files: &[(&str, &str)], file: &str) -> Vec<(String, bool)> {
+    let (workspace, root) = memory_workspace(files);
+    let file = workspace.file(&root.join(file)).unwrap();
+    workspace
+        .diagnostics(file)
+        .iter()
+        .map(|d| (d.message.clone(), d.fix.as_ref().unwrap().is_safe()))
+        .collect()
+}
+
+#[test]
+fn a_method_called_on_an_element_or_a_call_result_is_called_on_an_unknown_receiver() {
+    let job = "export class Job {\n  async removeDependency(): Promise<boolean> { return true; }\n  async moveToDone(): Promise<void> {}\n}\n";
+    // A test's `children![0].job.removeDependency()`: the receiver's type is written nowhere.
+    let test = r#"import { Job } from "./job.ts";
+declare function add(): Promise<{ job: Job }[]>;
+export async function broken(): Promise<void> {
+  const children = await add();
+  await children![0].job.removeDependency();
+  await new Job().moveToDone();
+}
+"#;
+    assert_eq!(
+        fix_safety(
+            &[("src/app/job.ts", job), ("src/app/job.test.ts", test)],
+            "src/app/job.ts"
+        ),
+        [
+            (
+                "async method `removeDependency` must take `ctx: KrepisContext` as its first parameter"
+                    .to_string(),
+                false
+            ),
+            (
+                "async method `moveToDone` must take `ctx: KrepisContext` as its first parameter"
+                    .to_string(),
+                true
+            ),
+        ]
+    );
+    // Once it takes the context, such a call in a context-holding function is reported.
+    let job = with_ctx(
+        "export class Job {\n  async removeDependency(ctx: KrepisContext): Promise<boolean> { return true; }\n}\n",
+    );
+    let caller = with_ctx(
+        r#"import { Job } from "./job.ts";
+declare function children(): { job: Job }[];
+export async function prune(ctx: KrepisContext): Promise<void> {
+  await children()[0].job.removeDependency();
+//                        ^^^^^^^^^^^^^^^^ context-propagation
+  await children()[0].job.removeDependency(ctx);
+}
+"#,
+    );
+    assert_project(&[("src/app/job.ts", &job), ("src/app/prune.ts", &caller)]);
+    let (workspace, root) =
+        memory_workspace(&[("src/app/job.ts", &job), ("src/app/prune.ts", &caller)]);
+    let file = workspace.file(&root.join("src/app/prune.ts")).unwrap();
+    let diagnostics = workspace.diagnostics(file);
+    assert_eq!(
+        diagnostics[0].message,
+        "cannot tell whether `removeDependency` takes the context"
+    );
+    assert!(diagnostics[0].fix.is_none());
+}
+
+#[test]
+fn a_method_a_test_double_replaces_gets_only_an_unsafe_fix() {
+    // `jest.spyOn(repo, "addMedia").mock.calls[0][0]` reads the arguments by position: the
+    // context would shift them under the test.
+    let port = "export interface MediaRepository {\n  addMedia(media: string): Promise<void>;\n  removeMedia(id: string): Promise<void>;\n  findMedia(id: string): Promise<string>;\n}\n";
+    let test = r#"import type { MediaRepository } from "./port.ts";
+declare const jest: { spyOn(object: unknown, method: string): any };
+declare const sinon: { stub(object: unknown, method: string): any };
+declare const repo: MediaRepository;
+const added: string = jest.spyOn(repo, "addMedia").mock.calls[0][0];
+sinon.stub(repo, "removeMedia");
+"#;
+    assert_eq!(
+        fix_safety(
+            &[("src/app/port.ts", port), ("src/app/media.spec.ts", test)],
+            "src/app/port.ts"
+        ),
+        [
+            (
+                "method `addMedia` returns a Promise and must take `ctx: KrepisContext` as its first parameter"
+                    .to_string(),
+                false
+            ),
+            (
+                "method `removeMedia` returns a Promise and must take `ctx: KrepisContext` as its first parameter"
+                    .to_string(),
+                false
+            ),
+            (
+                "method `findMedia` returns a Promise and must take `ctx: KrepisContext` as its first parameter"
+                    .to_string(),
+                true
+            ),
+        ]
+    );
+}

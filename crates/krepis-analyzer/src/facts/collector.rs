@@ -37,6 +37,8 @@ pub(super) struct Collector<'t> {
     argument_objects: std::collections::HashSet<u32>,
     /// For each object literal being walked: whether it is such an argument.
     object_stack: Vec<bool>,
+    /// The classes being walked, innermost last, by index into `facts.types`.
+    class_stack: Vec<usize>,
 }
 
 impl<'t> Collector<'t> {
@@ -52,6 +54,21 @@ impl<'t> Collector<'t> {
             private_members: Default::default(),
             argument_objects: Default::default(),
             object_stack: Vec::new(),
+            class_stack: Vec::new(),
+        }
+    }
+
+    /// `this as T` inside a class: the class is used as a `T`.
+    fn cast_of_this(&mut self, expr: &Expression<'_>, annotation: &TSType<'_>) {
+        if !matches!(expr.get_inner_expression(), Expression::ThisExpression(_)) {
+            return;
+        }
+        let (Some(&class), Some(name)) = (self.class_stack.last(), type_name(annotation)) else {
+            return;
+        };
+        let casts = &mut self.facts.types[class].casts;
+        if !casts.contains(&name) {
+            casts.push(name);
         }
     }
 
@@ -431,6 +448,10 @@ fn module_export_name(name: &ModuleExportName<'_>) -> Name {
 }
 
 /// `a`, `this`, `a.b.c` → the dotted path; anything else → `None`.
+/// Methods of test-double libraries that replace `object[name]` given as `(object, "name")`:
+/// jest's and vitest's `spyOn`, sinon's `spy` and `stub`.
+const SPY_CALLS: [&str; 3] = ["spyOn", "spy", "stub"];
+
 fn dotted_path(expr: &Expression<'_>) -> Option<Name> {
     match expr.get_inner_expression() {
         Expression::Identifier(id) => Some(id.name.as_str().into()),
@@ -742,7 +763,12 @@ impl<'a> Visit<'a> for Collector<'_> {
                     },
                     member.property.span.into(),
                 ),
-                None => (Callee::Other, member.property.span.into()),
+                None => (
+                    Callee::Computed {
+                        property: member.property.name.as_str().into(),
+                    },
+                    member.property.span.into(),
+                ),
             },
             other => (Callee::Other, other.span().into()),
         };
@@ -777,6 +803,15 @@ impl<'a> Visit<'a> for Collector<'_> {
                 _ => {}
             }
         }
+        // `jest.spyOn(repo, "save")`, `sinon.stub(repo, "save")`: a test double records and
+        // answers the method's arguments by position, so the method is handed out as a value.
+        if let Callee::Member { property, .. } | Callee::Computed { property } = &callee
+            && SPY_CALLS.contains(&property.as_str())
+            && let Some(Expression::StringLiteral(method)) =
+                it.arguments.get(1).and_then(|a| a.as_expression())
+        {
+            self.facts.value_uses.push(method.value.as_str().into());
+        }
         let callee_for_fact = callee.clone();
         self.facts.calls.push(CallFact {
             callee: callee_for_fact,
@@ -788,7 +823,7 @@ impl<'a> Visit<'a> for Collector<'_> {
         });
         let callee_name = match &callee {
             Callee::Name(name) => name.clone(),
-            Callee::Member { property, .. } => property.clone(),
+            Callee::Member { property, .. } | Callee::Computed { property } => property.clone(),
             Callee::Other => "a call".into(),
         };
         for arg in &it.arguments {
@@ -873,10 +908,28 @@ impl<'a> Visit<'a> for Collector<'_> {
             is_class: true,
             extends,
             implements,
+            casts: Vec::new(),
         });
+        self.class_stack.push(self.facts.types.len() - 1);
         self.containers.push(name);
         walk::walk_class(self, it);
         self.containers.pop();
+        self.class_stack.pop();
+    }
+
+    fn visit_ts_as_expression(&mut self, it: &TSAsExpression<'a>) {
+        self.cast_of_this(&it.expression, &it.type_annotation);
+        walk::walk_ts_as_expression(self, it);
+    }
+
+    fn visit_ts_satisfies_expression(&mut self, it: &TSSatisfiesExpression<'a>) {
+        self.cast_of_this(&it.expression, &it.type_annotation);
+        walk::walk_ts_satisfies_expression(self, it);
+    }
+
+    fn visit_ts_type_assertion(&mut self, it: &TSTypeAssertion<'a>) {
+        self.cast_of_this(&it.expression, &it.type_annotation);
+        walk::walk_ts_type_assertion(self, it);
     }
 
     fn visit_ts_interface_declaration(&mut self, it: &TSInterfaceDeclaration<'a>) {
@@ -889,6 +942,7 @@ impl<'a> Visit<'a> for Collector<'_> {
                 .map(|h| self.slice(h.span).trim().into())
                 .collect(),
             implements: Vec::new(),
+            casts: Vec::new(),
         });
         self.facts.interfaces.push(InterfaceFact {
             name: it.id.name.as_str().into(),

@@ -64,6 +64,10 @@ pub struct TypeDeclFact {
     pub extends: Vec<Name>,
     /// A class's `implements` list.
     pub implements: Vec<Name>,
+    /// Named types a class casts `this` to in its own body (`new LockManager(this as
+    /// WorkerContext)`): the class stands in for them as if it implemented them.
+    #[serde(default)]
+    pub casts: Vec<Name>,
 }
 
 /// A local variable and what its declaration says of its value.
@@ -168,6 +172,7 @@ impl ModuleFacts {
         for declaration in &mut self.types {
             declaration.extends.shrink_to_fit();
             declaration.implements.shrink_to_fit();
+            declaration.casts.shrink_to_fit();
         }
         self.locals.shrink_to_fit();
         self.type_parameters.shrink_to_fit();
@@ -307,12 +312,42 @@ pub struct FunctionFact {
 }
 
 impl FunctionFact {
-    /// Whether the declared return type is `Promise<…>`.
+    /// Whether the declared return type is `Promise<…>`: the whole type, not a union that has a
+    /// promise in it (`Promise<T> | T` may be called for its plain value).
     pub fn returns_promise(&self) -> bool {
-        self.return_type
-            .as_deref()
-            .is_some_and(|t| t.starts_with("Promise<") || t == "Promise")
+        self.return_type.as_deref().is_some_and(is_promise_type)
     }
+}
+
+/// Whether a written type is `Promise` or `Promise<…>` as a whole: the `<` after `Promise`
+/// closes at the very end.
+pub fn is_promise_type(text: &str) -> bool {
+    let text = text.trim();
+    let Some(args) = text.strip_prefix("Promise") else {
+        return false;
+    };
+    if args.is_empty() {
+        return true;
+    }
+    if !args.starts_with('<') {
+        return false;
+    }
+    let mut depth = 0i32;
+    for (i, c) in args.char_indices() {
+        match c {
+            '<' | '(' | '[' | '{' => depth += 1,
+            // `=>` in a function type is no closing bracket.
+            '>' if i > 0 && args.as_bytes()[i - 1] == b'=' => {}
+            '>' | ')' | ']' | '}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return i == args.len() - 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    false
 }
 
 /// The first argument of a call, summarised.
@@ -346,6 +381,11 @@ pub enum Callee {
         object: Name,
         property: Name,
     },
+    /// `expr.method(…)` on a receiver that is no path the type model reads (`make().m()`,
+    /// `items[0].job.m()`): only the method's name is known, never its receiver's type.
+    Computed {
+        property: Name,
+    },
     Other,
 }
 
@@ -369,6 +409,30 @@ mod tests {
 
     fn facts(text: &str) -> ModuleFacts {
         extract(Path::new("a.ts"), text)
+    }
+
+    #[test]
+    fn only_a_whole_promise_type_returns_a_promise() {
+        for yes in [
+            "Promise",
+            "Promise<void>",
+            "Promise<Map<string, Array<() => Promise<T>>>>",
+            " Promise<T | undefined> ",
+            "Promise<(a: A) => B>",
+        ] {
+            assert!(is_promise_type(yes), "{yes}");
+        }
+        for no in [
+            "Promise<T> | T",
+            "Promise<void> | void",
+            "Promise<A> & Extra",
+            "PromiseLike<T>",
+            "Promises",
+            "T",
+            "Promise<T>[]",
+        ] {
+            assert!(!is_promise_type(no), "{no}");
+        }
     }
 
     #[test]

@@ -82,6 +82,8 @@ fn callee_signature(
                 Some(Reached::Unknown) => CallTarget::Unknown,
             }
         }
+        // Nothing tells what the receiver is: the method may be one that takes the context.
+        Callee::Computed { .. } => CallTarget::Unknown,
         Callee::Other => CallTarget::Other,
     }
 }
@@ -104,7 +106,7 @@ fn is_made_context(cx: &RuleContext<'_>, argument: &ArgumentFact) -> bool {
 fn callee_name(call: &CallFact) -> Option<&str> {
     match &call.callee {
         Callee::Name(name) => Some(name),
-        Callee::Member { property, .. } => Some(property),
+        Callee::Member { property, .. } | Callee::Computed { property } => Some(property),
         Callee::Other => None,
     }
 }
@@ -216,16 +218,19 @@ fn unresolved_call(cx: &mut RuleContext<'_>, call: &CallFact, callee: &str) {
     if passes_first {
         return;
     }
-    let Callee::Member { object, .. } = &call.callee else {
-        return;
+    let (shown, receiver) = match &call.callee {
+        Callee::Member { object, .. } => (format!("{object}.{callee}"), format!("`{object}`")),
+        // `make().m()`, `items[0].m()`: the receiver is a value no declaration names.
+        Callee::Computed { .. } => (callee.to_string(), "its receiver".to_string()),
+        _ => return,
     };
     let note = Some(format!(
-        "a project method named `{callee}` takes the context first, but the type of `{object}` is not written where Krepis can read it (an annotation, `new`, a typed field or parameter); annotate it, or pass `{context}` if this is that method"
+        "a project method named `{callee}` takes the context first, but the type of {receiver} is not written where Krepis can read it (an annotation, `new`, a typed field or parameter); annotate it, or pass `{context}` if this is that method"
     ));
     cx.report(
         RuleId::ContextPropagation,
         call.name_range,
-        format!("cannot tell whether `{object}.{callee}` takes the context"),
+        format!("cannot tell whether `{shown}` takes the context"),
         note,
         None,
     );

@@ -182,7 +182,7 @@ fn uses(facts: &ModuleFacts, local: &str) -> bool {
         let callee = match &call.callee {
             crate::facts::Callee::Name(name) => root(name),
             crate::facts::Callee::Member { object, .. } => root(object),
-            crate::facts::Callee::Other => false,
+            crate::facts::Callee::Computed { .. } | crate::facts::Callee::Other => false,
         };
         callee
             || matches!(&call.first_argument, Some((crate::facts::ArgumentFact::Identifier(n), _)) if n == local)

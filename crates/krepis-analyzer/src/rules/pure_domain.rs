@@ -229,7 +229,7 @@ fn package_calls(cx: &mut RuleContext<'_>, options: &Options, param: &str) {
                 Some((root, rest)) => (root, format!("{rest}.{property}")),
                 None => (object.as_str(), property.to_string()),
             },
-            Callee::Other => continue,
+            Callee::Computed { .. } | Callee::Other => continue,
         };
         let Some((import, name)) = binding(&cx.facts.imports, root) else {
             continue;
@@ -270,7 +270,7 @@ fn package_calls(cx: &mut RuleContext<'_>, options: &Options, param: &str) {
         let shown = match &call.callee {
             Callee::Member { object, property } => format!("{object}.{property}()"),
             Callee::Name(name) => format!("{name}()"),
-            Callee::Other => continue,
+            Callee::Computed { .. } | Callee::Other => continue,
         };
         let (what, instead) = match ambient {
             Ambient::Time => (
