@@ -431,6 +431,24 @@ impl<'db> Model<'db> {
         self.members(&key).inherited.get(method).copied()
     }
 
+    /// Whether the project type written `type_name` in this module declares `method`, and if so
+    /// whether that declaration takes the context: a member of an object literal of that type
+    /// (`const repo: Repo = { async save(…) {…} }`) must match it.
+    pub fn written_contract(&self, type_name: &str, method: &str) -> Option<bool> {
+        let written = Written {
+            text: type_name.into(),
+            scope: self.file,
+        };
+        match self.ty(&written) {
+            Ty::Project(key) => self
+                .members(&key)
+                .methods
+                .get(method)
+                .map(|m| m.takes_context),
+            _ => None,
+        }
+    }
+
     /// The type of the value a dotted path names (`this.store`, `handler`, `super`) inside the
     /// function `at` of this module.
     pub fn path_type(&self, path: &str, at: Option<u32>) -> Ty {

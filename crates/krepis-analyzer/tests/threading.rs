@@ -477,3 +477,32 @@ sinon.stub(repo, "removeMedia");
         ]
     );
 }
+
+#[test]
+fn members_of_an_object_literal_typed_with_a_project_interface_keep_its_contract() {
+    let port = with_ctx(
+        r#"export interface Store {
+  save(id: string): Promise<void>;
+//^^^^ explicit-context
+  warm(): void;
+}
+"#,
+    );
+    // A fake of the port: `save` returns a promise without `async`, `warm` is async although the
+    // port's is not.
+    let fake = r#"import type { Store } from "./port.ts";
+export const fake: Store = {
+  save: (id) => Promise.resolve(),
+//^^^^ explicit-context
+  async warm() {},
+};
+export const other = {
+  async warm() {},
+//      ^^^^ explicit-context
+};
+export const checked = {
+  async warm() {},
+} satisfies Store;
+"#;
+    assert_project(&[("src/app/port.ts", &port), ("src/app/fake.ts", fake)]);
+}

@@ -35,8 +35,11 @@ pub(super) struct Collector<'t> {
     private_members: std::collections::HashSet<u32>,
     /// Object literals (by span start) passed straight to a call or `new`.
     argument_objects: std::collections::HashSet<u32>,
-    /// For each object literal being walked: whether it is such an argument.
-    object_stack: Vec<bool>,
+    /// Object literals (by span start) whose type is written: `const repo: Repo = { … }`,
+    /// `{ … } satisfies Repo`.
+    typed_objects: HashMap<u32, Name>,
+    /// For each object literal being walked: whether it is such an argument, and its written type.
+    object_stack: Vec<(bool, Option<Name>)>,
     /// The classes being walked, innermost last, by index into `facts.types`.
     class_stack: Vec<usize>,
 }
@@ -53,8 +56,19 @@ impl<'t> Collector<'t> {
             consumed_refs: Default::default(),
             private_members: Default::default(),
             argument_objects: Default::default(),
+            typed_objects: HashMap::new(),
             object_stack: Vec::new(),
             class_stack: Vec::new(),
+        }
+    }
+
+    /// `const repo: Repo = { … }`, `{ … } satisfies Repo`: the literal's members implement the
+    /// named type's methods.
+    fn typed_object(&mut self, expr: &Expression<'_>, annotation: &TSType<'_>) {
+        if let Expression::ObjectExpression(object) = expr.get_inner_expression()
+            && let Some(name) = type_name(annotation)
+        {
+            self.typed_objects.insert(object.span.start, name);
         }
     }
 
@@ -859,6 +873,9 @@ impl<'a> Visit<'a> for Collector<'_> {
             };
             self.add_local(id.name.as_str().into(), value);
         }
+        if let (Some(annotation), Some(init)) = (&it.type_annotation, &it.init) {
+            self.typed_object(init, &annotation.type_annotation);
+        }
         if let (BindingPattern::BindingIdentifier(id), Some(init)) = (&it.id, &it.init) {
             let binding = Binding {
                 name: id.name.as_str().into(),
@@ -924,6 +941,7 @@ impl<'a> Visit<'a> for Collector<'_> {
 
     fn visit_ts_satisfies_expression(&mut self, it: &TSSatisfiesExpression<'a>) {
         self.cast_of_this(&it.expression, &it.type_annotation);
+        self.typed_object(&it.expression, &it.type_annotation);
         walk::walk_ts_satisfies_expression(self, it);
     }
 
@@ -1016,7 +1034,8 @@ impl<'a> Visit<'a> for Collector<'_> {
 
     fn visit_object_expression(&mut self, it: &ObjectExpression<'a>) {
         let is_argument = self.argument_objects.remove(&it.span.start);
-        self.object_stack.push(is_argument);
+        let written = self.typed_objects.remove(&it.span.start);
+        self.object_stack.push((is_argument, written));
         walk::walk_object_expression(self, it);
         self.object_stack.pop();
     }
@@ -1026,16 +1045,17 @@ impl<'a> Visit<'a> for Collector<'_> {
         self.value_use(&it.value);
         if let Some(name) = property_key_name(&it.key) {
             // `new Readable({ async read() {} })`: the library calls it, with its own arguments.
-            let kind = if self.object_stack.last() == Some(&true) {
-                FunctionKind::InlineCallback
-            } else {
-                FunctionKind::ObjectMember
+            let (kind, container) = match self.object_stack.last() {
+                Some((true, _)) => (FunctionKind::InlineCallback, None),
+                // A member of `const repo: Repo = { … }` implements `Repo`'s method.
+                Some((false, written)) => (FunctionKind::ObjectMember, written.clone()),
+                None => (FunctionKind::ObjectMember, None),
             };
             let binding = Binding {
                 name,
                 range: it.key.span().into(),
                 kind,
-                container: None,
+                container,
             };
             self.bind(&it.value, binding);
         }

@@ -94,6 +94,9 @@ pub fn check(cx: &mut RuleContext<'_>) {
             {
                 cx.model.inherited_contract(class, &function.name)
             }
+            (FunctionKind::ObjectMember, Some(written)) => {
+                cx.model.written_contract(written, &function.name)
+            }
             _ => None,
         };
         let async_like = overloads.iter().any(|f| f.is_async || f.returns_promise());
