@@ -478,13 +478,19 @@ impl<'db> Model<'db> {
             name => self.name_type(name, at),
         };
         for segment in segments {
-            ty = match ty {
-                Ty::Project(key) => match self.members(&key).fields.get(segment) {
-                    Some(field) => self.ty(field),
-                    None => Ty::Unknown,
-                },
-                Ty::External => Ty::External,
-                _ => Ty::Unknown,
+            ty = if let Some(method) = segment.strip_suffix("()") {
+                self.result_of(ty, method)
+            } else if segment == "[]" {
+                self.element_of(ty)
+            } else {
+                match ty {
+                    Ty::Project(key) => match self.members(&key).fields.get(segment) {
+                        Some(field) => self.ty(field),
+                        None => Ty::Unknown,
+                    },
+                    Ty::External => Ty::External,
+                    _ => Ty::Unknown,
+                }
             };
         }
         ty
@@ -588,28 +594,38 @@ impl<'db> Model<'db> {
                 },
                 other => other,
             },
-            ValueFact::Element(inner) => match self.value_type(inner, at, depth + 1) {
-                Ty::Builtin(name, args)
-                    if matches!(
-                        name.as_str(),
-                        "Array" | "ReadonlyArray" | "Set" | "ReadonlySet"
-                    ) =>
-                {
-                    match args.first() {
-                        Some(arg) => self.ty(arg),
-                        None => Ty::Unknown,
-                    }
-                }
-                Ty::External => Ty::External,
-                _ => Ty::Unknown,
-            },
+            ValueFact::Element(inner) => self.element_of(self.value_type(inner, at, depth + 1)),
             ValueFact::Other => Ty::Unknown,
+        }
+    }
+
+    /// The type of an element of a value of type `ty` (`for (const x of …)`, `items[0]`).
+    fn element_of(&self, ty: Ty) -> Ty {
+        match ty {
+            Ty::Builtin(name, args)
+                if matches!(
+                    name.as_str(),
+                    "Array" | "ReadonlyArray" | "Set" | "ReadonlySet"
+                ) =>
+            {
+                match args.first() {
+                    Some(arg) => self.ty(arg),
+                    None => Ty::Unknown,
+                }
+            }
+            Ty::External => Ty::External,
+            _ => Ty::Unknown,
         }
     }
 
     /// The type `receiver.method(…)` returns.
     fn call_result(&self, receiver: &str, method: &str, at: Option<u32>) -> Ty {
-        match self.path_type(receiver, at) {
+        self.result_of(self.path_type(receiver, at), method)
+    }
+
+    /// The type a call of `method` on a value of type `ty` returns.
+    fn result_of(&self, ty: Ty, method: &str) -> Ty {
+        match ty {
             Ty::Builtin(name, args) => {
                 let element = match (name.as_str(), method) {
                     ("Map" | "ReadonlyMap", "get") => args.get(1),

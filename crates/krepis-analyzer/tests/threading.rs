@@ -506,3 +506,31 @@ export const checked = {
 "#;
     assert_project(&[("src/app/port.ts", &port), ("src/app/fake.ts", fake)]);
 }
+
+#[test]
+fn receivers_reached_through_private_fields_method_results_and_elements_are_typed() {
+    let repo = with_ctx(
+        "export class Repo {\n  async save(ctx: KrepisContext, id: string): Promise<void> {}\n  async find(ctx: KrepisContext, id: string): Promise<string> { return id; }\n}\n",
+    );
+    let service = with_ctx(
+        r#"import { Repo } from "./repo.ts";
+export class Service {
+  readonly #store: Repo = new Repo();
+  private readonly repos = new Map<string, Repo>();
+  private readonly all: Repo[] = [];
+  private readonly names: string[] = [];
+  async run(ctx: KrepisContext, id: string): Promise<void> {
+    await this.#store.save(id);
+//                    ^^^^ context-propagation
+    await this.repos.get(id)!.save(id);
+//                            ^^^^ context-propagation
+    await this.all[0].save(id);
+//                    ^^^^ context-propagation
+    this.names.filter((n) => n !== id).find((n) => n === id);
+    this.repos.get(id)?.find(ctx, id);
+  }
+}
+"#,
+    );
+    assert_project(&[("src/app/repo.ts", &repo), ("src/app/service.ts", &service)]);
+}

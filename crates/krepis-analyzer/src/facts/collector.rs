@@ -476,12 +476,19 @@ fn dotted_path(expr: &Expression<'_>) -> Option<Name> {
             dotted_path(&member.object)?,
             member.property.name
         )),
+        // `this.#store`: a private field, named as its declaration is (`#store`).
+        Expression::PrivateFieldExpression(field) => Some(compact_str::format_compact!(
+            "{}.#{}",
+            dotted_path(&field.object)?,
+            field.field.name
+        )),
         _ => None,
     }
 }
 
 /// The receiver of a method call as a path the type model reads: a dotted path, `new C`
-/// (`new C().m()`) or `await path` (`(await x).m()`).
+/// (`new C().m()`), `await path` (`(await x).m()`), or a chain through method results and
+/// elements (`this.repos.get(id).save()`: `this.repos.get()`; `nodes[0].job`: `nodes.[].job`).
 fn receiver_path(expr: &Expression<'_>) -> Option<Name> {
     match expr.get_inner_expression() {
         Expression::NewExpression(new) => Some(compact_str::format_compact!(
@@ -490,8 +497,37 @@ fn receiver_path(expr: &Expression<'_>) -> Option<Name> {
         )),
         Expression::AwaitExpression(a) => Some(compact_str::format_compact!(
             "await {}",
-            dotted_path(&a.argument)?
+            chain_path(&a.argument)?
         )),
+        other => chain_path(other),
+    }
+}
+
+/// A dotted path whose segments may also be a method's result (`get()`) or an element (`[]`).
+fn chain_path(expr: &Expression<'_>) -> Option<Name> {
+    match expr.get_inner_expression() {
+        Expression::StaticMemberExpression(member) => Some(compact_str::format_compact!(
+            "{}.{}",
+            chain_path(&member.object)?,
+            member.property.name
+        )),
+        Expression::PrivateFieldExpression(field) => Some(compact_str::format_compact!(
+            "{}.#{}",
+            chain_path(&field.object)?,
+            field.field.name
+        )),
+        Expression::ComputedMemberExpression(member) => Some(compact_str::format_compact!(
+            "{}.[]",
+            chain_path(&member.object)?
+        )),
+        Expression::CallExpression(call) => match call.callee.get_inner_expression() {
+            Expression::StaticMemberExpression(member) => Some(compact_str::format_compact!(
+                "{}.{}()",
+                chain_path(&member.object)?,
+                member.property.name
+            )),
+            _ => None,
+        },
         other => dotted_path(other),
     }
 }
