@@ -4,6 +4,7 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod allocator;
 mod baseline;
 mod changed;
 mod explain;
@@ -224,6 +225,10 @@ pub enum Format {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // A command that reads a project and ends keeps what it freed; the server gives it back.
+    if !matches!(cli.command, Command::Lsp) {
+        allocator::keep_freed_memory();
+    }
     // Commands analyse code, and parsing recurses as deep as the code nests: run on a thread
     // with the analysis stack rather than the main thread's few megabytes.
     let worker = std::thread::Builder::new()
