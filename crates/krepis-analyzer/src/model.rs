@@ -53,7 +53,7 @@ pub enum Reached {
 }
 
 /// One method as a type declares it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct Method {
     signature: Signature,
     returns: Option<Written>,
@@ -62,8 +62,8 @@ struct Method {
 }
 
 /// The members of a project type, its supertypes' included.
-#[derive(Debug, Default)]
-struct Members {
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Members {
     /// Methods by name: the nearest declaration wins (an override hides its base).
     methods: HashMap<Name, Method>,
     /// Field types by name.
@@ -164,6 +164,12 @@ pub struct Model<'db> {
     facts: &'db ModuleFacts,
     /// The last declaration of each local, by function and name: looked up once per receiver.
     locals: HashMap<(Option<u32>, &'db str), &'db crate::facts::LocalFact>,
+    /// What each written type turned out to be, by scope and text: a module names the same
+    /// few types again and again.
+    types: RefCell<HashMap<(SourceFile, Name), Ty>>,
+    /// The type of each receiver path, by the function it is read in.
+    paths: RefCell<HashMap<(Option<u32>, Name), Ty>>,
+    /// The members of the types this module looked into.
     members: RefCell<HashMap<TypeKey, Arc<Members>>>,
 }
 
@@ -180,7 +186,22 @@ impl<'db> Model<'db> {
             file,
             facts,
             locals,
-            members: RefCell::new(HashMap::default()),
+            types: RefCell::default(),
+            paths: RefCell::default(),
+            members: RefCell::default(),
+        }
+    }
+
+    /// A model for reading this module's types only (no receivers, so no locals).
+    fn for_types(db: &'db dyn Db, file: SourceFile) -> Self {
+        Model {
+            db,
+            file,
+            facts: module_facts(db, file),
+            locals: HashMap::default(),
+            types: RefCell::default(),
+            paths: RefCell::default(),
+            members: RefCell::default(),
         }
     }
 
@@ -252,6 +273,16 @@ impl<'db> Model<'db> {
 
     /// What a written type is.
     pub fn ty(&self, written: &Written) -> Ty {
+        let key = (written.scope, written.text.clone());
+        if let Some(known) = self.types.borrow().get(&key) {
+            return known.clone();
+        }
+        let ty = self.ty_uncached(written);
+        self.types.borrow_mut().insert(key, ty.clone());
+        ty
+    }
+
+    fn ty_uncached(&self, written: &Written) -> Ty {
         let text = strip_nullish(&written.text);
         if let Some(element) = text.strip_suffix("[]") {
             return Ty::Builtin(
@@ -284,12 +315,16 @@ impl<'db> Model<'db> {
         }
     }
 
-    /// The members of a project type, its supertypes' included (memoised per check).
+    /// The members of a project type, its supertypes' included (once per project: see
+    /// [`type_members`]).
     fn members(&self, key: &TypeKey) -> Arc<Members> {
-        if let Some(found) = self.members.borrow().get(key) {
-            return found.clone();
+        if let Some(known) = self.members.borrow().get(key) {
+            return known.clone();
         }
-        let members = Arc::new(self.collect_members(key, &mut HashSet::default(), 0));
+        let members = type_members(self.db, key.file)
+            .get(&key.name)
+            .cloned()
+            .unwrap_or_default();
         self.members
             .borrow_mut()
             .insert(key.clone(), members.clone());
@@ -452,6 +487,16 @@ impl<'db> Model<'db> {
     /// The type of the value a dotted path names (`this.store`, `handler`, `super`) inside the
     /// function `at` of this module.
     pub fn path_type(&self, path: &str, at: Option<u32>) -> Ty {
+        let key = (at, Name::from(path));
+        if let Some(known) = self.paths.borrow().get(&key) {
+            return known.clone();
+        }
+        let ty = self.path_type_uncached(path, at);
+        self.paths.borrow_mut().insert(key, ty.clone());
+        ty
+    }
+
+    fn path_type_uncached(&self, path: &str, at: Option<u32>) -> Ty {
         if let Some(class) = path.strip_prefix("new ") {
             return self.ty(&Written {
                 text: class.into(),
@@ -665,6 +710,26 @@ impl<'db> Model<'db> {
             Ty::Unknown => Reached::Unknown,
         }
     }
+}
+
+/// The members of every class and interface `file` declares, its supertypes' included: worked
+/// out once for the project rather than by every module that calls a method of the type.
+#[salsa::tracked]
+pub fn type_members(db: &dyn Db, file: SourceFile) -> Arc<HashMap<Name, Arc<Members>>> {
+    let model = Model::for_types(db, file);
+    let mut out: HashMap<Name, Arc<Members>> = HashMap::default();
+    for declaration in &model.facts.types {
+        if out.contains_key(&declaration.name) {
+            continue;
+        }
+        let key = TypeKey {
+            file,
+            name: declaration.name.clone(),
+        };
+        let members = model.collect_members(&key, &mut HashSet::default(), 0);
+        out.insert(declaration.name.clone(), Arc::new(members));
+    }
+    Arc::new(out)
 }
 
 fn is_member_of(function: &FunctionFact, type_name: &str) -> bool {
