@@ -171,6 +171,8 @@ pub struct Model<'db> {
     paths: RefCell<HashMap<(Option<u32>, Name), Ty>>,
     /// The members of the types this module looked into.
     members: RefCell<HashMap<TypeKey, Arc<Members>>>,
+    /// The configuration of each module whose types it read, and whether it is TypeScript.
+    configs: RefCell<HashMap<SourceFile, (Arc<crate::config::Config>, bool)>>,
 }
 
 impl<'db> Model<'db> {
@@ -189,6 +191,7 @@ impl<'db> Model<'db> {
             types: RefCell::default(),
             paths: RefCell::default(),
             members: RefCell::default(),
+            configs: RefCell::default(),
         }
     }
 
@@ -202,6 +205,7 @@ impl<'db> Model<'db> {
             types: RefCell::default(),
             paths: RefCell::default(),
             members: RefCell::default(),
+            configs: RefCell::default(),
         }
     }
 
@@ -315,6 +319,21 @@ impl<'db> Model<'db> {
         }
     }
 
+    /// The configuration governing `file`, and whether it is TypeScript (looked up once per file).
+    fn config_of(&self, file: SourceFile) -> (Arc<crate::config::Config>, bool) {
+        if let Some(known) = self.configs.borrow().get(&file) {
+            return known.clone();
+        }
+        let path = file.path(self.db);
+        let settings = Project::get(self.db).settings(self.db);
+        let found = (
+            settings.config_for(path).clone(),
+            crate::signatures::is_typescript_path(path),
+        );
+        self.configs.borrow_mut().insert(file, found.clone());
+        found
+    }
+
     /// The members of a project type, its supertypes' included (once per project: see
     /// [`type_members`]).
     fn members(&self, key: &TypeKey) -> Arc<Members> {
@@ -340,10 +359,8 @@ impl<'db> Model<'db> {
         }
         let db = self.db;
         let facts = module_facts(db, key.file);
-        let settings = Project::get(db).settings(db);
-        let path = key.file.path(db);
-        let config = settings.config_for(path);
-        let is_typescript = crate::signatures::is_typescript_path(path);
+        let (config, is_typescript) = self.config_of(key.file);
+        let config = &*config;
         let written = |text: &str| Written {
             text: text.into(),
             scope: key.file,
