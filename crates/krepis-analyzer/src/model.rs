@@ -743,7 +743,11 @@ pub fn type_members(db: &dyn Db, file: SourceFile) -> Arc<HashMap<Name, Arc<Memb
             file,
             name: declaration.name.clone(),
         };
-        let members = model.collect_members(&key, &mut HashSet::default(), 0);
+        let mut members = model.collect_members(&key, &mut HashSet::default(), 0);
+        // Kept for the whole analysis: give back what the maps grew into.
+        members.methods.shrink_to_fit();
+        members.fields.shrink_to_fit();
+        members.inherited.shrink_to_fit();
         out.insert(declaration.name.clone(), Arc::new(members));
     }
     Arc::new(out)
