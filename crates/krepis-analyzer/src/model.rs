@@ -163,7 +163,8 @@ pub struct Model<'db> {
     pub file: SourceFile,
     facts: &'db ModuleFacts,
     /// The last declaration of each local, by function and name: looked up once per receiver.
-    locals: HashMap<(Option<u32>, &'db str), &'db crate::facts::LocalFact>,
+    /// Built on first use: most receivers are `this.…` and need none.
+    locals: std::cell::OnceCell<HashMap<(Option<u32>, &'db str), &'db crate::facts::LocalFact>>,
     /// What each written type turned out to be, by scope and text: a module names the same
     /// few types again and again.
     types: RefCell<HashMap<(SourceFile, Name), Ty>>,
@@ -177,31 +178,11 @@ pub struct Model<'db> {
 
 impl<'db> Model<'db> {
     pub fn new(db: &'db dyn Db, file: SourceFile) -> Self {
-        let facts = module_facts(db, file);
-        let locals = facts
-            .locals
-            .iter()
-            .map(|l| ((l.function, l.name.as_str()), l))
-            .collect();
-        Model {
-            db,
-            file,
-            facts,
-            locals,
-            types: RefCell::default(),
-            paths: RefCell::default(),
-            members: RefCell::default(),
-            configs: RefCell::default(),
-        }
-    }
-
-    /// A model for reading this module's types only (no receivers, so no locals).
-    fn for_types(db: &'db dyn Db, file: SourceFile) -> Self {
         Model {
             db,
             file,
             facts: module_facts(db, file),
-            locals: HashMap::default(),
+            locals: std::cell::OnceCell::new(),
             types: RefCell::default(),
             paths: RefCell::default(),
             members: RefCell::default(),
@@ -209,9 +190,20 @@ impl<'db> Model<'db> {
         }
     }
 
+    /// The last declaration of each local, by function and name.
+    fn locals(&self) -> &HashMap<(Option<u32>, &'db str), &'db crate::facts::LocalFact> {
+        self.locals.get_or_init(|| {
+            self.facts
+                .locals
+                .iter()
+                .map(|l| ((l.function, l.name.as_str()), l))
+                .collect()
+        })
+    }
+
     /// Whether the function `at` (or the top level) declares a local `name`.
     pub fn has_local(&self, at: Option<u32>, name: &str) -> bool {
-        self.locals.contains_key(&(at, name))
+        self.locals().contains_key(&(at, name))
     }
 
     /// What the name `name` (maybe `ns.Name`) means as a type in `scope`.
@@ -334,16 +326,14 @@ impl<'db> Model<'db> {
         found
     }
 
-    /// The members of a project type, its supertypes' included (once per project: see
-    /// [`type_members`]).
+    /// The members of a project type, its supertypes' included (memoised per module: kept for
+    /// the whole project, a large project's class hierarchies cost more memory than they save
+    /// time).
     fn members(&self, key: &TypeKey) -> Arc<Members> {
         if let Some(known) = self.members.borrow().get(key) {
             return known.clone();
         }
-        let members = type_members(self.db, key.file)
-            .get(&key.name)
-            .cloned()
-            .unwrap_or_default();
+        let members = Arc::new(self.collect_members(key, &mut HashSet::default(), 0));
         self.members
             .borrow_mut()
             .insert(key.clone(), members.clone());
@@ -618,7 +608,7 @@ impl<'db> Model<'db> {
                     };
                 }
             }
-            if let Some(local) = self.locals.get(&(scope, name)) {
+            if let Some(local) = self.locals().get(&(scope, name)) {
                 return self.value_type(&local.value, scope, 0);
             }
             match scope {
@@ -727,30 +717,6 @@ impl<'db> Model<'db> {
             Ty::Unknown => Reached::Unknown,
         }
     }
-}
-
-/// The members of every class and interface `file` declares, its supertypes' included: worked
-/// out once for the project rather than by every module that calls a method of the type.
-#[salsa::tracked]
-pub fn type_members(db: &dyn Db, file: SourceFile) -> Arc<HashMap<Name, Arc<Members>>> {
-    let model = Model::for_types(db, file);
-    let mut out: HashMap<Name, Arc<Members>> = HashMap::default();
-    for declaration in &model.facts.types {
-        if out.contains_key(&declaration.name) {
-            continue;
-        }
-        let key = TypeKey {
-            file,
-            name: declaration.name.clone(),
-        };
-        let mut members = model.collect_members(&key, &mut HashSet::default(), 0);
-        // Kept for the whole analysis: give back what the maps grew into.
-        members.methods.shrink_to_fit();
-        members.fields.shrink_to_fit();
-        members.inherited.shrink_to_fit();
-        out.insert(declaration.name.clone(), Arc::new(members));
-    }
-    Arc::new(out)
 }
 
 fn is_member_of(function: &FunctionFact, type_name: &str) -> bool {
