@@ -86,15 +86,24 @@ export async function run(ctx: KrepisContext, registry: Record<string, unknown>,
 }
 "#,
     );
-    assert_project(&[("src/app/ports.ts", &ports), ("src/app/run.ts", &caller)]);
-    let (workspace, root) =
-        memory_workspace(&[("src/app/ports.ts", &ports), ("src/app/run.ts", &caller)]);
-    let file = workspace.file(&root.join("src/app/run.ts")).unwrap();
-    let diagnostics = workspace.diagnostics(file);
-    assert_eq!(
-        diagnostics[0].message,
-        "cannot tell whether `handler.handle` takes the context"
+    let files = [
+        ("src/app/ports.ts", ports.as_str()),
+        ("src/app/run.ts", &caller),
+    ];
+    assert_project(&files);
+    assert_first_unfixed(
+        &files,
+        "src/app/run.ts",
+        "cannot tell whether `handler.handle` takes the context",
     );
+}
+
+/// The first finding in `file` says `message` and has no fix.
+fn assert_first_unfixed(files: &[(&str, &str)], file: &str, message: &str) {
+    let (workspace, root) = memory_workspace(files);
+    let file = workspace.file(&root.join(file)).unwrap();
+    let diagnostics = workspace.diagnostics(file);
+    assert_eq!(diagnostics[0].message, message);
     assert!(diagnostics[0].fix.is_none());
 }
 
@@ -429,16 +438,16 @@ export async function prune(ctx: KrepisContext): Promise<void> {
 }
 "#,
     );
-    assert_project(&[("src/app/job.ts", &job), ("src/app/prune.ts", &caller)]);
-    let (workspace, root) =
-        memory_workspace(&[("src/app/job.ts", &job), ("src/app/prune.ts", &caller)]);
-    let file = workspace.file(&root.join("src/app/prune.ts")).unwrap();
-    let diagnostics = workspace.diagnostics(file);
-    assert_eq!(
-        diagnostics[0].message,
-        "cannot tell whether `removeDependency` takes the context"
+    let files = [
+        ("src/app/job.ts", job.as_str()),
+        ("src/app/prune.ts", &caller),
+    ];
+    assert_project(&files);
+    assert_first_unfixed(
+        &files,
+        "src/app/prune.ts",
+        "cannot tell whether `removeDependency` takes the context",
     );
-    assert!(diagnostics[0].fix.is_none());
 }
 
 #[test]

@@ -467,23 +467,7 @@ fn module_export_name(name: &ModuleExportName<'_>) -> Name {
 const SPY_CALLS: [&str; 3] = ["spyOn", "spy", "stub"];
 
 fn dotted_path(expr: &Expression<'_>) -> Option<Name> {
-    match expr.get_inner_expression() {
-        Expression::Identifier(id) => Some(id.name.as_str().into()),
-        Expression::ThisExpression(_) => Some("this".into()),
-        Expression::Super(_) => Some("super".into()),
-        Expression::StaticMemberExpression(member) => Some(compact_str::format_compact!(
-            "{}.{}",
-            dotted_path(&member.object)?,
-            member.property.name
-        )),
-        // `this.#store`: a private field, named as its declaration is (`#store`).
-        Expression::PrivateFieldExpression(field) => Some(compact_str::format_compact!(
-            "{}.#{}",
-            dotted_path(&field.object)?,
-            field.field.name
-        )),
-        _ => None,
-    }
+    member_path(expr, false)
 }
 
 /// The receiver of a method call as a path the type model reads: a dotted path, `new C`
@@ -505,30 +489,39 @@ fn receiver_path(expr: &Expression<'_>) -> Option<Name> {
 
 /// A dotted path whose segments may also be a method's result (`get()`) or an element (`[]`).
 fn chain_path(expr: &Expression<'_>) -> Option<Name> {
+    member_path(expr, true)
+}
+
+/// `a.b.#c`: identifiers, `this` and `super`, then properties and private fields; with `chain`,
+/// also method results (`get()`) and elements (`[]`).
+fn member_path(expr: &Expression<'_>, chain: bool) -> Option<Name> {
     match expr.get_inner_expression() {
+        Expression::Identifier(id) => Some(id.name.as_str().into()),
+        Expression::ThisExpression(_) => Some("this".into()),
+        Expression::Super(_) => Some("super".into()),
         Expression::StaticMemberExpression(member) => Some(compact_str::format_compact!(
             "{}.{}",
-            chain_path(&member.object)?,
+            member_path(&member.object, chain)?,
             member.property.name
         )),
+        // `this.#store`: a private field, named as its declaration is (`#store`).
         Expression::PrivateFieldExpression(field) => Some(compact_str::format_compact!(
             "{}.#{}",
-            chain_path(&field.object)?,
+            member_path(&field.object, chain)?,
             field.field.name
         )),
-        Expression::ComputedMemberExpression(member) => Some(compact_str::format_compact!(
-            "{}.[]",
-            chain_path(&member.object)?
-        )),
-        Expression::CallExpression(call) => match call.callee.get_inner_expression() {
+        Expression::ComputedMemberExpression(member) if chain => Some(
+            compact_str::format_compact!("{}.[]", member_path(&member.object, chain)?),
+        ),
+        Expression::CallExpression(call) if chain => match call.callee.get_inner_expression() {
             Expression::StaticMemberExpression(member) => Some(compact_str::format_compact!(
                 "{}.{}()",
-                chain_path(&member.object)?,
+                member_path(&member.object, chain)?,
                 member.property.name
             )),
             _ => None,
         },
-        other => dotted_path(other),
+        _ => None,
     }
 }
 
