@@ -53,7 +53,7 @@ pub enum Reached {
 }
 
 /// One method as a type declares it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 struct Method {
     signature: Signature,
     returns: Option<Written>,
@@ -62,8 +62,8 @@ struct Method {
 }
 
 /// The members of a project type, its supertypes' included.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct Members {
+#[derive(Debug, Default)]
+struct Members {
     /// Methods by name: the nearest declaration wins (an override hides its base).
     methods: HashMap<Name, Method>,
     /// Field types by name.
@@ -327,8 +327,8 @@ impl<'db> Model<'db> {
     }
 
     /// The members of a project type, its supertypes' included (memoised per module: kept for
-    /// the whole project, a large project's class hierarchies cost more memory than they save
-    /// time).
+    /// the whole check, a large project's class hierarchies would cost more memory than they
+    /// save time).
     fn members(&self, key: &TypeKey) -> Arc<Members> {
         if let Some(known) = self.members.borrow().get(key) {
             return known.clone();
