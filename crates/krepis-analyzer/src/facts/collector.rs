@@ -461,11 +461,11 @@ fn module_export_name(name: &ModuleExportName<'_>) -> Name {
     }
 }
 
-/// `a`, `this`, `a.b.c` → the dotted path; anything else → `None`.
 /// Methods of test-double libraries that replace `object[name]` given as `(object, "name")`:
 /// jest's and vitest's `spyOn`, sinon's `spy` and `stub`.
 const SPY_CALLS: [&str; 3] = ["spyOn", "spy", "stub"];
 
+/// `a`, `this`, `a.b.c`, `this.#c` → the dotted path; anything else → `None`.
 fn dotted_path(expr: &Expression<'_>) -> Option<Name> {
     member_path(expr, false)
 }
