@@ -224,6 +224,7 @@ pub enum Format {
 }
 
 fn main() -> ExitCode {
+    allocator::no_huge_pages();
     let cli = Cli::parse();
     // A command that reads a project and ends keeps what it freed; the server gives it back.
     if !matches!(cli.command, Command::Lsp) {
