@@ -11,7 +11,7 @@ use std::cell::RefCell;
 use std::sync::Arc;
 
 use crate::db::{Db, Project, SourceFile, module_facts, sorted_files};
-use crate::facts::{FunctionFact, FunctionKind, ModuleFacts, Name, ValueFact};
+use crate::facts::{FunctionKind, ModuleFacts, Name, ValueFact};
 use crate::signatures::{Origin, Signature, import_origin, module_signatures, signature};
 
 /// A class or interface of the project: the module that declares it and its name there.
@@ -76,6 +76,16 @@ struct Members {
     /// Whether a supertype could not be resolved at all.
     unknown_ancestor: bool,
 }
+
+/// The members of a type as one module's model collected them.
+struct Collected {
+    members: Arc<Members>,
+    /// How many supertypes deep its hierarchy goes; `None` when the walk was cut short.
+    height: Option<u32>,
+}
+
+/// How deep a hierarchy of supertypes is followed (a loop of `extends` must end).
+const MAX_SUPERTYPE_DEPTH: u32 = 32;
 
 /// Built-in generic types whose element a call or `await` can produce.
 const CONTAINERS: [&str; 8] = [
@@ -171,7 +181,7 @@ pub struct Model<'db> {
     /// The type of each receiver path, by the function it is read in.
     paths: RefCell<HashMap<(Option<u32>, Name), Ty>>,
     /// The members of the types this module looked into.
-    members: RefCell<HashMap<TypeKey, Arc<Members>>>,
+    members: RefCell<HashMap<TypeKey, Collected>>,
     /// The configuration of each module whose types it read, and whether it is TypeScript.
     configs: RefCell<HashMap<SourceFile, (Arc<crate::config::Config>, bool)>>,
 }
@@ -331,21 +341,34 @@ impl<'db> Model<'db> {
     /// save time).
     fn members(&self, key: &TypeKey) -> Arc<Members> {
         if let Some(known) = self.members.borrow().get(key) {
-            return known.clone();
+            return known.members.clone();
         }
-        let members = Arc::new(self.collect_members(key, &mut HashSet::default(), 0));
-        self.members
-            .borrow_mut()
-            .insert(key.clone(), members.clone());
+        let (members, height) = self.collect_members(key, &mut HashSet::default(), 0);
+        let members = Arc::new(members);
+        self.members.borrow_mut().insert(
+            key.clone(),
+            Collected {
+                members: members.clone(),
+                height,
+            },
+        );
         members
     }
 
-    fn collect_members(&self, key: &TypeKey, seen: &mut HashSet<TypeKey>, depth: u32) -> Members {
+    /// The members of `key`, reached `depth` supertypes below the type first asked about, with
+    /// `seen` the types on the way there; and the height of its hierarchy, `None` when the walk
+    /// was cut short (a loop, or too deep) and its answer holds for this path only.
+    fn collect_members(
+        &self,
+        key: &TypeKey,
+        seen: &mut HashSet<TypeKey>,
+        depth: u32,
+    ) -> (Members, Option<u32>) {
         let mut out = Members::default();
         // `class A extends B`, `class B extends A`: not TypeScript, but it must end.
-        if depth > 32 || !seen.insert(key.clone()) {
+        if depth > MAX_SUPERTYPE_DEPTH || !seen.insert(key.clone()) {
             out.unknown_ancestor = true;
-            return out;
+            return (out, None);
         }
         let db = self.db;
         let facts = module_facts(db, key.file);
@@ -355,11 +378,9 @@ impl<'db> Model<'db> {
             text: text.into(),
             scope: key.file,
         };
-        for function in facts
-            .functions
-            .iter()
-            .filter(|f| is_member_of(f, &key.name))
-        {
+        let index = member_index(db, key.file);
+        let methods = index.methods.get(&key.name).map_or(&[][..], Vec::as_slice);
+        for function in methods.iter().map(|&i| &facts.functions[i as usize]) {
             out.methods.entry(function.name.clone()).or_insert_with(|| {
                 let signature = signature(config, is_typescript, function);
                 Method {
@@ -371,14 +392,15 @@ impl<'db> Model<'db> {
                 }
             });
         }
-        for field in facts.fields.iter().filter(|f| f.class == key.name) {
+        let fields = index.fields.get(&key.name).map_or(&[][..], Vec::as_slice);
+        for field in fields.iter().map(|&i| &facts.fields[i as usize]) {
             out.fields
                 .entry(field.name.clone())
                 .or_insert_with(|| written(&field.type_text));
         }
         let Some(decl) = facts.types.iter().find(|t| t.name == key.name) else {
             seen.remove(key);
-            return out;
+            return (out, Some(0));
         };
         let result = self.collect_parents(key, decl, seen, depth, out);
         // Seen on this path only: two interfaces extending one base is a diamond, not a loop.
@@ -393,7 +415,8 @@ impl<'db> Model<'db> {
         seen: &mut HashSet<TypeKey>,
         depth: u32,
         mut out: Members,
-    ) -> Members {
+    ) -> (Members, Option<u32>) {
+        let mut height = Some(0);
         let written = decl
             .extends
             .iter()
@@ -410,24 +433,58 @@ impl<'db> Model<'db> {
             }
             match ty {
                 Ty::Project(parent) => {
-                    let inherited = self.collect_members(&parent, seen, depth + 1);
+                    let (inherited, below) = self.supertype_members(&parent, seen, depth + 1);
+                    height = height.zip(below).map(|(h, b)| h.max(b + 1));
                     out.external_ancestor |= inherited.external_ancestor;
                     out.unknown_ancestor |= inherited.unknown_ancestor;
-                    for (name, method) in inherited.methods {
+                    for (name, method) in &inherited.methods {
                         out.inherited
                             .entry(name.clone())
                             .or_insert(method.takes_context);
-                        out.methods.entry(name).or_insert(method);
+                        out.methods
+                            .entry(name.clone())
+                            .or_insert_with(|| method.clone());
                     }
-                    for (name, field) in inherited.fields {
-                        out.fields.entry(name).or_insert(field);
+                    for (name, field) in &inherited.fields {
+                        out.fields
+                            .entry(name.clone())
+                            .or_insert_with(|| field.clone());
                     }
                 }
                 Ty::External | Ty::Builtin(..) => out.external_ancestor = true,
                 Ty::Unknown => out.unknown_ancestor = true,
             }
         }
-        out
+        (out, height)
+    }
+
+    /// The members of the supertype `key`, `depth` below the type first asked about: the ones
+    /// this module already collected when that walk was whole (no loop can pass through a
+    /// whole walk, and it stays within the depth limit from here), else walked again.
+    fn supertype_members(
+        &self,
+        key: &TypeKey,
+        seen: &mut HashSet<TypeKey>,
+        depth: u32,
+    ) -> (Arc<Members>, Option<u32>) {
+        if let Some(known) = self.members.borrow().get(key)
+            && let Some(height) = known.height
+            && depth + height <= MAX_SUPERTYPE_DEPTH
+        {
+            return (known.members.clone(), Some(height));
+        }
+        let (members, height) = self.collect_members(key, seen, depth);
+        let members = Arc::new(members);
+        if height.is_some() {
+            self.members.borrow_mut().insert(
+                key.clone(),
+                Collected {
+                    members: members.clone(),
+                    height,
+                },
+            );
+        }
+        (members, height)
     }
 
     /// What each call of this module reaches (see [`method_calls`]).
@@ -719,12 +776,42 @@ impl<'db> Model<'db> {
     }
 }
 
-fn is_member_of(function: &FunctionFact, type_name: &str) -> bool {
-    function.container.as_deref() == Some(type_name)
-        && matches!(
-            function.kind,
-            FunctionKind::Method | FunctionKind::Signature | FunctionKind::ClassField
-        )
+/// Where each type's members sit in its module's facts, by type name: the indices of its
+/// methods (method signatures, function-valued fields) in `ModuleFacts::functions` and of its
+/// typed fields in `ModuleFacts::fields`, in declaration order. Built once per module: a
+/// module declaring a few thousand functions is looked into from hundreds of others.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct MemberIndex {
+    methods: HashMap<Name, Vec<u32>>,
+    fields: HashMap<Name, Vec<u32>>,
+}
+
+#[salsa::tracked(returns(ref))]
+pub fn member_index(db: &dyn Db, file: SourceFile) -> Arc<MemberIndex> {
+    let facts = module_facts(db, file);
+    let mut index = MemberIndex::default();
+    for (i, function) in facts.functions.iter().enumerate() {
+        if let Some(container) = &function.container
+            && matches!(
+                function.kind,
+                FunctionKind::Method | FunctionKind::Signature | FunctionKind::ClassField
+            )
+        {
+            index
+                .methods
+                .entry(container.clone())
+                .or_default()
+                .push(i as u32);
+        }
+    }
+    for (i, field) in facts.fields.iter().enumerate() {
+        index
+            .fields
+            .entry(field.class.clone())
+            .or_default()
+            .push(i as u32);
+    }
+    Arc::new(index)
 }
 
 /// What each method call of this module reaches, in the order of `ModuleFacts::calls` (`None`

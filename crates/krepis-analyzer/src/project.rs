@@ -228,6 +228,15 @@ impl ProjectSettings {
         if map.is_empty() {
             return None;
         }
+        // A few folders (most projects have one configuration): comparing prefixes costs less
+        // than hashing every ancestor of a deep path, which this is asked for again and again.
+        if map.len() <= 4 {
+            return map
+                .iter()
+                .filter(|(dir, _)| path.starts_with(dir) && path != dir.as_path())
+                .max_by_key(|(dir, _)| dir.components().count())
+                .map(|(_, value)| value);
+        }
         path.ancestors().skip(1).find_map(|dir| map.get(dir))
     }
 

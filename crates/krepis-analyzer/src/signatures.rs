@@ -33,9 +33,23 @@ pub struct ModuleSignatures {
 /// (Methods are looked up through [`crate::model`], which knows the receiver's type.)
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CalleeIndex {
-    pub functions: HashMap<Name, Signature>,
-    /// `import * as ns`: the exported functions of `ns`.
-    pub namespaces: HashMap<Name, HashMap<Name, Signature>>,
+    /// The module's own declarations (shared with [`module_signatures`]).
+    own: Arc<ModuleSignatures>,
+    /// Imported functions, by local name; an import shadows a declaration of the same name.
+    imported: HashMap<Name, Signature>,
+    /// `import * as ns`: the exported functions of `ns` (one table per module, shared by all
+    /// the modules that import it so).
+    pub namespaces: HashMap<Name, Arc<HashMap<Name, Signature>>>,
+}
+
+impl CalleeIndex {
+    /// The function a plain call of `name` reaches, when the module declares or imports one.
+    pub fn function(&self, name: &str) -> Option<Signature> {
+        self.imported
+            .get(name)
+            .or_else(|| self.own.functions.get(name))
+            .copied()
+    }
 }
 
 /// Whether `param` is the context parameter: typed with the context type, or, where no type is
@@ -233,9 +247,9 @@ fn exported_function(db: &dyn Db, file: SourceFile, name: &str) -> Option<Signat
 /// The callee signatures visible in `file`: its own declarations and what it imports.
 #[salsa::tracked]
 pub fn callee_index(db: &dyn Db, file: SourceFile) -> Arc<CalleeIndex> {
-    let own = module_signatures(db, file);
     let mut index = CalleeIndex {
-        functions: own.functions.clone(),
+        own: module_signatures(db, file).clone(),
+        imported: HashMap::default(),
         namespaces: HashMap::default(),
     };
     let facts = module_facts(db, file);
@@ -246,22 +260,33 @@ pub fn callee_index(db: &dyn Db, file: SourceFile) -> Arc<CalleeIndex> {
         };
         for name in &import.names {
             if name.imported == "*" {
-                let target_facts = module_facts(db, target);
-                let exports = target_facts
-                    .exports
-                    .iter()
-                    .filter_map(|export| {
-                        let sig = exported_function(db, target, &export.exported)?;
-                        Some((export.exported.clone(), sig))
-                    })
-                    .collect();
-                index.namespaces.insert(name.local.clone(), exports);
+                index
+                    .namespaces
+                    .insert(name.local.clone(), namespace_functions(db, target).clone());
                 continue;
             }
             if let Some(sig) = exported_function(db, target, &name.imported) {
-                index.functions.insert(name.local.clone(), sig);
+                index.imported.insert(name.local.clone(), sig);
             }
         }
     }
     Arc::new(index)
+}
+
+/// The functions `file` exports, by exported name, wherever each is declared: what
+/// `import * as ns` of it offers as `ns.f(…)`. Computed once per module, however many modules
+/// import it so (a module that exports a few hundred names is imported so by hundreds).
+#[salsa::tracked(returns(ref))]
+pub fn namespace_functions(db: &dyn Db, file: SourceFile) -> Arc<HashMap<Name, Signature>> {
+    let facts = module_facts(db, file);
+    Arc::new(
+        facts
+            .exports
+            .iter()
+            .filter_map(|export| {
+                let sig = exported_function(db, file, &export.exported)?;
+                Some((export.exported.clone(), sig))
+            })
+            .collect(),
+    )
 }

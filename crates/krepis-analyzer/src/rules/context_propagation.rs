@@ -70,7 +70,7 @@ fn callee_signature(
                 }
                 at = function.parent;
             }
-            known(index.functions.get(name.as_str()).copied())
+            known(index.function(name))
         }
         Callee::Member { object, property } => {
             if let Some(namespace) = index.namespaces.get(object.as_str()) {
