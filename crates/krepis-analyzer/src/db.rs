@@ -1,7 +1,16 @@
 //! The Salsa database: inputs are file texts and the project settings; facts, resolutions, layers
 //! and diagnostics are queries over them, so an edit recomputes only what it can change.
+//!
+//! Durability: files as read from disk and the project's settings are inputs of high
+//! durability, a module's text once an editor changed it one of low durability. After an edit,
+//! Salsa takes what was computed only from high-durability inputs as still valid without
+//! walking its dependencies again, so the project-wide queries (the import graph, the names
+//! used as values, the methods called on unknown receivers) look again only at the modules
+//! whose share can have changed. The first edit of a module lowers its durability, and once
+//! invalidates everything as any high-durability change does.
 
 use rustc_hash::FxHashMap;
+use salsa::Durability;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -103,12 +112,12 @@ impl SourceFile {
     /// A module with this text.
     pub fn with_text(db: &dyn Db, path: PathBuf, text: Arc<str>) -> SourceFile {
         let content = crate::config::xxhash(text.as_bytes());
-        SourceFile::new(db, path, Some(text), content, None)
+        SourceFile::settled(db, path, Some(text), content, None)
     }
 
     /// A module not read yet, whose text hashes to `content`.
     pub fn unread(db: &dyn Db, path: PathBuf, content: u64) -> SourceFile {
-        SourceFile::new(db, path, None, content, None)
+        SourceFile::settled(db, path, None, content, None)
     }
 
     /// A module read and analysed at load, whose text is not kept: its content hash and its
@@ -119,7 +128,21 @@ impl SourceFile {
         content: u64,
         facts: Arc<ModuleFacts>,
     ) -> SourceFile {
-        SourceFile::new(db, path, None, content, Some(facts))
+        SourceFile::settled(db, path, None, content, Some(facts))
+    }
+
+    /// A module as read from disk: it changes seldom (see [`crate::db`]'s durability note), so
+    /// an edit of another module leaves what is computed from it alone without looking again.
+    fn settled(
+        db: &dyn Db,
+        path: PathBuf,
+        loaded: Option<Arc<str>>,
+        content: u64,
+        facts: Option<Arc<ModuleFacts>>,
+    ) -> SourceFile {
+        SourceFile::builder(path, loaded, content, facts)
+            .durability(Durability::HIGH)
+            .new(db)
     }
 
     /// The module's text (read from disk on first use if it was left unread).
@@ -139,12 +162,19 @@ impl SourceFile {
     pub fn replace_text(self, db: &mut AnalysisDatabase, text: Arc<str>) {
         use salsa::Setter;
         let content = crate::config::xxhash(text.as_bytes());
+        // An edited module is edited again soon: from now on its changes are the frequent kind.
         if self.content(db) != content {
-            self.set_content(db).to(content);
+            self.set_content(db)
+                .with_durability(Durability::LOW)
+                .to(content);
         }
-        self.set_loaded(db).to(Some(text));
+        self.set_loaded(db)
+            .with_durability(Durability::LOW)
+            .to(Some(text));
         if self.preloaded_facts(db).is_some() {
-            self.set_preloaded_facts(db).to(None);
+            self.set_preloaded_facts(db)
+                .with_durability(Durability::LOW)
+                .to(None);
         }
     }
 }

@@ -884,10 +884,20 @@ pub fn value_uses(db: &dyn Db) -> Arc<HashSet<Name>> {
     for &file in sorted_files(db).iter() {
         match crate::db::summary_of(db, file) {
             Some(summary) => out.extend(summary.value_uses.iter().cloned()),
-            None => out.extend(module_facts(db, file).value_uses.iter().cloned()),
+            None => out.extend(module_value_uses(db, file).iter().cloned()),
         }
     }
     Arc::new(out)
+}
+
+/// The names this module uses as values (its share of [`value_uses`]), sorted and without
+/// repeats: an edit that changes the module's facts but not these leaves [`value_uses`] alone.
+#[salsa::tracked(returns(ref))]
+pub fn module_value_uses(db: &dyn Db, file: SourceFile) -> Arc<[Name]> {
+    let mut names = module_facts(db, file).value_uses.clone();
+    names.sort_unstable();
+    names.dedup();
+    names.into()
 }
 
 /// Names of project methods that take the context first.

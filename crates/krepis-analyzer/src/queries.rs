@@ -131,6 +131,39 @@ pub fn cycle_edges(db: &dyn Db, file: SourceFile) -> Arc<Vec<(SourceFile, u32)>>
     )
 }
 
+/// The modules `file`'s imports lead to in the graph of [`cycle_edges`], each once, in the order
+/// of its imports: all the strongly connected sets depend on. Moving imports about, or adding
+/// one of a package, leaves it as it was, and the sets are not looked for again.
+#[salsa::tracked(returns(ref))]
+fn cycle_targets(db: &dyn Db, file: SourceFile) -> Arc<[SourceFile]> {
+    let mut targets: Vec<SourceFile> = Vec::new();
+    for &(target, _) in cycle_edges(db, file).iter() {
+        if !targets.contains(&target) {
+            targets.push(target);
+        }
+    }
+    targets.into()
+}
+
+/// The strongly connected sets of the import graph that hold a cycle, each as the positions of
+/// its modules in [`sorted_files`], in ascending order.
+#[salsa::tracked(returns(ref))]
+fn cycle_components(db: &dyn Db) -> Arc<Vec<Vec<usize>>> {
+    let files = sorted_files(db);
+    let position: rustc_hash::FxHashMap<SourceFile, usize> =
+        files.iter().enumerate().map(|(i, f)| (*f, i)).collect();
+    let edges: Vec<Vec<usize>> = files
+        .iter()
+        .map(|&file| {
+            cycle_targets(db, file)
+                .iter()
+                .filter_map(|target| position.get(target).copied())
+                .collect()
+        })
+        .collect();
+    Arc::new(import_cycle::cyclic_components(&edges))
+}
+
 /// Every import cycle of the project, each as the module and import that report it.
 ///
 /// One finding per strongly connected component: the shortest cycle through its first file (by
@@ -142,11 +175,13 @@ pub fn import_cycles(db: &dyn Db) -> Arc<ImportCycles> {
     let position: rustc_hash::FxHashMap<SourceFile, usize> =
         files.iter().enumerate().map(|(i, f)| (*f, i)).collect();
     let settings = project.settings(db);
-    // edges[i]: modules that module i imports; via[i]: the import behind each of them.
+    let components = cycle_components(db);
+    // edges[i]: modules that module i imports; via[i]: the import behind each of them. Only the
+    // modules of a cycle need theirs.
     let mut edges: Vec<Vec<usize>> = vec![Vec::new(); files.len()];
     let mut via: Vec<Vec<u32>> = vec![Vec::new(); files.len()];
-    for (i, &file) in files.iter().enumerate() {
-        for &(target, import) in cycle_edges(db, file).iter() {
+    for &i in components.iter().flatten() {
+        for &(target, import) in cycle_edges(db, files[i]).iter() {
             if let Some(&j) = position.get(&target)
                 && !edges[i].contains(&j)
             {
@@ -156,11 +191,11 @@ pub fn import_cycles(db: &dyn Db) -> Arc<ImportCycles> {
         }
     }
     let mut out = ImportCycles::default();
-    for component in import_cycle::cyclic_components(&edges) {
+    for component in components.iter() {
         out.sets
             .push(component.iter().map(|&i| files[i]).collect::<Vec<_>>());
         let start = component[0];
-        let cycle = import_cycle::cycle_through(&edges, &component, start);
+        let cycle = import_cycle::cycle_through(&edges, component, start);
         let next = cycle.get(1).copied().unwrap_or(start);
         let Some(slot) = edges[start].iter().position(|&t| t == next) else {
             continue;

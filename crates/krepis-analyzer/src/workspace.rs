@@ -503,13 +503,14 @@ impl Workspace {
                 Err(_) => {}
             }
         }
-        Project::new(
-            &db,
+        let _ = Project::builder(
             Arc::new(files),
             Arc::new(settings.clone()),
             true,
             Arc::default(),
-        );
+        )
+        .durability(salsa::Durability::HIGH)
+        .new(&db);
         let mut workspace = Workspace {
             db,
             checked,
@@ -617,13 +618,9 @@ impl Workspace {
             files.insert(path, file);
             checked.push(file);
         }
-        Project::new(
-            &db,
-            Arc::new(files),
-            Arc::new(settings),
-            false,
-            Arc::default(),
-        );
+        let _ = Project::builder(Arc::new(files), Arc::new(settings), false, Arc::default())
+            .durability(salsa::Durability::HIGH)
+            .new(&db);
         Workspace {
             db,
             checked,
@@ -758,12 +755,10 @@ impl Workspace {
                         .collect();
                     let (value_uses, context_methods) = match crate::db::summary_of(db, file) {
                         Some(s) => (s.value_uses.clone(), s.context_methods.clone()),
-                        None => {
-                            let mut uses = crate::db::module_facts(db, file).value_uses.clone();
-                            uses.sort();
-                            uses.dedup();
-                            (uses, crate::model::module_context_methods(db, file))
-                        }
+                        None => (
+                            crate::model::module_value_uses(db, file).to_vec(),
+                            crate::model::module_context_methods(db, file),
+                        ),
                     };
                     let path = file.path(db);
                     let content = file.content(db);
