@@ -58,10 +58,23 @@ pub struct LoadOptions {
 #[derive(Debug, Clone)]
 pub struct FileResult {
     pub path: PathBuf,
-    /// The file's text; empty for a file without diagnostics whose text is not in memory (a
-    /// lean load's, see [`LoadOptions::lean`]): [`Snapshot::text`] reads it.
+    /// The file's text; empty when it is not in memory (a lean load's, see
+    /// [`LoadOptions::lean`]): [`FileResult::source`] reads it when it is needed.
     pub text: Arc<str>,
     pub diagnostics: Arc<Vec<Diagnostic>>,
+}
+
+impl FileResult {
+    /// The file's text: the one in memory, else read from disk again (empty if it cannot be
+    /// read any more). Not kept: the caller lets it go when it is done with the file.
+    pub fn source(&self) -> Arc<str> {
+        if !self.text.is_empty() {
+            return self.text.clone();
+        }
+        crate::files::read_source(&self.path)
+            .map(Arc::from)
+            .unwrap_or_else(|_| Arc::from(""))
+    }
 }
 
 /// A read-only view of the database at one revision, for answering requests on other threads.
@@ -349,10 +362,9 @@ fn analyse_now(
     Loaded::Analysed(content, settled.map(|(stamp, _)| stamp), Arc::new(facts))
 }
 
-/// The text a result carries: the text in memory, or read to show the file's diagnostics; a
-/// file left unread without any keeps it unread.
-fn result_text(db: &AnalysisDatabase, file: SourceFile, has_diagnostics: bool) -> Arc<str> {
-    if has_diagnostics || file.is_loaded(db) {
+/// The text a result carries: the text in memory, if there is one (see [`FileResult::source`]).
+fn result_text(db: &AnalysisDatabase, file: SourceFile) -> Arc<str> {
+    if file.is_loaded(db) {
         file.text(db).clone()
     } else {
         Arc::from("")
@@ -921,7 +933,7 @@ impl Workspace {
             let path = file.path(&self.db).clone();
             let diagnostics = by_path.remove(&path)?;
             results.push(FileResult {
-                text: result_text(&self.db, file, !diagnostics.is_empty()),
+                text: result_text(&self.db, file),
                 diagnostics: Arc::new(diagnostics),
                 path,
             });
@@ -1103,7 +1115,7 @@ impl Workspace {
                     progress();
                     FileResult {
                         path: file.path(db).clone(),
-                        text: result_text(db, file, !diagnostics.is_empty()),
+                        text: result_text(db, file),
                         diagnostics,
                     }
                 })

@@ -82,8 +82,13 @@ pub fn apply(
             let result = &mut results[i];
             let before = result.diagnostics.len();
             let mut kept = Vec::with_capacity(before);
+            let text = if before == 0 {
+                result.text.clone()
+            } else {
+                result.source()
+            };
             for d in result.diagnostics.iter() {
-                if matcher.take(&result.path, &result.text, d) {
+                if matcher.take(&result.path, &text, d) {
                     applied.accepted.push((i, d.clone()));
                 } else {
                     kept.push(d.clone());
@@ -177,8 +182,12 @@ pub fn write(
             let mut matcher = Matcher::new(existing, &gone);
             for &i in &members {
                 let result = &results[i];
+                if result.diagnostics.is_empty() {
+                    continue;
+                }
+                let text = result.source();
                 for d in result.diagnostics.iter() {
-                    matcher.take(&result.path, &result.text, d);
+                    matcher.take(&result.path, &text, d);
                 }
             }
             let stale = matcher.stale(&|p| judged(workspace, &checked, p));
@@ -211,7 +220,12 @@ pub fn write(
         }
         for &i in &members {
             let result = &results[i];
-            baseline.record(&result.path, &result.text, &result.diagnostics);
+            let text = if result.diagnostics.is_empty() {
+                result.text.clone()
+            } else {
+                result.source()
+            };
+            baseline.record(&result.path, &text, &result.diagnostics);
         }
         if baseline.is_empty() && existing.is_none() {
             println!("No findings to baseline; {shown} not written.");

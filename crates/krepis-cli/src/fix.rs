@@ -324,7 +324,10 @@ impl FixRounds<'_> {
                 None => workspace
                     .check(&|| {})
                     .into_iter()
-                    .map(|r| (r.path, r.text, r.diagnostics.to_vec()))
+                    .map(|r| {
+                        let text = r.source();
+                        (r.path, text, r.diagnostics.to_vec())
+                    })
                     .collect(),
                 Some(files) => {
                     let snapshot = workspace.snapshot();
@@ -393,12 +396,8 @@ fn remaining(
     let mut results = workspace.check(&|| {});
     let before: usize = results.iter().map(|r| r.diagnostics.len()).sum();
     for result in &mut results {
-        let kept = accepted.filter(
-            workspace,
-            &result.path,
-            &result.text,
-            result.diagnostics.to_vec(),
-        );
+        let text = result.source();
+        let kept = accepted.filter(workspace, &result.path, &text, result.diagnostics.to_vec());
         result.diagnostics = Arc::new(kept);
     }
     let mut report = output::Report::new(&results, cwd);

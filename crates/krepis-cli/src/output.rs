@@ -10,6 +10,7 @@ use krepis_analyzer::diagnostic::{Diagnostic, Severity, TextRange};
 use krepis_analyzer::line_index::{ColumnUnit, LineIndex};
 use krepis_analyzer::rules::RuleId;
 use serde_json::{Value, json};
+use std::rc::Rc;
 
 /// A path relative to `cwd` with `/` separators, or absolute when it is elsewhere.
 pub fn display_path(path: &Path, cwd: &Path) -> String {
@@ -37,12 +38,35 @@ pub fn locate(index: &LineIndex, text: &str, range: TextRange) -> Location {
     }
 }
 
-/// One file's results, with what output needs precomputed.
+/// One file's results. Its text is read when output reaches the file, and let go after it: a
+/// lean check keeps no texts, and holding those of every file with findings at once cost as
+/// much memory as a fifth of the project's facts.
 pub struct FileReport<'a> {
     pub path: String,
-    pub text: &'a str,
-    pub index: LineIndex,
+    pub result: &'a FileResult,
     pub diagnostics: &'a [Diagnostic],
+}
+
+/// The text of the file output is at, and where its lines start.
+struct Source {
+    text: std::sync::Arc<str>,
+    index: LineIndex,
+}
+
+/// A file as output sees it while writing its findings.
+pub struct FileView<'r> {
+    pub path: &'r str,
+    source: Rc<Source>,
+}
+
+impl FileView<'_> {
+    pub fn text(&self) -> &str {
+        &self.source.text
+    }
+
+    pub fn index(&self) -> &LineIndex {
+        &self.source.index
+    }
 }
 
 /// Everything a check found.
@@ -92,8 +116,7 @@ impl<'a> Report<'a> {
             if !result.diagnostics.is_empty() {
                 report.files.push(FileReport {
                     path: display_path(&result.path, cwd),
-                    text: &result.text,
-                    index: LineIndex::new(&result.text),
+                    result,
                     diagnostics: &result.diagnostics,
                 });
             }
@@ -103,11 +126,20 @@ impl<'a> Report<'a> {
         report
     }
 
-    fn each(&self) -> impl Iterator<Item = (&FileReport<'a>, &Diagnostic, Location)> {
+    /// Every finding in order, with its file and where it is; each file's text is read once.
+    fn each(&self) -> impl Iterator<Item = (FileView<'_>, &Diagnostic, Location)> {
         self.files.iter().flat_map(|f| {
-            f.diagnostics
-                .iter()
-                .map(move |d| (f, d, locate(&f.index, f.text, d.range)))
+            let text = f.result.source();
+            let index = LineIndex::new(&text);
+            let source = Rc::new(Source { text, index });
+            f.diagnostics.iter().map(move |d| {
+                let at = locate(&source.index, &source.text, d.range);
+                let view = FileView {
+                    path: &f.path,
+                    source: source.clone(),
+                };
+                (view, d, at)
+            })
         })
     }
 }
@@ -136,12 +168,12 @@ pub fn write_text(out: &mut impl Write, report: &Report<'_>, elapsed: Duration) 
         // Only the lines of the span go to the renderer, so large files cost nothing extra.
         let first_line = loc.line - 1;
         let last_line = (loc.end_line - 1).min(first_line + 5);
-        let start = file.index.line_start(first_line).unwrap_or(0) as usize;
+        let start = file.index().line_start(first_line).unwrap_or(0) as usize;
         let end = file
-            .index
-            .line_range(file.text, last_line)
-            .map_or(file.text.len(), |r| r.end);
-        let source = &file.text[start..end];
+            .index()
+            .line_range(file.text(), last_line)
+            .map_or(file.text().len(), |r| r.end);
+        let source = &file.text()[start..end];
         let span_start = (d.range.start as usize)
             .saturating_sub(start)
             .min(source.len());
@@ -159,7 +191,7 @@ pub fn write_text(out: &mut impl Write, report: &Report<'_>, elapsed: Duration) 
             .element(
                 Snippet::source(source)
                     .line_start(loc.line as usize)
-                    .path(file.path.as_str())
+                    .path(file.path)
                     .annotation(
                         AnnotationKind::Primary
                             .span(span_start..span_end)
@@ -253,7 +285,7 @@ struct JsonDiagnostics<'r, 'a>(&'r Report<'a>);
 impl serde::Serialize for JsonDiagnostics<'_, '_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_seq(self.0.each().map(|(file, d, loc)| JsonDiagnostic {
-            file: &file.path,
+            file: file.path,
             rule: d.rule_name(),
             severity: d.severity.as_str(),
             message: &d.message,
@@ -270,9 +302,9 @@ impl serde::Serialize for JsonDiagnostics<'_, '_> {
                         .edits
                         .iter()
                         .map(|e| {
-                            let at = locate(&file.index, file.text, e.range);
+                            let at = locate(file.index(), file.text(), e.range);
                             JsonEdit {
-                                file: &file.path,
+                                file: file.path,
                                 line: at.line,
                                 column: at.column,
                                 end_line: at.end_line,
@@ -404,7 +436,7 @@ pub fn write_github(out: &mut impl Write, report: &Report<'_>) -> io::Result<()>
         writeln!(
             out,
             "::{command} file={},line={},col={},endLine={},endColumn={},title={}::{}",
-            escape_github(&file.path, true),
+            escape_github(file.path, true),
             loc.line,
             loc.column,
             loc.end_line,

@@ -469,12 +469,18 @@ pub fn collect(inputs: &Inputs<'_>) -> PageData {
     let mut rule_counts: BTreeMap<(String, &'static str), (usize, usize)> = BTreeMap::new();
     for r in order {
         let result = &results[r];
+        let nothing = result.diagnostics.is_empty() && accepted.get(&r).is_none_or(Vec::is_empty);
+        let text = if nothing {
+            result.text.clone()
+        } else {
+            result.source()
+        };
         let module = position.get(result.path.as_path()).copied();
         let own_index;
         let index = match module {
             Some(m) => &indexes[m],
             None => {
-                own_index = LineIndex::new(&result.text);
+                own_index = LineIndex::new(&text);
                 &own_index
             }
         };
@@ -483,7 +489,7 @@ pub fn collect(inputs: &Inputs<'_>) -> PageData {
         all.extend(accepted.get(&r).into_iter().flatten().map(|d| (*d, true)));
         let mut located: Vec<_> = all
             .into_iter()
-            .map(|(d, baselined)| (locate(index, &result.text, d.range), d, baselined))
+            .map(|(d, baselined)| (locate(index, &text, d.range), d, baselined))
             .collect();
         located.sort_by_key(|(at, _, _)| (at.line, at.column));
         for (at, d, baselined) in located {
@@ -533,7 +539,7 @@ pub fn collect(inputs: &Inputs<'_>) -> PageData {
                 baselined,
                 fix: d.fix.as_ref().map(|f| f.description.clone()),
                 import,
-                frame: frame(index, &result.text, at.line, at.end_line),
+                frame: frame(index, &text, at.line, at.end_line),
             });
         }
     }

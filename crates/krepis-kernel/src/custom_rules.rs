@@ -18,7 +18,6 @@ use std::time::{Duration, Instant};
 use crate::engine::{self, ExecutionContext, KrepisError, Limits, Session};
 use crate::scripts::{self, Stamp};
 use krepis_analyzer::config::Config;
-use krepis_analyzer::db::SourceFile;
 use krepis_analyzer::diagnostic::{Diagnostic, Severity, TextRange};
 use krepis_analyzer::facts::ModuleFacts;
 use krepis_analyzer::rules::RuleId;
@@ -283,8 +282,8 @@ pub fn apply(rules: &[CustomRule], workspace: &Workspace, cwd: &Path, results: &
         return;
     }
     // The workspace is single-threaded; facts are gathered first, the engines run in parallel,
-    // each thread with a snapshot to read the texts that results lack (a lean load keeps none).
-    type Input = (SourceFile, Arc<ModuleFacts>, Arc<Config>);
+    // reading the texts that results lack (a lean load keeps none) from disk.
+    type Input = (Arc<ModuleFacts>, Arc<Config>);
     let inputs: Vec<Option<Input>> = results
         .iter()
         .map(|result| {
@@ -293,13 +292,14 @@ pub fn apply(rules: &[CustomRule], workspace: &Workspace, cwd: &Path, results: &
             if !facts.syntax_errors.is_empty() {
                 return None;
             }
-            Some((file, facts, workspace.config_for(&result.path)))
+            Some((facts, workspace.config_for(&result.path)))
         })
         .collect();
-    results.par_iter_mut().zip(inputs).for_each_with(
-        workspace.snapshot(),
-        |snapshot, (result, input)| {
-            let Some((file, facts, config)) = input else {
+    results
+        .par_iter_mut()
+        .zip(inputs)
+        .for_each(|(result, input)| {
+            let Some((facts, config)) = input else {
                 return;
             };
             let relative = krepis_analyzer::config::slash_path(
@@ -307,15 +307,7 @@ pub fn apply(rules: &[CustomRule], workspace: &Workspace, cwd: &Path, results: &
             );
             // The text is needed only to keep findings inside it, and to show them.
             let text = std::cell::OnceCell::new();
-            let text_of = || {
-                text.get_or_init(|| {
-                    if result.text.is_empty() {
-                        snapshot.text(file)
-                    } else {
-                        result.text.clone()
-                    }
-                })
-            };
+            let text_of = || text.get_or_init(|| result.source());
             let found = check_module(rules, &relative, &facts, &|| text_of().len() as u32);
             if found.is_empty() {
                 return;
@@ -328,6 +320,5 @@ pub fn apply(rules: &[CustomRule], workspace: &Workspace, cwd: &Path, results: &
             all.extend(found);
             all.sort_by_key(|d| (d.range.start, d.range.end));
             result.diagnostics = Arc::new(all);
-        },
-    );
+        });
 }
