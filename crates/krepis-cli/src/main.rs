@@ -1,6 +1,11 @@
 //! `krepis`: the command line over `krepis-analyzer`.
 
 // The default allocator contends between the checking threads; mimalloc does not.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+#[cfg(target_env = "msvc")]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -226,10 +231,6 @@ pub enum Format {
 fn main() -> ExitCode {
     allocator::no_huge_pages();
     let cli = Cli::parse();
-    // A command that reads a project and ends keeps what it freed; the server gives it back.
-    if !matches!(cli.command, Command::Lsp) {
-        allocator::keep_freed_memory();
-    }
     // Commands analyse code, and parsing recurses as deep as the code nests: run on a thread
     // with the analysis stack rather than the main thread's few megabytes.
     let worker = std::thread::Builder::new()

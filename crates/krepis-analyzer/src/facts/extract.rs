@@ -200,6 +200,15 @@ thread_local! {
 /// An arena this large came from an unusual file; give it back rather than keep it.
 const ARENA_KEEP_BYTES: usize = 64 << 20;
 
+/// Gives back this thread's parsing arena (a later parse makes a new one).
+pub fn release_parse_arena() {
+    ARENA.with(|arena| {
+        if let Ok(mut allocator) = arena.try_borrow_mut() {
+            *allocator = Allocator::default();
+        }
+    });
+}
+
 /// Parses `text` (named `path`, which decides TS/TSX/JS) into facts.
 pub fn extract(path: &Path, text: &str) -> ModuleFacts {
     ARENA.with(|arena| match arena.try_borrow_mut() {
