@@ -96,7 +96,11 @@ pub fn excessive_nesting(text: &str) -> Option<(u32, String)> {
             continue;
         }
         if !NESTING_BYTES[b as usize] {
+            // Step over the whole run of bytes that change nothing before looking again.
             i += 1;
+            while i < bytes.len() && !NESTING_BYTES[bytes[i] as usize] {
+                i += 1;
+            }
             continue;
         }
         match b {
@@ -459,6 +463,20 @@ mod tests {
         ) {
             let text = parts.concat().repeat(repeat);
             prop_assert_eq!(excessive_nesting(&text), reference(&text));
+        }
+    }
+
+    #[test]
+    fn the_limits_hold_to_the_unit() {
+        let angles = |n: usize| format!("f({});", "a<".repeat(n));
+        let arrows = |n: usize| format!("const f = {}0;", "x => ".repeat(n));
+        let limit = MAX_OPEN_TYPE_ARGUMENTS as usize;
+        assert_eq!(excessive_nesting(&angles(limit)), None);
+        assert!(excessive_nesting(&angles(limit + 1)).is_some());
+        assert_eq!(excessive_nesting(&arrows(MAX_NESTING as usize)), None);
+        assert!(excessive_nesting(&arrows(MAX_NESTING as usize + 1)).is_some());
+        for text in [angles(limit + 1), arrows(MAX_NESTING as usize + 1)] {
+            assert_eq!(excessive_nesting(&text), reference(&text));
         }
     }
 
