@@ -32,19 +32,18 @@ impl LineIndex {
     pub fn new(text: &str) -> Self {
         let bytes = text.as_bytes();
         let mut line_starts = vec![0];
-        let mut i = 0;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'\n' => line_starts.push(i as u32 + 1),
-                b'\r' => {
-                    if bytes.get(i + 1) == Some(&b'\n') {
-                        i += 1;
-                    }
-                    line_starts.push(i as u32 + 1);
-                }
-                _ => {}
+        // `\r\n` ends one line: its `\n` is passed over.
+        let mut next = 0;
+        for i in memchr::memchr2_iter(b'\n', b'\r', bytes) {
+            if i < next {
+                continue;
             }
-            i += 1;
+            next = if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
+                i + 2
+            } else {
+                i + 1
+            };
+            line_starts.push(next as u32);
         }
         Self {
             line_starts,
@@ -144,6 +143,32 @@ mod tests {
         );
         assert_eq!(index.position(text, offset, ColumnUnit::Utf8).column, 18);
         assert_eq!(index.offset(text, pos, ColumnUnit::Utf16), Some(offset));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn line_starts_follow_every_line_break(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec!["a", "\n", "\r", "\r\n", "é", "\n\r"]),
+                0..60,
+            ),
+        ) {
+            let text = parts.concat();
+            let bytes = text.as_bytes();
+            // One line per `\n`, lone `\r` or `\r\n`, read byte by byte.
+            let mut expected = vec![0u32];
+            let mut i = 0;
+            while i < bytes.len() {
+                if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
+                    i += 1;
+                }
+                if matches!(bytes[i], b'\n' | b'\r') {
+                    expected.push(i as u32 + 1);
+                }
+                i += 1;
+            }
+            proptest::prop_assert_eq!(LineIndex::new(&text).line_starts, expected);
+        }
     }
 
     #[test]
