@@ -282,10 +282,51 @@ struct JsonSummary {
 /// Every diagnostic of the report, serialised one after the other.
 struct JsonDiagnostics<'r, 'a>(&'r Report<'a>);
 
+/// Where one file's findings are: each diagnostic's place and those of its fix's edits.
+struct Located {
+    at: Vec<Location>,
+    edits: Vec<Vec<Location>>,
+}
+
+impl Located {
+    /// Reads the file's text, works out every place and lets the text go.
+    fn of(file: &FileReport<'_>) -> Located {
+        let text = file.result.source();
+        let index = LineIndex::new(&text);
+        let place = |range| locate(&index, &text, range);
+        Located {
+            at: file.diagnostics.iter().map(|d| place(d.range)).collect(),
+            edits: file
+                .diagnostics
+                .iter()
+                .map(|d| {
+                    d.fix
+                        .iter()
+                        .flat_map(|fix| &fix.edits)
+                        .map(|e| place(e.range))
+                        .collect()
+                })
+                .collect(),
+        }
+    }
+}
+
 impl serde::Serialize for JsonDiagnostics<'_, '_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.0.each().map(|(file, d, loc)| JsonDiagnostic {
-            file: file.path,
+        // Reading texts and counting columns is most of the work: done for every file at once,
+        // in parallel, before the findings are written in order.
+        use rayon::prelude::*;
+        let files = &self.0.files;
+        let located: Vec<Located> = files.par_iter().map(Located::of).collect();
+        let each = files.iter().zip(&located).flat_map(|(file, located)| {
+            file.diagnostics
+                .iter()
+                .zip(&located.at)
+                .zip(&located.edits)
+                .map(move |((d, &loc), edits)| (file, d, loc, edits))
+        });
+        serializer.collect_seq(each.map(|(file, d, loc, edits)| JsonDiagnostic {
+            file: &file.path,
             rule: d.rule_name(),
             severity: d.severity.as_str(),
             message: &d.message,
@@ -301,16 +342,14 @@ impl serde::Serialize for JsonDiagnostics<'_, '_> {
                     edits: fix
                         .edits
                         .iter()
-                        .map(|e| {
-                            let at = locate(file.index(), file.text(), e.range);
-                            JsonEdit {
-                                file: file.path,
-                                line: at.line,
-                                column: at.column,
-                                end_line: at.end_line,
-                                end_column: at.end_column,
-                                text: &e.text,
-                            }
+                        .zip(edits)
+                        .map(|(e, at)| JsonEdit {
+                            file: &file.path,
+                            line: at.line,
+                            column: at.column,
+                            end_line: at.end_line,
+                            end_column: at.end_column,
+                            text: &e.text,
                         })
                         .collect(),
                 }
