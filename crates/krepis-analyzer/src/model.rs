@@ -8,6 +8,7 @@
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::db::{Db, Project, SourceFile, module_facts, sorted_files};
@@ -61,27 +62,42 @@ struct Method {
     takes_context: bool,
 }
 
-/// The members of a project type, its supertypes' included.
-#[derive(Debug, Default)]
-struct Members {
-    /// Methods by name: the nearest declaration wins (an override hides its base).
-    methods: HashMap<Name, Method>,
-    /// Field types by name.
-    fields: HashMap<Name, Written>,
-    /// Methods declared by a supertype (not the type itself), and whether that declaration
-    /// takes the context.
-    inherited: HashMap<Name, bool>,
-    /// Whether a supertype lies outside the project (a framework's interface or base class).
-    external_ancestor: bool,
-    /// Whether a supertype could not be resolved at all.
-    unknown_ancestor: bool,
+/// A supertype as a type's declaration writes it (`extends`, `implements`, then the project
+/// types it casts `this` to), resolved in the declaring module.
+#[derive(Debug, Clone)]
+enum Parent {
+    Project(TypeKey),
+    /// A framework's interface or base class, or a built-in.
+    External,
+    /// A name that resolves to nothing the model knows.
+    Unknown,
 }
 
-/// The members of a type as one module's model collected them.
-struct Collected {
-    members: Arc<Members>,
-    /// How many supertypes deep its hierarchy goes; `None` when the walk was cut short.
-    height: Option<u32>,
+/// What a type's supertypes, all the way up, are like.
+#[derive(Debug, Clone, Copy, Default)]
+struct Ancestry {
+    /// A supertype lies outside the project (a framework's interface or base class).
+    external: bool,
+    /// A supertype could not be resolved at all (or the walk met a loop, or went too deep).
+    unknown: bool,
+}
+
+/// What a member lookup asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Lookup {
+    /// The method of that name, the type's own or the nearest supertype's.
+    Method,
+    /// The same, among the supertypes only.
+    Inherited,
+    /// The field of that name, the type's own or the nearest supertype's.
+    Field,
+}
+
+/// A member found by a lookup.
+#[derive(Debug, Clone)]
+enum Member {
+    Method(Method),
+    Field(Written),
 }
 
 /// How deep a hierarchy of supertypes is followed (a loop of `extends` must end).
@@ -180,8 +196,15 @@ pub struct Model<'db> {
     types: RefCell<HashMap<(SourceFile, Name), Ty>>,
     /// The type of each receiver path, by the function it is read in.
     paths: RefCell<HashMap<(Option<u32>, Name), Ty>>,
-    /// The members of the types this module looked into.
-    members: RefCell<HashMap<TypeKey, Collected>>,
+    /// The supertypes of the types this module looked into.
+    parents: RefCell<HashMap<TypeKey, Rc<[Parent]>>>,
+    /// What those types' supertypes are like, with the height of the walk that found it
+    /// (`None`: the walk was cut short and its answer holds for that path only).
+    ancestry: RefCell<HashMap<TypeKey, (Ancestry, Option<u32>)>>,
+    /// The members this module looked up, by type, name and kind of lookup. A lookup walks the
+    /// supertypes for one name only: building every type's whole member table cost more than
+    /// all the lookups of a module together.
+    lookups: RefCell<HashMap<(TypeKey, Name, Lookup), Option<Member>>>,
     /// The configuration of each module whose types it read, and whether it is TypeScript.
     configs: RefCell<HashMap<SourceFile, (Arc<crate::config::Config>, bool)>>,
 }
@@ -195,7 +218,9 @@ impl<'db> Model<'db> {
             locals: std::cell::OnceCell::new(),
             types: RefCell::default(),
             paths: RefCell::default(),
-            members: RefCell::default(),
+            parents: RefCell::default(),
+            ancestry: RefCell::default(),
+            lookups: RefCell::default(),
             configs: RefCell::default(),
         }
     }
@@ -336,155 +361,207 @@ impl<'db> Model<'db> {
         found
     }
 
-    /// The members of a project type, its supertypes' included (memoised per module: kept for
-    /// the whole check, a large project's class hierarchies would cost more memory than they
-    /// save time).
-    fn members(&self, key: &TypeKey) -> Arc<Members> {
-        if let Some(known) = self.members.borrow().get(key) {
-            return known.members.clone();
+    /// The supertypes of `key`, in the order its declaration writes them; none for a type
+    /// without a declaration.
+    fn parents(&self, key: &TypeKey) -> Rc<[Parent]> {
+        if let Some(known) = self.parents.borrow().get(key) {
+            return known.clone();
         }
-        let (members, height) = self.collect_members(key, &mut HashSet::default(), 0);
-        let members = Arc::new(members);
-        self.members.borrow_mut().insert(
-            key.clone(),
-            Collected {
-                members: members.clone(),
-                height,
-            },
-        );
-        members
+        let facts = module_facts(self.db, key.file);
+        let parents: Rc<[Parent]> = match facts.types.iter().find(|t| t.name == key.name) {
+            None => Rc::from(Vec::new()),
+            Some(decl) => {
+                let written = decl
+                    .extends
+                    .iter()
+                    .chain(&decl.implements)
+                    .map(|p| (p, false));
+                // A type the class casts `this` to counts when it is the project's: anything
+                // else (`this as any`, a package's type) says nothing of its own supertypes.
+                let casts = decl.casts.iter().map(|p| (p, true));
+                written
+                    .chain(casts)
+                    .filter_map(|(parent, cast)| {
+                        let (name, _) = split_generic(parent);
+                        match self.resolve_name(key.file, name) {
+                            Ty::Project(parent) => Some(Parent::Project(parent)),
+                            _ if cast => None,
+                            Ty::External | Ty::Builtin(..) => Some(Parent::External),
+                            Ty::Unknown => Some(Parent::Unknown),
+                        }
+                    })
+                    .collect()
+            }
+        };
+        self.parents
+            .borrow_mut()
+            .insert(key.clone(), parents.clone());
+        parents
     }
 
-    /// The members of `key`, reached `depth` supertypes below the type first asked about, with
-    /// `seen` the types on the way there; and the height of its hierarchy, `None` when the walk
-    /// was cut short (a loop, or too deep) and its answer holds for this path only.
-    fn collect_members(
+    /// What the supertypes of `key` are like, all the way up.
+    fn ancestry(&self, key: &TypeKey) -> Ancestry {
+        if let Some(&(known, _)) = self.ancestry.borrow().get(key) {
+            return known;
+        }
+        let (ancestry, height) = self.walk_ancestry(key, &mut HashSet::default(), 0);
+        self.ancestry
+            .borrow_mut()
+            .insert(key.clone(), (ancestry, height));
+        ancestry
+    }
+
+    /// [`Model::ancestry`] of `key`, reached `depth` supertypes below the type first asked
+    /// about, with `seen` the types on the way there; and the height of its hierarchy, `None`
+    /// when the walk was cut short (a loop, or too deep).
+    fn walk_ancestry(
         &self,
         key: &TypeKey,
         seen: &mut HashSet<TypeKey>,
         depth: u32,
-    ) -> (Members, Option<u32>) {
-        let mut out = Members::default();
+    ) -> (Ancestry, Option<u32>) {
         // `class A extends B`, `class B extends A`: not TypeScript, but it must end.
         if depth > MAX_SUPERTYPE_DEPTH || !seen.insert(key.clone()) {
-            out.unknown_ancestor = true;
-            return (out, None);
+            let cut = Ancestry {
+                external: false,
+                unknown: true,
+            };
+            return (cut, None);
         }
+        let mut out = Ancestry::default();
+        let mut height = Some(0);
+        for parent in self.parents(key).iter() {
+            match parent {
+                Parent::Project(parent) => {
+                    let (above, below) = self.supertype_ancestry(parent, seen, depth + 1);
+                    height = height.zip(below).map(|(h, b)| h.max(b + 1));
+                    out.external |= above.external;
+                    out.unknown |= above.unknown;
+                }
+                Parent::External => out.external = true,
+                Parent::Unknown => out.unknown = true,
+            }
+        }
+        // Seen on this path only: two interfaces extending one base is a diamond, not a loop.
+        seen.remove(key);
+        (out, height)
+    }
+
+    /// The ancestry of the supertype `key`, `depth` below the type first asked about: the one
+    /// this module already found when that walk was whole (no loop can pass through a whole
+    /// walk, and it stays within the depth limit from here), else walked again.
+    fn supertype_ancestry(
+        &self,
+        key: &TypeKey,
+        seen: &mut HashSet<TypeKey>,
+        depth: u32,
+    ) -> (Ancestry, Option<u32>) {
+        if let Some(&(known, Some(height))) = self.ancestry.borrow().get(key)
+            && depth + height <= MAX_SUPERTYPE_DEPTH
+        {
+            return (known, Some(height));
+        }
+        let (ancestry, height) = self.walk_ancestry(key, seen, depth);
+        if height.is_some() {
+            self.ancestry
+                .borrow_mut()
+                .insert(key.clone(), (ancestry, height));
+        }
+        (ancestry, height)
+    }
+
+    /// The member `name` of the type `key` (see [`Lookup`]).
+    fn member(&self, key: &TypeKey, name: &str, lookup: Lookup) -> Option<Member> {
+        let memo = (key.clone(), Name::from(name), lookup);
+        if let Some(known) = self.lookups.borrow().get(&memo) {
+            return known.clone();
+        }
+        let mut seen = HashSet::default();
+        let found = match lookup {
+            Lookup::Inherited => {
+                // The supertypes as the type's own walk meets them: one below it.
+                seen.insert(key.clone());
+                self.parents(key).iter().find_map(|parent| match parent {
+                    Parent::Project(parent) => {
+                        self.find_member(parent, name, Lookup::Method, &mut seen, 1)
+                    }
+                    _ => None,
+                })
+            }
+            _ => self.find_member(key, name, lookup, &mut seen, 0),
+        };
+        self.lookups.borrow_mut().insert(memo, found.clone());
+        found
+    }
+
+    /// The nearest declaration of `name` in `key` or its supertypes, depth first in the order
+    /// the declarations write them (an override hides its base), `depth` supertypes below the
+    /// type first asked about, with `seen` the types on the way there.
+    fn find_member(
+        &self,
+        key: &TypeKey,
+        name: &str,
+        lookup: Lookup,
+        seen: &mut HashSet<TypeKey>,
+        depth: u32,
+    ) -> Option<Member> {
+        if depth > MAX_SUPERTYPE_DEPTH || !seen.insert(key.clone()) {
+            return None;
+        }
+        let own = self.own_member(key, name, lookup);
+        let found = own.or_else(|| {
+            self.parents(key).iter().find_map(|parent| match parent {
+                Parent::Project(parent) => self.find_member(parent, name, lookup, seen, depth + 1),
+                _ => None,
+            })
+        });
+        seen.remove(key);
+        found
+    }
+
+    /// The first declaration of `name` in the type `key` itself.
+    fn own_member(&self, key: &TypeKey, name: &str, lookup: Lookup) -> Option<Member> {
         let db = self.db;
         let facts = module_facts(db, key.file);
-        let (config, is_typescript) = self.config_of(key.file);
-        let config = &*config;
+        let index = member_index(db, key.file);
         let written = |text: &str| Written {
             text: text.into(),
             scope: key.file,
         };
-        let index = member_index(db, key.file);
-        let methods = index.methods.get(&key.name).map_or(&[][..], Vec::as_slice);
-        for function in methods.iter().map(|&i| &facts.functions[i as usize]) {
-            out.methods.entry(function.name.clone()).or_insert_with(|| {
-                let signature = signature(config, is_typescript, function);
-                Method {
+        match lookup {
+            Lookup::Field => {
+                let fields = index.fields.get(&key.name)?;
+                fields
+                    .iter()
+                    .map(|&i| &facts.fields[i as usize])
+                    .find(|f| f.name == name)
+                    .map(|f| Member::Field(written(&f.type_text)))
+            }
+            Lookup::Method | Lookup::Inherited => {
+                let methods = index.methods.get(&key.name)?;
+                let function = methods
+                    .iter()
+                    .map(|&i| &facts.functions[i as usize])
+                    .find(|f| f.name == name)?;
+                let (config, is_typescript) = self.config_of(key.file);
+                let signature = signature(&config, is_typescript, function);
+                Some(Member::Method(Method {
                     signature,
                     returns: function.return_type.as_deref().map(written),
                     takes_context: signature.context_first
                         || function.is_async
                         || function.returns_promise(),
-                }
-            });
-        }
-        let fields = index.fields.get(&key.name).map_or(&[][..], Vec::as_slice);
-        for field in fields.iter().map(|&i| &facts.fields[i as usize]) {
-            out.fields
-                .entry(field.name.clone())
-                .or_insert_with(|| written(&field.type_text));
-        }
-        let Some(decl) = facts.types.iter().find(|t| t.name == key.name) else {
-            seen.remove(key);
-            return (out, Some(0));
-        };
-        let result = self.collect_parents(key, decl, seen, depth, out);
-        // Seen on this path only: two interfaces extending one base is a diamond, not a loop.
-        seen.remove(key);
-        result
-    }
-
-    fn collect_parents(
-        &self,
-        key: &TypeKey,
-        decl: &crate::facts::TypeDeclFact,
-        seen: &mut HashSet<TypeKey>,
-        depth: u32,
-        mut out: Members,
-    ) -> (Members, Option<u32>) {
-        let mut height = Some(0);
-        let written = decl
-            .extends
-            .iter()
-            .chain(&decl.implements)
-            .map(|p| (p, false));
-        // A type the class casts `this` to counts when it is the project's: anything else
-        // (`this as any`, a package's type) says nothing of the class's own supertypes.
-        let casts = decl.casts.iter().map(|p| (p, true));
-        for (parent, cast) in written.chain(casts) {
-            let (name, _) = split_generic(parent);
-            let ty = self.resolve_name(key.file, name);
-            if cast && !matches!(ty, Ty::Project(_)) {
-                continue;
-            }
-            match ty {
-                Ty::Project(parent) => {
-                    let (inherited, below) = self.supertype_members(&parent, seen, depth + 1);
-                    height = height.zip(below).map(|(h, b)| h.max(b + 1));
-                    out.external_ancestor |= inherited.external_ancestor;
-                    out.unknown_ancestor |= inherited.unknown_ancestor;
-                    for (name, method) in &inherited.methods {
-                        out.inherited
-                            .entry(name.clone())
-                            .or_insert(method.takes_context);
-                        out.methods
-                            .entry(name.clone())
-                            .or_insert_with(|| method.clone());
-                    }
-                    for (name, field) in &inherited.fields {
-                        out.fields
-                            .entry(name.clone())
-                            .or_insert_with(|| field.clone());
-                    }
-                }
-                Ty::External | Ty::Builtin(..) => out.external_ancestor = true,
-                Ty::Unknown => out.unknown_ancestor = true,
+                }))
             }
         }
-        (out, height)
     }
 
-    /// The members of the supertype `key`, `depth` below the type first asked about: the ones
-    /// this module already collected when that walk was whole (no loop can pass through a
-    /// whole walk, and it stays within the depth limit from here), else walked again.
-    fn supertype_members(
-        &self,
-        key: &TypeKey,
-        seen: &mut HashSet<TypeKey>,
-        depth: u32,
-    ) -> (Arc<Members>, Option<u32>) {
-        if let Some(known) = self.members.borrow().get(key)
-            && let Some(height) = known.height
-            && depth + height <= MAX_SUPERTYPE_DEPTH
-        {
-            return (known.members.clone(), Some(height));
+    /// The method `name` of `key`, its own or the nearest supertype's.
+    fn method(&self, key: &TypeKey, name: &str) -> Option<Method> {
+        match self.member(key, name, Lookup::Method) {
+            Some(Member::Method(method)) => Some(method),
+            _ => None,
         }
-        let (members, height) = self.collect_members(key, seen, depth);
-        let members = Arc::new(members);
-        if height.is_some() {
-            self.members.borrow_mut().insert(
-                key.clone(),
-                Collected {
-                    members: members.clone(),
-                    height,
-                },
-            );
-        }
-        (members, height)
     }
 
     /// What each call of this module reaches (see [`method_calls`]).
@@ -515,9 +592,9 @@ impl<'db> Model<'db> {
             file: self.file,
             name: class.into(),
         };
-        let members = self.members(&key);
-        (members.external_ancestor || members.unknown_ancestor)
-            && !members.inherited.contains_key(method)
+        let ancestry = self.ancestry(&key);
+        (ancestry.external || ancestry.unknown)
+            && self.member(&key, method, Lookup::Inherited).is_none()
     }
 
     /// Whether a project supertype of the class `class` of this module declares `method`, and if
@@ -527,7 +604,10 @@ impl<'db> Model<'db> {
             file: self.file,
             name: class.into(),
         };
-        self.members(&key).inherited.get(method).copied()
+        match self.member(&key, method, Lookup::Inherited) {
+            Some(Member::Method(inherited)) => Some(inherited.takes_context),
+            _ => None,
+        }
     }
 
     /// Whether the project type written `type_name` in this module declares `method`, and if so
@@ -539,11 +619,7 @@ impl<'db> Model<'db> {
             scope: self.file,
         };
         match self.ty(&written) {
-            Ty::Project(key) => self
-                .members(&key)
-                .methods
-                .get(method)
-                .map(|m| m.takes_context),
+            Ty::Project(key) => self.method(&key, method).map(|m| m.takes_context),
             _ => None,
         }
     }
@@ -593,9 +669,9 @@ impl<'db> Model<'db> {
                 self.element_of(ty)
             } else {
                 match ty {
-                    Ty::Project(key) => match self.members(&key).fields.get(segment) {
-                        Some(field) => self.ty(field),
-                        None => Ty::Unknown,
+                    Ty::Project(key) => match self.member(&key, segment, Lookup::Field) {
+                        Some(Member::Field(field)) => self.ty(&field),
+                        _ => Ty::Unknown,
                     },
                     Ty::External => Ty::External,
                     _ => Ty::Unknown,
@@ -746,11 +822,11 @@ impl<'db> Model<'db> {
                 };
                 element.map_or(Ty::Unknown, |e| self.ty(e))
             }
-            Ty::Project(key) => match self.members(&key).methods.get(method) {
+            Ty::Project(key) => match self.method(&key, method) {
                 Some(Method {
                     returns: Some(returns),
                     ..
-                }) => self.ty(returns),
+                }) => self.ty(&returns),
                 _ => Ty::Unknown,
             },
             Ty::External => Ty::External,
@@ -762,11 +838,10 @@ impl<'db> Model<'db> {
     pub fn method_call(&self, receiver: &str, method: &str, at: Option<u32>) -> Reached {
         match self.path_type(receiver, at) {
             Ty::Project(key) => {
-                let members = self.members(&key);
-                match members.methods.get(method) {
+                match self.method(&key, method) {
                     Some(method) => Reached::Method(method.signature),
                     // Inherited from a supertype the model cannot see into.
-                    None if members.unknown_ancestor => Reached::Unknown,
+                    None if self.ancestry(&key).unknown => Reached::Unknown,
                     None => Reached::NotProject,
                 }
             }
