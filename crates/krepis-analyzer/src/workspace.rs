@@ -75,6 +75,16 @@ impl FileResult {
             .map(Arc::from)
             .unwrap_or_else(|_| Arc::from(""))
     }
+
+    /// The text this result's findings are shown in: [`FileResult::source`] when it has any; a
+    /// result without findings has nothing to show and reads nothing.
+    pub fn findings_text(&self) -> Arc<str> {
+        if self.diagnostics.is_empty() {
+            self.text.clone()
+        } else {
+            self.source()
+        }
+    }
 }
 
 /// A read-only view of the database at one revision, for answering requests on other threads.

@@ -82,11 +82,7 @@ pub fn apply(
             let result = &mut results[i];
             let before = result.diagnostics.len();
             let mut kept = Vec::with_capacity(before);
-            let text = if before == 0 {
-                result.text.clone()
-            } else {
-                result.source()
-            };
+            let text = result.findings_text();
             for d in result.diagnostics.iter() {
                 if matcher.take(&result.path, &text, d) {
                     applied.accepted.push((i, d.clone()));
@@ -182,10 +178,7 @@ pub fn write(
             let mut matcher = Matcher::new(existing, &gone);
             for &i in &members {
                 let result = &results[i];
-                if result.diagnostics.is_empty() {
-                    continue;
-                }
-                let text = result.source();
+                let text = result.findings_text();
                 for d in result.diagnostics.iter() {
                     matcher.take(&result.path, &text, d);
                 }
@@ -220,11 +213,7 @@ pub fn write(
         }
         for &i in &members {
             let result = &results[i];
-            let text = if result.diagnostics.is_empty() {
-                result.text.clone()
-            } else {
-                result.source()
-            };
+            let text = result.findings_text();
             baseline.record(&result.path, &text, &result.diagnostics);
         }
         if baseline.is_empty() && existing.is_none() {

@@ -126,7 +126,30 @@ impl<'a> Report<'a> {
         report
     }
 
-    /// Every finding in order, with its file and where it is; each file's text is read once.
+    /// Where every file's findings are. Reading the texts and counting columns is most of the
+    /// work of a format that shows no code: done for all files at once, in parallel.
+    fn locate(&self) -> Vec<Located> {
+        use rayon::prelude::*;
+        self.files.par_iter().map(Located::of).collect()
+    }
+
+    /// Every finding in order, with its file, where it is and where its fix's edits are, as
+    /// `located` (from [`Report::locate`]) says.
+    fn each_located<'r>(
+        &'r self,
+        located: &'r [Located],
+    ) -> impl Iterator<Item = (&'r FileReport<'a>, &'r Diagnostic, Location, &'r [Location])> {
+        self.files.iter().zip(located).flat_map(|(file, located)| {
+            file.diagnostics
+                .iter()
+                .zip(&located.at)
+                .zip(&located.edits)
+                .map(move |((d, &at), edits)| (file, d, at, edits.as_slice()))
+        })
+    }
+
+    /// Every finding in order, with its file's text (for code frames) and where it is; each
+    /// file's text is read when the iteration reaches it and let go after it.
     fn each(&self) -> impl Iterator<Item = (FileView<'_>, &Diagnostic, Location)> {
         self.files.iter().flat_map(|f| {
             let text = f.result.source();
@@ -313,18 +336,8 @@ impl Located {
 
 impl serde::Serialize for JsonDiagnostics<'_, '_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        // Reading texts and counting columns is most of the work: done for every file at once,
-        // in parallel, before the findings are written in order.
-        use rayon::prelude::*;
-        let files = &self.0.files;
-        let located: Vec<Located> = files.par_iter().map(Located::of).collect();
-        let each = files.iter().zip(&located).flat_map(|(file, located)| {
-            file.diagnostics
-                .iter()
-                .zip(&located.at)
-                .zip(&located.edits)
-                .map(move |((d, &loc), edits)| (file, d, loc, edits))
-        });
+        let located = self.0.locate();
+        let each = self.0.each_located(&located);
         serializer.collect_seq(each.map(|(file, d, loc, edits)| JsonDiagnostic {
             file: &file.path,
             rule: d.rule_name(),
@@ -416,9 +429,10 @@ pub fn write_sarif(out: &mut impl Write, report: &Report<'_>) -> io::Result<()> 
             })
         })
         .collect();
+    let located = report.locate();
     let results: Vec<Value> = report
-        .each()
-        .map(|(file, d, loc)| {
+        .each_located(&located)
+        .map(|(file, d, loc, _)| {
             let level = match d.severity {
                 Severity::Error => "error",
                 Severity::Warning => "warning",
@@ -466,7 +480,8 @@ fn escape_github(value: &str, property: bool) -> String {
 
 /// GitHub Actions workflow commands: each diagnostic becomes an annotation on the pull request.
 pub fn write_github(out: &mut impl Write, report: &Report<'_>) -> io::Result<()> {
-    for (file, d, loc) in report.each() {
+    let located = report.locate();
+    for (file, d, loc, _) in report.each_located(&located) {
         let command = match d.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
@@ -475,7 +490,7 @@ pub fn write_github(out: &mut impl Write, report: &Report<'_>) -> io::Result<()>
         writeln!(
             out,
             "::{command} file={},line={},col={},endLine={},endColumn={},title={}::{}",
-            escape_github(file.path, true),
+            escape_github(&file.path, true),
             loc.line,
             loc.column,
             loc.end_line,

@@ -469,11 +469,11 @@ pub fn collect(inputs: &Inputs<'_>) -> PageData {
     let mut rule_counts: BTreeMap<(String, &'static str), (usize, usize)> = BTreeMap::new();
     for r in order {
         let result = &results[r];
-        let nothing = result.diagnostics.is_empty() && accepted.get(&r).is_none_or(Vec::is_empty);
-        let text = if nothing {
-            result.text.clone()
-        } else {
+        // Findings the baseline accepted are shown too, in a file that may have no others.
+        let text = if accepted.get(&r).is_some_and(|a| !a.is_empty()) {
             result.source()
+        } else {
+            result.findings_text()
         };
         let module = position.get(result.path.as_path()).copied();
         let own_index;
