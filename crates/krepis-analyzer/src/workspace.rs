@@ -287,9 +287,9 @@ fn walk(
 /// Runs `work` on a thread pool whose threads have room for the parser's recursion on deeply
 /// nested code.
 fn in_analysis_pool<T: Send>(work: impl FnOnce() -> T + Send) -> T {
-    // One pool for the life of the process: threads that end leave the memory they allocated
-    // (facts, query results) in pages no other thread fills again, and a run that made a pool
-    // per phase ended with a fifth more memory than it used.
+    // One pool for the life of the process, made on first use: every phase (the load's parse
+    // included, which recurses as deep as the code nests) runs on the same threads with the
+    // analysis stack, instead of starting and ending threads per phase.
     static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
     let pool = POOL.get_or_init(|| {
         rayon::ThreadPoolBuilder::new()
@@ -510,8 +510,8 @@ impl Workspace {
                 .map(|p| (p.clone(), load(p), true))
                 .chain(ignored.par_iter().map(|p| (p.clone(), load(p), false)))
                 .collect();
-            // The syntax trees are gone; what the largest file needed is better used by the
-            // queries to come.
+            // The syntax trees are gone: each thread hands back the arena its largest file
+            // grew, for the queries to come.
             rayon::broadcast(|_| crate::facts::release_parse_arena());
             texts
         });
