@@ -9,14 +9,18 @@ pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
 /// The files and folders under `root` as the project sees them: `.gitignore` honoured,
 /// `node_modules` and `.git` never entered.
 pub fn project_walk(root: &Path) -> ignore::Walk {
-    ignore::WalkBuilder::new(root)
-        .require_git(false)
-        .filter_entry(|entry| {
-            let name = entry.file_name();
-            !(entry.file_type().is_some_and(|t| t.is_dir())
-                && (name == "node_modules" || name == ".git"))
-        })
-        .build()
+    project_walk_builder(root).build()
+}
+
+/// The walk of [`project_walk`], to run on one thread or several.
+pub fn project_walk_builder(root: &Path) -> ignore::WalkBuilder {
+    let mut builder = ignore::WalkBuilder::new(root);
+    builder.require_git(false).filter_entry(|entry| {
+        let name = entry.file_name();
+        !(entry.file_type().is_some_and(|t| t.is_dir())
+            && (name == "node_modules" || name == ".git"))
+    });
+    builder
 }
 
 /// Reads a module's text; `Err` says why it is skipped.

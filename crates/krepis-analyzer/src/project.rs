@@ -33,6 +33,79 @@ pub fn project_root_of(dir: &Path) -> Option<&Path> {
         .find(|d| PROJECT_MARKERS.iter().any(|m| d.join(m).exists()))
 }
 
+/// The settings files of one folder, as read (see [`ProjectSettings::scan_dir`]).
+struct FolderSettings {
+    config: Result<Option<Config>, SettingsError>,
+    import_map: Result<Option<ImportMap>, SettingsError>,
+    workspace: Result<Option<crate::workspaces::Monorepo>, SettingsError>,
+    typescript: Option<(u32, u32)>,
+    ts_paths: Result<Option<TsPaths>, SettingsError>,
+}
+
+impl FolderSettings {
+    /// Reads `dir`'s settings files; its configuration only `with_config` (no `--config`).
+    fn read(dir: &Path, with_config: bool) -> FolderSettings {
+        // One listing of the folder instead of a look for each settings file: most folders
+        // have none. (A folder that cannot be listed is looked into file by file.)
+        let listed: Option<rustc_hash::FxHashSet<std::ffi::OsString>> = std::fs::read_dir(dir)
+            .ok()
+            .map(|entries| entries.filter_map(|e| Some(e.ok()?.file_name())).collect());
+        let has = |name: &str| {
+            listed
+                .as_ref()
+                .is_none_or(|names| names.contains(std::ffi::OsStr::new(name)))
+        };
+        let krepis = dir.join("krepis.json");
+        let deno = ["deno.json", "deno.jsonc"]
+            .into_iter()
+            .filter(|n| has(n))
+            .map(|n| dir.join(n))
+            .find(|p| p.is_file());
+        let config = if !with_config {
+            Ok(None)
+        } else if has("krepis.json") && krepis.is_file() {
+            Config::load_file(&krepis).map(Some)
+        } else if let Some(deno) = &deno {
+            Config::load_deno_json(deno)
+        } else {
+            Ok(None)
+        };
+        let import_map = match &deno {
+            Some(deno) => ImportMap::from_deno_json(deno).map_err(SettingsError::from),
+            None => Ok(None),
+        };
+        let manifests = [
+            "package.json",
+            "pnpm-workspace.yaml",
+            "deno.json",
+            "deno.jsonc",
+        ];
+        let workspace = if manifests.iter().any(|m| has(m)) {
+            crate::workspaces::Monorepo::at(dir).map_err(SettingsError::from)
+        } else {
+            Ok(None)
+        };
+        let typescript = if has("package.json") || has("node_modules") {
+            typescript_version(dir)
+        } else {
+            None
+        };
+        let tsconfig = dir.join("tsconfig.json");
+        let ts_paths = if has("tsconfig.json") && tsconfig.is_file() {
+            TsPaths::from_tsconfig(&tsconfig).map_err(SettingsError::from)
+        } else {
+            Ok(None)
+        };
+        FolderSettings {
+            config: config.map_err(SettingsError::from),
+            import_map,
+            workspace,
+            typescript,
+            ts_paths,
+        }
+    }
+}
+
 /// Configurations and resolution settings by folder; a file takes the nearest above it.
 ///
 /// A settings file that cannot be read is remembered, not raised: it is an error only for the
@@ -79,66 +152,61 @@ impl ProjectSettings {
     /// Reads the settings files in `dir` (once): `krepis.json`, `deno.json(c)`, `tsconfig.json`.
     /// Files that cannot be used are remembered for [`ProjectSettings::error_for`].
     pub fn scan_dir(&mut self, dir: &Path) {
+        if self.scanned.contains(dir) {
+            return;
+        }
+        let found = FolderSettings::read(dir, self.override_config.is_none());
+        self.record(dir, found);
+    }
+
+    /// Scans the folders not scanned yet, reading them in parallel: a walk finds thousands,
+    /// and each costs a listing and a few file reads. What is recorded does not depend on the
+    /// order the reads end in.
+    pub fn scan_dirs(&mut self, dirs: &[PathBuf]) {
+        use rayon::prelude::*;
+        let mut fresh: Vec<&PathBuf> = dirs.iter().filter(|d| !self.scanned.contains(*d)).collect();
+        fresh.sort_unstable();
+        fresh.dedup();
+        let with_config = self.override_config.is_none();
+        let found: Vec<FolderSettings> = fresh
+            .par_iter()
+            .map(|dir| FolderSettings::read(dir, with_config))
+            .collect();
+        for (dir, found) in fresh.into_iter().zip(found) {
+            self.record(dir, found);
+        }
+    }
+
+    /// Keeps what [`FolderSettings::read`] found in `dir`.
+    fn record(&mut self, dir: &Path, found: FolderSettings) {
         if !self.scanned.insert(dir.to_path_buf()) {
             return;
         }
-        // One listing of the folder instead of a look for each settings file: most folders
-        // have none. (A folder that cannot be listed is looked into file by file.)
-        let listed: Option<rustc_hash::FxHashSet<std::ffi::OsString>> = std::fs::read_dir(dir)
-            .ok()
-            .map(|entries| entries.filter_map(|e| Some(e.ok()?.file_name())).collect());
-        let has = |name: &str| {
-            listed
-                .as_ref()
-                .is_none_or(|names| names.contains(std::ffi::OsStr::new(name)))
-        };
-        let krepis = dir.join("krepis.json");
-        let deno = ["deno.json", "deno.jsonc"]
-            .into_iter()
-            .filter(|n| has(n))
-            .map(|n| dir.join(n))
-            .find(|p| p.is_file());
-        if self.override_config.is_none() {
-            let config = if has("krepis.json") && krepis.is_file() {
-                Config::load_file(&krepis).map(Some)
-            } else if let Some(deno) = &deno {
-                Config::load_deno_json(deno)
-            } else {
-                Ok(None)
-            };
-            match config {
-                Ok(Some(config)) => {
-                    self.configs.insert(dir.to_path_buf(), Arc::new(config));
-                }
-                Ok(None) => {}
-                Err(error) => {
-                    self.broken_configs.insert(dir.to_path_buf(), error.into());
-                }
+        let FolderSettings {
+            config,
+            import_map,
+            workspace,
+            typescript,
+            ts_paths,
+        } = found;
+        match config {
+            Ok(Some(config)) => {
+                self.configs.insert(dir.to_path_buf(), Arc::new(config));
+            }
+            Ok(None) => {}
+            Err(error) => {
+                self.broken_configs.insert(dir.to_path_buf(), error);
             }
         }
-        if let Some(deno) = &deno {
-            match ImportMap::from_deno_json(deno) {
-                Ok(Some(map)) => {
-                    self.import_maps.insert(dir.to_path_buf(), Arc::new(map));
-                }
-                Ok(None) => {}
-                Err(error) => {
-                    self.broken_resolvers
-                        .insert(dir.to_path_buf(), error.into());
-                }
+        match import_map {
+            Ok(Some(map)) => {
+                self.import_maps.insert(dir.to_path_buf(), Arc::new(map));
+            }
+            Ok(None) => {}
+            Err(error) => {
+                self.broken_resolvers.insert(dir.to_path_buf(), error);
             }
         }
-        let manifests = [
-            "package.json",
-            "pnpm-workspace.yaml",
-            "deno.json",
-            "deno.jsonc",
-        ];
-        let workspace = if manifests.iter().any(|m| has(m)) {
-            crate::workspaces::Monorepo::at(dir)
-        } else {
-            Ok(None)
-        };
         match workspace {
             Ok(Some(workspace)) => {
                 self.workspaces
@@ -148,27 +216,22 @@ impl ProjectSettings {
             Err(error) => {
                 self.broken_resolvers
                     .entry(dir.to_path_buf())
-                    .or_insert(error.into());
+                    .or_insert(error);
             }
         }
-        if (has("package.json") || has("node_modules"))
-            && let Some(version) = typescript_version(dir)
-        {
+        if let Some(version) = typescript {
             self.typescript.insert(dir.to_path_buf(), version);
         }
-        let tsconfig = dir.join("tsconfig.json");
-        if has("tsconfig.json") && tsconfig.is_file() {
-            match TsPaths::from_tsconfig(&tsconfig) {
-                Ok(Some(paths)) => {
-                    self.ts_paths.insert(dir.to_path_buf(), Arc::new(paths));
-                }
-                Ok(None) => {}
-                Err(error) => {
-                    // A `deno.json` error in the same folder is the one to show first.
-                    self.broken_resolvers
-                        .entry(dir.to_path_buf())
-                        .or_insert(error.into());
-                }
+        match ts_paths {
+            Ok(Some(paths)) => {
+                self.ts_paths.insert(dir.to_path_buf(), Arc::new(paths));
+            }
+            Ok(None) => {}
+            // A `deno.json` error in the same folder is the one to show first.
+            Err(error) => {
+                self.broken_resolvers
+                    .entry(dir.to_path_buf())
+                    .or_insert(error);
             }
         }
     }

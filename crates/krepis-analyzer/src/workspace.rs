@@ -13,7 +13,7 @@ use crate::db::{AnalysisDatabase, Project, SourceFile, resolved_imports};
 use crate::diagnostic::Diagnostic;
 use crate::facts::is_checkable_path;
 pub use crate::files::{MAX_FILE_BYTES, read_source};
-use crate::files::{project_walk, read_text, regular_file};
+use crate::files::{read_text, regular_file};
 use crate::project::{ProjectSettings, SettingsError};
 use crate::queries::file_diagnostics;
 use crate::summary::FileStamp;
@@ -260,28 +260,67 @@ fn new_file(
 
 /// Walks `root`, honouring `.gitignore` and always skipping `node_modules` and `.git`.
 /// Folders the walk could not enter become `notes`: the check goes on without them.
+/// The walk runs on several threads; what it finds is the same whatever order they find it in
+/// (a set of files, the folders' settings, and the notes in path order).
 fn walk(
     root: &Path,
     settings: &mut ProjectSettings,
     out: &mut FxHashSet<PathBuf>,
     notes: &mut Vec<Note>,
 ) {
-    for entry in project_walk(root) {
-        // An unreadable folder deep in the tree should not stop the check of everything else.
-        let entry = match entry {
-            Ok(entry) => entry,
-            Err(error) => {
-                notes.push(walk_note(error, root));
-                continue;
-            }
-        };
-        let path = entry.path();
-        if entry.file_type().is_some_and(|t| t.is_dir()) {
-            settings.scan_dir(path);
-        } else if is_checkable_path(path) {
-            out.insert(path.to_path_buf());
-        }
+    #[derive(Default)]
+    struct Found {
+        dirs: Vec<PathBuf>,
+        files: Vec<PathBuf>,
+        notes: Vec<Note>,
     }
+    let found = std::sync::Mutex::new(Found::default());
+    crate::files::project_walk_builder(root)
+        .build_parallel()
+        .run(|| {
+            let found = &found;
+            let mut mine = Found::default();
+            // Handed over when the thread's walk ends (the closure is dropped then).
+            struct Flush<'a> {
+                mine: Found,
+                into: &'a std::sync::Mutex<Found>,
+            }
+            impl Drop for Flush<'_> {
+                fn drop(&mut self) {
+                    let mut all = self.into.lock().unwrap_or_else(|e| e.into_inner());
+                    all.dirs.append(&mut self.mine.dirs);
+                    all.files.append(&mut self.mine.files);
+                    all.notes.append(&mut self.mine.notes);
+                }
+            }
+            mine.dirs.reserve(64);
+            let mut flush = Flush { mine, into: found };
+            Box::new(move |entry| {
+                // An unreadable folder deep in the tree should not stop the check of everything
+                // else.
+                match entry {
+                    Ok(entry) => {
+                        let path = entry.path();
+                        if entry.file_type().is_some_and(|t| t.is_dir()) {
+                            flush.mine.dirs.push(path.to_path_buf());
+                        } else if is_checkable_path(path) {
+                            flush.mine.files.push(path.to_path_buf());
+                        }
+                    }
+                    Err(error) => flush.mine.notes.push(walk_note(error, root)),
+                }
+                ignore::WalkState::Continue
+            })
+        });
+    let Found {
+        dirs,
+        files,
+        notes: mut found_notes,
+    } = found.into_inner().unwrap_or_else(|e| e.into_inner());
+    in_analysis_pool(|| settings.scan_dirs(&dirs));
+    out.extend(files);
+    found_notes.sort_by(|a, b| a.path.cmp(&b.path));
+    notes.extend(found_notes);
 }
 
 /// Runs `work` on a thread pool whose threads have room for the parser's recursion on deeply
