@@ -25,13 +25,18 @@ pub fn project_walk_builder(root: &Path) -> ignore::WalkBuilder {
 
 /// Reads a module's text; `Err` says why it is skipped.
 pub fn read_source(path: &Path) -> Result<String, String> {
-    regular_file(path)?;
-    read_text(path)
+    let (file, metadata) = open_regular(path)?;
+    read_open(file, &metadata)
 }
 
 /// The file's metadata, if it is a regular file of an acceptable size; `Err` says why not.
 pub fn regular_file(path: &Path) -> Result<std::fs::Metadata, String> {
     let metadata = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
+    check_regular(&metadata)?;
+    Ok(metadata)
+}
+
+fn check_regular(metadata: &std::fs::Metadata) -> Result<(), String> {
     // A named pipe or a device would block the read (or never end): only regular files are read.
     if !metadata.is_file() {
         return Err("skipped: not a regular file".into());
@@ -43,12 +48,44 @@ pub fn regular_file(path: &Path) -> Result<std::fs::Metadata, String> {
             MAX_FILE_BYTES >> 20
         ));
     }
-    Ok(metadata)
+    Ok(())
+}
+
+/// Opens `path` if it is a regular file of an acceptable size, with its metadata: one lookup of
+/// the path for both. Opening does not wait on a named pipe (it is opened non-blocking, then
+/// refused for not being a regular file).
+pub fn open_regular(path: &Path) -> Result<(std::fs::File, std::fs::Metadata), String> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options
+        .open(path)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    let metadata = file.metadata().map_err(|e| format!("cannot read: {e}"))?;
+    check_regular(&metadata)?;
+    Ok((file, metadata))
+}
+
+/// The text of a file [`open_regular`] opened (see [`read_text`]).
+pub fn read_open(mut file: std::fs::File, metadata: &std::fs::Metadata) -> Result<String, String> {
+    use std::io::Read;
+    // One byte more than the file holds, so the read that finds the end needs no growth.
+    let mut bytes = Vec::with_capacity(metadata.len() as usize + 1);
+    file.read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    text_of(bytes)
 }
 
 /// The text of a regular file: UTF-8, not binary, without a byte-order mark.
 pub fn read_text(path: &Path) -> Result<String, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+    text_of(std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?)
+}
+
+fn text_of(bytes: Vec<u8>) -> Result<String, String> {
     if memchr::memchr(0, &bytes[..bytes.len().min(8192)]).is_some() {
         return Err("skipped: binary file".into());
     }

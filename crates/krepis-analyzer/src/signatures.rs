@@ -154,6 +154,99 @@ fn declares(db: &dyn Db, file: SourceFile, name: &str) -> bool {
         || module_facts(db, file).types.iter().any(|t| t.name == name)
 }
 
+/// Modules with fewer exports and imported names than this are searched in order: a table
+/// would cost more memory than the scan costs time.
+const EXPORT_TABLE_MIN: usize = 16;
+
+/// A large module's exports and imports by name: what following a name through re-exports asks
+/// of each module on the way, answered without scanning its lists (a barrel exports hundreds
+/// of names, and each is followed from many importers). Each list is sorted by a hash of the
+/// name, then by position, so the first of equal names is found first; names are compared in
+/// the facts (8 or 12 bytes an entry: a project has hundreds of thousands of them).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ExportTable {
+    /// (hash of the exported name, index into `ModuleFacts::exports`).
+    exports: Box<[(u32, u32)]>,
+    /// (hash of the local name, index of the import, index of the name in it).
+    imports: Box<[(u32, u32, u32)]>,
+}
+
+fn name_hash(name: &str) -> u32 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(name) as u32
+}
+
+#[salsa::tracked(returns(ref))]
+pub fn export_table(db: &dyn Db, file: SourceFile) -> Option<Arc<ExportTable>> {
+    let facts = module_facts(db, file);
+    let names: usize = facts.imports.iter().map(|i| i.names.len()).sum();
+    if facts.exports.len() + names < EXPORT_TABLE_MIN {
+        return None;
+    }
+    let mut exports: Vec<(u32, u32)> = facts
+        .exports
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (name_hash(&e.exported), i as u32))
+        .collect();
+    exports.sort_unstable();
+    let mut imports: Vec<(u32, u32, u32)> = Vec::with_capacity(names);
+    for (i, import) in facts.imports.iter().enumerate() {
+        for (k, name) in import.names.iter().enumerate() {
+            imports.push((name_hash(&name.local), i as u32, k as u32));
+        }
+    }
+    imports.sort_unstable();
+    Some(Arc::new(ExportTable {
+        exports: exports.into(),
+        imports: imports.into(),
+    }))
+}
+
+/// The first export of `name` by `file`.
+fn find_export<'f>(
+    db: &dyn Db,
+    facts: &'f ModuleFacts,
+    file: SourceFile,
+    name: &str,
+) -> Option<&'f crate::facts::ExportFact> {
+    let Some(table) = export_table(db, file) else {
+        return facts.exports.iter().find(|e| e.exported == name);
+    };
+    let hash = name_hash(name);
+    let start = table.exports.partition_point(|&(h, _)| h < hash);
+    table.exports[start..]
+        .iter()
+        .take_while(|&&(h, _)| h == hash)
+        .map(|&(_, i)| &facts.exports[i as usize])
+        .find(|e| e.exported == name)
+}
+
+/// The first import of `file` that binds `local`: its index, and the name it imports.
+fn find_import<'f>(
+    db: &dyn Db,
+    facts: &'f ModuleFacts,
+    file: SourceFile,
+    local: &str,
+) -> Option<(usize, &'f Name)> {
+    let Some(table) = export_table(db, file) else {
+        return facts.imports.iter().enumerate().find_map(|(i, imp)| {
+            imp.names
+                .iter()
+                .find(|n| n.local == local)
+                .map(|n| (i, &n.imported))
+        });
+    };
+    let hash = name_hash(local);
+    let start = table.imports.partition_point(|&(h, _, _)| h < hash);
+    table.imports[start..]
+        .iter()
+        .take_while(|&&(h, _, _)| h == hash)
+        .map(|&(_, i, k)| (i as usize, &facts.imports[i as usize].names[k as usize]))
+        .find(|(_, n)| n.local == local)
+        .map(|(i, n)| (i, &n.imported))
+}
+
 /// Follows `name` exported by `file` to its declaration, through re-exports and imports.
 pub fn export_origin(db: &dyn Db, file: SourceFile, name: &str) -> Option<Origin> {
     export_origin_in(db, file, name, &mut HashSet::default())
@@ -162,16 +255,11 @@ pub fn export_origin(db: &dyn Db, file: SourceFile, name: &str) -> Option<Origin
 /// Where the name `local`, imported by `file`, is declared (`None`: not an import).
 pub fn import_origin(db: &dyn Db, file: SourceFile, local: &str) -> Option<Origin> {
     let facts = module_facts(db, file);
+    let (index, imported) = find_import(db, facts, file, local)?;
     let resolutions = resolved_imports(db, file);
-    let (index, imported) = facts.imports.iter().enumerate().find_map(|(i, imp)| {
-        imp.names
-            .iter()
-            .find(|n| n.local == local)
-            .map(|n| (i, n.imported.clone()))
-    })?;
     match target_of(db, resolutions.get(index)) {
         Ok(target) if imported == "*" => Some(Origin::Declared(target, "*".into())),
-        Ok(target) => export_origin(db, target, &imported),
+        Ok(target) => export_origin(db, target, imported),
         Err(true) => Some(Origin::External),
         Err(false) => None,
     }
@@ -192,8 +280,7 @@ fn export_origin_in(
         }
         let facts = module_facts(db, file);
         let resolutions = resolved_imports(db, file);
-        let export = facts.exports.iter().find(|e| e.exported == name);
-        let Some(export) = export else {
+        let Some(export) = find_export(db, facts, file, &name) else {
             // `export * from "./x"`: the name may come from any of them.
             for star in facts.exports.iter().filter(|e| e.exported == "*") {
                 let target = star
@@ -213,13 +300,8 @@ fn export_origin_in(
             }
             // `export { load }` of an imported binding: follow the import.
             None => {
-                let (index, imported) = facts.imports.iter().enumerate().find_map(|(i, imp)| {
-                    imp.names
-                        .iter()
-                        .find(|n| n.local == export.local)
-                        .map(|n| (i, n.imported.clone()))
-                })?;
-                name = imported;
+                let (index, imported) = find_import(db, facts, file, &export.local)?;
+                name = imported.clone();
                 index
             }
             Some(index) => {
@@ -289,4 +371,108 @@ pub fn namespace_functions(db: &dyn Db, file: SourceFile) -> Arc<HashMap<Name, S
             })
             .collect(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{assert_project, memory_workspace};
+
+    /// A barrel large enough for [`export_table`]: 30 modules re-exported by name, one name
+    /// exported twice (the first wins), one re-exported from an import, and `export *`.
+    fn large_barrel() -> Vec<(String, String)> {
+        let mut files = Vec::new();
+        let mut barrel = String::new();
+        for k in 0..30 {
+            files.push((
+                format!("src/lib/f{k}.ts"),
+                format!(
+                    "import type {{ KrepisContext }} from \"@krepis/core\";\nexport async function f{k}(ctx: KrepisContext): Promise<void> {{}}\nexport function plain{k}(): void {{}}\n"
+                ),
+            ));
+            barrel.push_str(&format!("export {{ f{k} }} from \"./f{k}.ts\";\n"));
+        }
+        // `twice` names f1 first, then plain2: the first export of a name is the one followed.
+        barrel.push_str("export { f1 as twice } from \"./f1.ts\";\n");
+        barrel.push_str("export { plain2 as twice } from \"./f2.ts\";\n");
+        barrel.push_str("import { f3 as viaImport } from \"./f3.ts\";\nexport { viaImport };\n");
+        barrel.push_str("export * from \"./f29.ts\";\n");
+        files.push(("src/lib/index.ts".to_string(), barrel));
+        files
+    }
+
+    #[test]
+    fn the_export_table_finds_what_scanning_the_lists_finds() {
+        let files = large_barrel();
+        let borrowed: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(p, t)| (p.as_str(), t.as_str()))
+            .collect();
+        let (workspace, root) = memory_workspace(&borrowed);
+        let db = workspace.db();
+        let file = workspace.file(&root.join("src/lib/index.ts")).unwrap();
+        let facts = module_facts(db, file);
+        assert!(
+            export_table(db, file).is_some(),
+            "the barrel is large enough for a table"
+        );
+        let mut names: Vec<&str> = facts.exports.iter().map(|e| e.exported.as_str()).collect();
+        names.extend(["missing", "plain29", "*"]);
+        for name in names {
+            assert_eq!(
+                find_export(db, facts, file, name),
+                facts.exports.iter().find(|e| e.exported == name),
+                "export {name}"
+            );
+        }
+        let mut locals: Vec<&str> = facts
+            .imports
+            .iter()
+            .flat_map(|i| i.names.iter().map(|n| n.local.as_str()))
+            .collect();
+        locals.extend(["missing", "f3"]);
+        for local in locals {
+            let scanned = facts.imports.iter().enumerate().find_map(|(i, imp)| {
+                imp.names
+                    .iter()
+                    .find(|n| n.local == local)
+                    .map(|n| (i, &n.imported))
+            });
+            assert_eq!(
+                find_import(db, facts, file, local),
+                scanned,
+                "import {local}"
+            );
+        }
+    }
+
+    #[test]
+    fn calls_through_a_large_barrel_are_judged_by_their_declarations() {
+        let mut files = large_barrel();
+        files.push((
+            "src/app/use.ts".to_string(),
+            r#"import type { KrepisContext } from "@krepis/core";
+import { f7, twice, viaImport, plain29, f29 } from "../lib/index.ts";
+
+export async function run(ctx: KrepisContext): Promise<void> {
+  await f7();
+//      ^^ context-propagation
+  await twice();
+//      ^^^^^ context-propagation
+  await viaImport();
+//      ^^^^^^^^^ context-propagation
+  await f29();
+//      ^^^ context-propagation
+  plain29();
+  await f7(ctx);
+}
+"#
+            .to_string(),
+        ));
+        let borrowed: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(p, t)| (p.as_str(), t.as_str()))
+            .collect();
+        assert_project(&borrowed);
+    }
 }

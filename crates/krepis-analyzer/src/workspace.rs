@@ -13,7 +13,7 @@ use crate::db::{AnalysisDatabase, Project, SourceFile, resolved_imports};
 use crate::diagnostic::Diagnostic;
 use crate::facts::is_checkable_path;
 pub use crate::files::{MAX_FILE_BYTES, read_source};
-use crate::files::{read_text, regular_file};
+use crate::files::{open_regular, read_open};
 use crate::project::{ProjectSettings, SettingsError};
 use crate::queries::file_diagnostics;
 use crate::summary::FileStamp;
@@ -391,14 +391,14 @@ fn load_module(
     earlier: Option<&(FileStamp, u64)>,
     read_at: std::time::SystemTime,
 ) -> Result<Loaded, String> {
-    let metadata = regular_file(path)?;
+    let (file, metadata) = open_regular(path)?;
     let stamp = FileStamp::of(&metadata);
     if let Some(&(known, content)) = earlier
         && known == stamp
     {
         return Ok(Loaded::Unread(stamp, content));
     }
-    let text = read_text(path)?;
+    let text = read_open(file, &metadata)?;
     let settled = stamp
         .settled(read_at)
         .then(|| (stamp, crate::config::xxhash(text.as_bytes())));
