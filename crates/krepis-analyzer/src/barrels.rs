@@ -9,9 +9,8 @@ use rustc_hash::FxHashSet as HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::db::{Db, Project, SourceFile, module_facts, resolved_imports};
+use crate::db::{Db, Project, SourceFile, module_facts};
 use crate::facts::Name;
-use crate::resolve::Resolution;
 
 /// A name a module imports from another that only passes it on.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -35,10 +34,9 @@ const MAX_DEPTH: usize = 32;
 #[salsa::tracked]
 pub fn traced_imports(db: &dyn Db, file: SourceFile) -> Arc<Vec<TracedName>> {
     let facts = module_facts(db, file);
-    let resolutions = resolved_imports(db, file);
     let mut out = Vec::new();
     for (i, import) in facts.imports.iter().enumerate() {
-        let Some(target) = project_file(db, resolutions.get(i)) else {
+        let Some(target) = crate::db::import_target(db, file, i) else {
             continue;
         };
         for (n, name) in import.names.iter().enumerate() {
@@ -65,13 +63,6 @@ pub fn traced_imports(db: &dyn Db, file: SourceFile) -> Arc<Vec<TracedName>> {
     Arc::new(out)
 }
 
-fn project_file(db: &dyn Db, resolution: Option<&Resolution>) -> Option<SourceFile> {
-    match resolution? {
-        Resolution::File(path) => Project::get(db).files(db).get(path).copied(),
-        _ => None,
-    }
-}
-
 /// Where `name`, exported by `file`, is defined, under which local name, and the modules from
 /// `file` on that pass it on (empty when `file` defines it). `None` when it leads outside the
 /// project or nowhere.
@@ -86,7 +77,6 @@ fn trace(
         return None;
     }
     let facts = module_facts(db, file);
-    let resolutions = resolved_imports(db, file);
     let passed_on = |next: SourceFile, next_name: &str, seen: &mut HashSet<_>| {
         let (origin, local, mut through) = if next_name == "*" {
             // A namespace passed on (`export * as ns from`): the module itself.
@@ -97,32 +87,27 @@ fn trace(
         through.insert(0, file);
         Some((origin, local, through))
     };
-    match facts.exports.iter().find(|e| e.exported == name) {
+    match crate::signatures::find_export(db, facts, file, name) {
         Some(export) => {
             let (index, next_name) = match export.from_import {
                 Some(index) => (index as usize, export.local.clone()),
                 None => {
                     // `import { Db } from "./db"; export { Db }`: passed on as well.
-                    let imported = facts.imports.iter().enumerate().find_map(|(i, imp)| {
-                        imp.names
-                            .iter()
-                            .find(|n| n.local == export.local)
-                            .map(|n| (i, n.imported.clone()))
-                    });
+                    let imported = crate::signatures::find_import(db, facts, file, &export.local);
                     match imported {
-                        Some(found) => found,
+                        Some((i, imported)) => (i, imported.clone()),
                         None => return Some((file, export.local.clone(), Vec::new())),
                     }
                 }
             };
-            let next = project_file(db, resolutions.get(index))?;
+            let next = crate::db::import_target(db, file, index)?;
             passed_on(next, &next_name, seen)
         }
         None => facts
             .exports
             .iter()
             .filter(|e| e.exported == "*")
-            .filter_map(|star| project_file(db, resolutions.get(star.from_import? as usize)))
+            .filter_map(|star| crate::db::import_target(db, file, star.from_import? as usize))
             .find_map(|next| passed_on(next, name, seen)),
     }
 }
@@ -133,7 +118,6 @@ fn trace(
 #[salsa::tracked]
 pub fn erased_imports(db: &dyn Db, file: SourceFile) -> Arc<Vec<bool>> {
     let facts = module_facts(db, file);
-    let resolutions = resolved_imports(db, file);
     // Names passed on by barrels are traced once, by `traced_imports`; the others are defined
     // in the module they are imported from.
     let traced = traced_imports(db, file);
@@ -145,7 +129,7 @@ pub fn erased_imports(db: &dyn Db, file: SourceFile) -> Arc<Vec<bool>> {
             if import.is_type_only() {
                 return true;
             }
-            let Some(target) = project_file(db, resolutions.get(i)) else {
+            let Some(target) = crate::db::import_target(db, file, i) else {
                 return false;
             };
             !import.names.is_empty()

@@ -303,6 +303,25 @@ pub struct ImportEdge {
     pub type_only: bool,
 }
 
+/// The project module each import of `file` leads to, by import (`None`: outside the project,
+/// or nowhere): looked up once per module rather than by path at every question.
+#[salsa::tracked(returns(ref))]
+pub fn import_targets(db: &dyn Db, file: SourceFile) -> Arc<[Option<SourceFile>]> {
+    let files = Project::get(db).files(db);
+    resolved_imports(db, file)
+        .iter()
+        .map(|resolution| match resolution {
+            Resolution::File(path) => files.get(path).copied(),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The project module import `index` of `file` leads to.
+pub fn import_target(db: &dyn Db, file: SourceFile, index: usize) -> Option<SourceFile> {
+    import_targets(db, file).get(index).copied().flatten()
+}
+
 /// The imports of a module that lead to project modules. Spans are left out on purpose: an edit
 /// that only moves code leaves the edges equal, and the project-wide graph is not rebuilt.
 #[salsa::tracked]
@@ -310,15 +329,11 @@ pub fn import_edges(db: &dyn Db, file: SourceFile) -> Arc<Vec<ImportEdge>> {
     if let Some(summary) = summary_of(db, file) {
         return summary.edges.clone();
     }
-    let files = Project::get(db).files(db);
     let facts = module_facts(db, file);
-    let resolutions = resolved_imports(db, file);
+    let targets = import_targets(db, file);
     let mut edges: Vec<ImportEdge> = Vec::new();
-    for (k, (import, resolution)) in facts.imports.iter().zip(resolutions.iter()).enumerate() {
-        let Resolution::File(path) = resolution else {
-            continue;
-        };
-        let Some(&target) = files.get(path) else {
+    for (k, (import, target)) in facts.imports.iter().zip(targets.iter()).enumerate() {
+        let Some(target) = *target else {
             continue;
         };
         let type_only = import.is_type_only();

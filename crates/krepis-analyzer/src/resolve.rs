@@ -372,6 +372,19 @@ fn exists_on_disk(path: &Path, exists: &dyn Fn(&Path) -> bool) -> bool {
 
 /// Removes `.` and `..` components without touching the disk.
 pub fn normalize(path: &Path) -> PathBuf {
+    #[cfg(unix)]
+    {
+        normalize_bytes(path)
+    }
+    #[cfg(not(unix))]
+    {
+        normalize_components(path)
+    }
+}
+
+/// [`normalize`] by path components: what it means, and what the byte version must equal.
+#[cfg_attr(unix, allow(dead_code))]
+fn normalize_components(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for component in path.components() {
         match component {
@@ -387,10 +400,74 @@ pub fn normalize(path: &Path) -> PathBuf {
     out
 }
 
+/// [`normalize`] on a Unix path's bytes: the segments between slashes, `.` and empty ones
+/// dropped, `..` taking the one before it away (or kept, when there is none), joined once.
+/// Resolution normalises every candidate of every import; pushing component by component
+/// cost more than the lookups.
+#[cfg(unix)]
+fn normalize_bytes(path: &Path) -> PathBuf {
+    use std::os::unix::ffi::{OsStrExt, OsStringExt};
+    let bytes = path.as_os_str().as_bytes();
+    let rooted = bytes.first() == Some(&b'/');
+    let mut segments: Vec<&[u8]> = Vec::with_capacity(16);
+    for segment in bytes.split(|&b| b == b'/') {
+        match segment {
+            b"" | b"." => {}
+            b".." => {
+                if segments.pop().is_none() {
+                    segments.push(b"..");
+                }
+            }
+            other => segments.push(other),
+        }
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    if rooted {
+        out.push(b'/');
+    }
+    for (k, segment) in segments.iter().enumerate() {
+        if k > 0 {
+            out.push(b'/');
+        }
+        out.extend_from_slice(segment);
+    }
+    PathBuf::from(std::ffi::OsString::from_vec(out))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::collections::HashSet;
+
+    #[cfg(unix)]
+    #[test]
+    fn normalising_bytes_equals_normalising_components() {
+        let parts = [
+            "", "/", "a", "bc", ".", "..", "//", "./", "../", "x.ts", "/.", "/..",
+        ];
+        // Every path of up to four parts, with and without a leading slash.
+        let mut paths = vec![String::new()];
+        for _ in 0..4 {
+            let longer: Vec<String> = paths
+                .iter()
+                .flat_map(|p| parts.iter().map(move |q| format!("{p}{q}")))
+                .collect();
+            paths.extend(longer);
+            paths.sort();
+            paths.dedup();
+        }
+        for path in paths {
+            for path in [path.clone(), format!("/{path}"), format!("{path}/")] {
+                let path = Path::new(&path);
+                assert_eq!(
+                    normalize_bytes(path),
+                    normalize_components(path),
+                    "{}",
+                    path.display()
+                );
+            }
+        }
+    }
 
     fn files(paths: &[&str]) -> HashSet<PathBuf> {
         paths.iter().map(PathBuf::from).collect()

@@ -129,19 +129,12 @@ pub enum Origin {
     External,
 }
 
-fn project_file(db: &dyn Db, resolution: &Resolution) -> Option<SourceFile> {
-    let Resolution::File(path) = resolution else {
-        return None;
-    };
-    Project::get(db).files(db).get(path).copied()
-}
-
-/// Where `resolution` leads: a project module, or outside the project (`Err(true)`); `Err(false)`
-/// when it leads nowhere known.
-fn target_of(db: &dyn Db, resolution: Option<&Resolution>) -> Result<SourceFile, bool> {
-    match resolution {
+/// Where import `index` of `file` leads: a project module, or outside the project
+/// (`Err(true)`); `Err(false)` when it leads nowhere known.
+fn target_of(db: &dyn Db, file: SourceFile, index: usize) -> Result<SourceFile, bool> {
+    match resolved_imports(db, file).get(index) {
         Some(Resolution::External) => Err(true),
-        Some(r) => project_file(db, r).ok_or(false),
+        Some(_) => crate::db::import_target(db, file, index).ok_or(false),
         None => Err(false),
     }
 }
@@ -204,7 +197,7 @@ pub fn export_table(db: &dyn Db, file: SourceFile) -> Option<Arc<ExportTable>> {
 }
 
 /// The first export of `name` by `file`.
-fn find_export<'f>(
+pub(crate) fn find_export<'f>(
     db: &dyn Db,
     facts: &'f ModuleFacts,
     file: SourceFile,
@@ -223,7 +216,7 @@ fn find_export<'f>(
 }
 
 /// The first import of `file` that binds `local`: its index, and the name it imports.
-fn find_import<'f>(
+pub(crate) fn find_import<'f>(
     db: &dyn Db,
     facts: &'f ModuleFacts,
     file: SourceFile,
@@ -256,8 +249,7 @@ pub fn export_origin(db: &dyn Db, file: SourceFile, name: &str) -> Option<Origin
 pub fn import_origin(db: &dyn Db, file: SourceFile, local: &str) -> Option<Origin> {
     let facts = module_facts(db, file);
     let (index, imported) = find_import(db, facts, file, local)?;
-    let resolutions = resolved_imports(db, file);
-    match target_of(db, resolutions.get(index)) {
+    match target_of(db, file, index) {
         Ok(target) if imported == "*" => Some(Origin::Declared(target, "*".into())),
         Ok(target) => export_origin(db, target, imported),
         Err(true) => Some(Origin::External),
@@ -279,13 +271,12 @@ fn export_origin_in(
             return None;
         }
         let facts = module_facts(db, file);
-        let resolutions = resolved_imports(db, file);
         let Some(export) = find_export(db, facts, file, &name) else {
             // `export * from "./x"`: the name may come from any of them.
             for star in facts.exports.iter().filter(|e| e.exported == "*") {
                 let target = star
                     .from_import
-                    .and_then(|i| target_of(db, resolutions.get(i as usize)).ok());
+                    .and_then(|i| target_of(db, file, i as usize).ok());
                 if let Some(target) = target
                     && let Some(found) = export_origin_in(db, target, &name, seen)
                 {
@@ -309,7 +300,7 @@ fn export_origin_in(
                 index as usize
             }
         };
-        match target_of(db, resolutions.get(index)) {
+        match target_of(db, file, index) {
             Ok(target) => file = target,
             Err(true) => return Some(Origin::External),
             Err(false) => return None,
@@ -335,9 +326,9 @@ pub fn callee_index(db: &dyn Db, file: SourceFile) -> Arc<CalleeIndex> {
         namespaces: HashMap::default(),
     };
     let facts = module_facts(db, file);
-    let resolutions = resolved_imports(db, file);
-    for (import, resolution) in facts.imports.iter().zip(resolutions.iter()) {
-        let Some(target) = project_file(db, resolution) else {
+    let targets = crate::db::import_targets(db, file);
+    for (import, target) in facts.imports.iter().zip(targets.iter()) {
+        let Some(target) = *target else {
             continue;
         };
         for name in &import.names {

@@ -265,7 +265,7 @@ pub fn write_text(out: &mut impl Write, report: &Report<'_>, elapsed: Duration) 
 
 /// The JSON object of DESIGN §4, written as it is made: no tree of values in between.
 pub fn write_json(out: &mut impl Write, report: &Report<'_>) -> io::Result<()> {
-    let value = JsonReport {
+    let head = JsonHead {
         version: 1,
         files_checked: report.files_checked,
         summary: JsonSummary {
@@ -277,18 +277,110 @@ pub fn write_json(out: &mut impl Write, report: &Report<'_>) -> io::Result<()> {
             stale_baseline: report.stale_baseline,
             unresolved_imports: report.unresolved_imports,
         },
-        diagnostics: JsonDiagnostics(report),
     };
-    serde_json::to_writer_pretty(&mut *out, &value)?;
-    writeln!(out)
+    // The report is what `serde_json::to_writer_pretty` makes of `{ …head, "diagnostics": [...] }`,
+    // written in pieces: the diagnostics of a batch of files are serialised in parallel (a
+    // large project has megabytes of them), each at the depth it takes in the whole.
+    let mut head = serde_json::to_vec_pretty(&head)?;
+    // The head without its closing brace: the diagnostics come before it.
+    head.truncate(head.len() - "\n}".len());
+    out.write_all(&head)?;
+    out.write_all(b",\n  \"diagnostics\": [")?;
+    let located = report.locate();
+    let mut first = true;
+    for (files, located) in report
+        .files
+        .chunks(JSON_BATCH_FILES)
+        .zip(located.chunks(JSON_BATCH_FILES))
+    {
+        use rayon::prelude::*;
+        let pieces: Vec<Vec<u8>> = files
+            .par_iter()
+            .zip(located)
+            .map(|(file, located)| json_file_diagnostics(file, located))
+            .collect::<serde_json::Result<_>>()?;
+        for piece in pieces.iter().filter(|p| !p.is_empty()) {
+            out.write_all(if first { b"\n" } else { b",\n" })?;
+            out.write_all(piece)?;
+            first = false;
+        }
+    }
+    out.write_all(if first { b"]\n}\n" } else { b"\n  ]\n}\n" })
+}
+
+/// How many files' diagnostics are serialised at once: enough to keep every thread busy, few
+/// enough that the pieces waiting to be written stay small.
+const JSON_BATCH_FILES: usize = 64;
+
+/// One file's diagnostics as elements of the report's `diagnostics` array: pretty-printed,
+/// indented by the array's depth, separated by `,\n` (empty without diagnostics).
+fn json_file_diagnostics(file: &FileReport<'_>, located: &Located) -> serde_json::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    for (k, ((d, at), edits)) in file
+        .diagnostics
+        .iter()
+        .zip(&located.at)
+        .zip(&located.edits)
+        .enumerate()
+    {
+        if k > 0 {
+            out.extend_from_slice(b",\n");
+        }
+        let element = serde_json::to_vec_pretty(&json_diagnostic(file, d, *at, edits))?;
+        // Two levels deep: a JSON string never holds a raw line break, so every one in the
+        // text is the formatter's.
+        out.extend_from_slice(b"    ");
+        for &byte in &element {
+            out.push(byte);
+            if byte == b'\n' {
+                out.extend_from_slice(b"    ");
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn json_diagnostic<'r>(
+    file: &'r FileReport<'_>,
+    d: &'r Diagnostic,
+    loc: Location,
+    edits: &[Location],
+) -> JsonDiagnostic<'r> {
+    JsonDiagnostic {
+        file: &file.path,
+        rule: d.rule_name(),
+        severity: d.severity.as_str(),
+        message: &d.message,
+        note: d.note.as_deref(),
+        line: loc.line,
+        column: loc.column,
+        end_line: loc.end_line,
+        end_column: loc.end_column,
+        fix: d.fix.as_ref().map(|fix| JsonFix {
+            description: &fix.description,
+            applicability: fix.applicability.as_str(),
+            edits: fix
+                .edits
+                .iter()
+                .zip(edits)
+                .map(|(e, at)| JsonEdit {
+                    file: &file.path,
+                    line: at.line,
+                    column: at.column,
+                    end_line: at.end_line,
+                    end_column: at.end_column,
+                    text: &e.text,
+                })
+                .collect(),
+        }),
+    }
 }
 
 #[derive(serde::Serialize)]
-struct JsonReport<'r, 'a> {
+struct JsonHead {
     version: u32,
     files_checked: usize,
     summary: JsonSummary,
-    diagnostics: JsonDiagnostics<'r, 'a>,
 }
 
 #[derive(serde::Serialize)]
@@ -301,9 +393,6 @@ struct JsonSummary {
     stale_baseline: usize,
     unresolved_imports: usize,
 }
-
-/// Every diagnostic of the report, serialised one after the other.
-struct JsonDiagnostics<'r, 'a>(&'r Report<'a>);
 
 /// Where one file's findings are: each diagnostic's place and those of its fix's edits.
 struct Located {
@@ -331,43 +420,6 @@ impl Located {
                 })
                 .collect(),
         }
-    }
-}
-
-impl serde::Serialize for JsonDiagnostics<'_, '_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let located = self.0.locate();
-        let each = self.0.each_located(&located);
-        serializer.collect_seq(each.map(|(file, d, loc, edits)| JsonDiagnostic {
-            file: &file.path,
-            rule: d.rule_name(),
-            severity: d.severity.as_str(),
-            message: &d.message,
-            note: d.note.as_deref(),
-            line: loc.line,
-            column: loc.column,
-            end_line: loc.end_line,
-            end_column: loc.end_column,
-            fix: d.fix.as_ref().map(|fix| {
-                JsonFix {
-                    description: &fix.description,
-                    applicability: fix.applicability.as_str(),
-                    edits: fix
-                        .edits
-                        .iter()
-                        .zip(edits)
-                        .map(|(e, at)| JsonEdit {
-                            file: &file.path,
-                            line: at.line,
-                            column: at.column,
-                            end_line: at.end_line,
-                            end_column: at.end_column,
-                            text: &e.text,
-                        })
-                        .collect(),
-                }
-            }),
-        }))
     }
 }
 

@@ -149,10 +149,10 @@ pub fn reads_implicit_context(db: &dyn Db, file: SourceFile) -> Option<Name> {
 /// import's index, what that module reads through, and its path relative to the configuration.
 pub fn wrappers_imported(db: &dyn Db, file: SourceFile) -> Vec<(u32, Name, String)> {
     let project = Project::get(db);
-    let files = project.files(db);
     let config = project.settings(db).config_for(file.path(db));
     let facts = module_facts(db, file);
     let resolutions = resolved_imports(db, file);
+    let targets = crate::db::import_targets(db, file);
     let mut out = Vec::new();
     for (k, (import, resolution)) in facts.imports.iter().zip(resolutions.iter()).enumerate() {
         let Resolution::File(target) = resolution else {
@@ -161,7 +161,7 @@ pub fn wrappers_imported(db: &dyn Db, file: SourceFile) -> Vec<(u32, Name, Strin
         if import.is_type_only() || target == file.path(db) {
             continue;
         }
-        let Some(&module) = files.get(target) else {
+        let Some(module) = targets.get(k).copied().flatten() else {
             continue;
         };
         if let Some(through) = reads_implicit_context(db, module).clone() {
