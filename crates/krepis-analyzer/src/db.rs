@@ -257,10 +257,9 @@ fn facts_kind(path: &Path) -> u64 {
 #[salsa::tracked]
 pub fn resolved_imports(db: &dyn Db, file: SourceFile) -> Arc<Vec<Resolution>> {
     let project = Project::get(db);
-    let files = project.files(db);
     let settings = project.settings(db).resolver_for(file.path(db));
     let disk = project.disk_fallback(db);
-    let known = |p: &Path| files.contains_key(p);
+    let known = |p: &Path| project_file(db, p).is_some();
     let lookup = resolve::Lookup {
         known: &known,
         disk: *disk,
@@ -274,6 +273,65 @@ pub fn resolved_imports(db: &dyn Db, file: SourceFile) -> Arc<Vec<Resolution>> {
             .map(|import| resolve::resolve(path, &import.specifier, &settings, &lookup))
             .collect(),
     )
+}
+
+/// The project's modules by [`path_key`]: the same map as `Project::files`, whose lookups
+/// (every candidate of every import) hash a path component by component.
+#[salsa::tracked(returns(ref))]
+pub fn files_by_key(db: &dyn Db) -> Arc<FxHashMap<Box<[u8]>, SourceFile>> {
+    let files = Project::get(db).files(db);
+    let mut out = FxHashMap::default();
+    out.reserve(files.len());
+    for (path, &file) in files.iter() {
+        out.insert(path_key(path).into_owned().into_boxed_slice(), file);
+    }
+    Arc::new(out)
+}
+
+/// The project module at `path`, if there is one.
+pub fn project_file(db: &dyn Db, path: &Path) -> Option<SourceFile> {
+    files_by_key(db).get(path_key(path).as_ref()).copied()
+}
+
+/// A path's bytes as path equality sees them: equal paths have equal keys. Separators
+/// collapse and `.` components drop out, as `Path`'s own comparison does; `..` stays.
+/// (On Unix; elsewhere, the path's text as it is.)
+fn path_key(path: &Path) -> std::borrow::Cow<'_, [u8]> {
+    let bytes = path.as_os_str().as_encoded_bytes();
+    if !cfg!(unix) {
+        return std::borrow::Cow::Borrowed(bytes);
+    }
+    // Already in that form (the usual case): no `//`, no `/./`, no `/` or `/.` at the end, no
+    // leading `./`.
+    let plain = !bytes.starts_with(b"./")
+        && bytes != b"."
+        && !bytes.windows(2).any(|w| w == b"//")
+        && !bytes.windows(3).any(|w| w == b"/./")
+        && !(bytes.len() > 1 && bytes.ends_with(b"/"))
+        && !bytes.ends_with(b"/.");
+    if plain {
+        return std::borrow::Cow::Borrowed(bytes);
+    }
+    let rooted = bytes.first() == Some(&b'/');
+    let mut out = Vec::with_capacity(bytes.len());
+    if rooted {
+        out.push(b'/');
+    } else if bytes.starts_with(b"./") || bytes == b"." {
+        // A leading `.` is a component of its own to `Path`.
+        out.push(b'.');
+    }
+    let mut first = true;
+    for segment in bytes.split(|&b| b == b'/') {
+        if segment.is_empty() || segment == b"." {
+            continue;
+        }
+        if !first || (!rooted && out == b".") {
+            out.push(b'/');
+        }
+        out.extend_from_slice(segment);
+        first = false;
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Every module, in path order: the order project-wide results are reported in.
@@ -307,11 +365,10 @@ pub struct ImportEdge {
 /// or nowhere): looked up once per module rather than by path at every question.
 #[salsa::tracked(returns(ref))]
 pub fn import_targets(db: &dyn Db, file: SourceFile) -> Arc<[Option<SourceFile>]> {
-    let files = Project::get(db).files(db);
     resolved_imports(db, file)
         .iter()
         .map(|resolution| match resolution {
-            Resolution::File(path) => files.get(path).copied(),
+            Resolution::File(path) => project_file(db, path),
             _ => None,
         })
         .collect()
@@ -344,4 +401,37 @@ pub fn import_edges(db: &dyn Db, file: SourceFile) -> Arc<Vec<ImportEdge>> {
         });
     }
     Arc::new(edges)
+}
+
+#[cfg(all(test, unix))]
+mod path_key_tests {
+    use super::path_key;
+    use std::path::Path;
+
+    #[test]
+    fn paths_equal_as_paths_have_equal_keys() {
+        let parts = [
+            "", "/", "a", "bc", ".", "..", "//", "./", "../", "x.ts", "/.", "/..",
+        ];
+        let mut paths = vec![String::new()];
+        for _ in 0..3 {
+            let longer: Vec<String> = paths
+                .iter()
+                .flat_map(|p| parts.iter().map(move |q| format!("{p}{q}")))
+                .collect();
+            paths.extend(longer);
+            paths.sort();
+            paths.dedup();
+        }
+        let all: Vec<String> = paths
+            .iter()
+            .flat_map(|p| [p.clone(), format!("/{p}")])
+            .collect();
+        for a in &all {
+            for b in all.iter().step_by(7) {
+                let (pa, pb) = (Path::new(a), Path::new(b));
+                assert_eq!(pa == pb, path_key(pa) == path_key(pb), "{a:?} and {b:?}");
+            }
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! The visitor behind [`super::extract`]: one pass over a module's AST that collects its
 //! imports, exports, functions, calls, types and locals as owned facts.
 
-use std::collections::HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use oxc_ast::ast::*;
 use oxc_ast_visit::{Visit, walk};
@@ -30,11 +30,11 @@ pub(super) struct Collector<'t> {
     function_stack: Vec<u32>,
     containers: Vec<Name>,
     /// Identifier references already recorded as part of a longer global use.
-    consumed_refs: std::collections::HashSet<u32>,
+    consumed_refs: HashSet<u32>,
     /// Function nodes (by span start) that are private class members.
-    private_members: std::collections::HashSet<u32>,
+    private_members: HashSet<u32>,
     /// Object literals (by span start) passed straight to a call or `new`.
-    argument_objects: std::collections::HashSet<u32>,
+    argument_objects: HashSet<u32>,
     /// Object literals (by span start) whose type is written: `const repo: Repo = { … }`,
     /// `{ … } satisfies Repo`.
     typed_objects: HashMap<u32, Name>,
@@ -49,14 +49,14 @@ impl<'t> Collector<'t> {
         Self {
             text,
             facts,
-            bindings: HashMap::new(),
-            inline_callbacks: HashMap::new(),
+            bindings: HashMap::default(),
+            inline_callbacks: HashMap::default(),
             function_stack: Vec::new(),
             containers: Vec::new(),
             consumed_refs: Default::default(),
             private_members: Default::default(),
             argument_objects: Default::default(),
-            typed_objects: HashMap::new(),
+            typed_objects: HashMap::default(),
             object_stack: Vec::new(),
             class_stack: Vec::new(),
         }
@@ -107,18 +107,18 @@ impl<'t> Collector<'t> {
         // A parameter or a local passed on is a value, not a function escaping: keep only names
         // that can be functions (declared here as one, or not bound here at all).
         let facts = &mut *self.facts;
-        let bound: std::collections::HashSet<&str> = facts
+        let bound: HashSet<&str> = facts
             .functions
             .iter()
             .flat_map(|f| f.params.iter().filter_map(|p| p.name.as_deref()))
             .chain(facts.locals.iter().map(|l| l.name.as_str()))
             .collect();
-        let functions: std::collections::HashSet<&str> =
-            facts.functions.iter().map(|f| f.name.as_str()).collect();
+        let functions: HashSet<&str> = facts.functions.iter().map(|f| f.name.as_str()).collect();
         let mut uses = std::mem::take(&mut facts.value_uses);
-        uses.retain(|n| functions.contains(n.as_str()) || !bound.contains(n.as_str()));
+        // Sorted and without repeats first: each name is looked up once.
         uses.sort();
         uses.dedup();
+        uses.retain(|n| functions.contains(n.as_str()) || !bound.contains(n.as_str()));
         uses.shrink_to_fit();
         facts.value_uses = uses;
         self.facts.type_parameters.sort();
