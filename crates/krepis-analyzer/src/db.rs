@@ -303,12 +303,13 @@ fn path_key(path: &Path) -> std::borrow::Cow<'_, [u8]> {
     }
     // Already in that form (the usual case): no `//`, no `/./`, no `/` or `/.` at the end, no
     // leading `./`.
-    let plain = !bytes.starts_with(b"./")
-        && bytes != b"."
-        && !bytes.windows(2).any(|w| w == b"//")
-        && !bytes.windows(3).any(|w| w == b"/./")
-        && !(bytes.len() > 1 && bytes.ends_with(b"/"))
-        && !bytes.ends_with(b"/.");
+    let unusual = bytes.starts_with(b"./")
+        || bytes == b"."
+        || bytes.windows(2).any(|w| w == b"//")
+        || bytes.windows(3).any(|w| w == b"/./")
+        || (bytes.len() > 1 && bytes.ends_with(b"/"))
+        || bytes.ends_with(b"/.");
+    let plain = !unusual;
     if plain {
         return std::borrow::Cow::Borrowed(bytes);
     }
