@@ -361,10 +361,23 @@ fn walk_note(mut error: ignore::Error, root: &Path) -> Note {
             }
         };
     }
-    // The kind of error alone (`permission denied`): the path is already the note's.
-    let io = error.io_error().map(|io| match io.raw_os_error() {
-        Some(code) => std::io::Error::from_raw_os_error(code).to_string(),
-        None => io.kind().to_string(),
+    // The kind of error alone (`permission denied`): the path is already the note's. (The
+    // parallel walk hands over the system's error, the sequential one its kind only: both say
+    // the kind.) A kind that says nothing gives way to the system's words, without the number.
+    let io = error.io_error().map(|io| {
+        let kind = io.kind().to_string();
+        match io.raw_os_error() {
+            Some(code)
+                if io.kind() == std::io::ErrorKind::Other || kind == "uncategorized error" =>
+            {
+                let said = std::io::Error::from_raw_os_error(code).to_string();
+                match said.split_once(" (os error") {
+                    Some((words, _)) => words.to_string(),
+                    None => said,
+                }
+            }
+            _ => kind,
+        }
     });
     let message = match io {
         Some(io) if path.is_dir() => format!("folder skipped: cannot read: {io}"),
@@ -1187,5 +1200,34 @@ impl Workspace {
         let mut results = in_analysis_pool(run);
         results.sort_by(|a, b| a.path.cmp(&b.path));
         results
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::walk_note;
+    use std::path::Path;
+
+    fn note_of(io: std::io::Error) -> String {
+        let error = ignore::Error::WithPath {
+            path: "/nowhere/file.ts".into(),
+            err: Box::new(ignore::Error::Io(io)),
+        };
+        walk_note(error, Path::new("/nowhere")).message
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_walk_note_says_the_kind_of_error_however_the_walk_reported_it() {
+        // The parallel walk passes the system's error on, the sequential one a kind.
+        let raw = std::io::Error::from_raw_os_error(13);
+        let kind = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+        assert_eq!(note_of(raw), "cannot read: permission denied");
+        assert_eq!(note_of(kind), "cannot read: permission denied");
+        // A kind that says nothing gives way to the system's words.
+        let other = std::io::Error::from_raw_os_error(libc::ENXIO);
+        let said = note_of(other);
+        assert!(!said.contains("os error"), "{said}");
+        assert!(!said.contains("uncategorized"), "{said}");
     }
 }
