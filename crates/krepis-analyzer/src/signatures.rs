@@ -242,29 +242,7 @@ pub(crate) fn find_import<'f>(
 
 /// Follows `name` exported by `file` to its declaration, through re-exports and imports.
 pub fn export_origin(db: &dyn Db, file: SourceFile, name: &str) -> Option<Origin> {
-    match export_origins(db, file).get(name) {
-        Some(origin) => origin.clone(),
-        // Not exported by name: maybe through `export *`.
-        None => export_origin_in(db, file, name, &mut HashSet::default()),
-    }
-}
-
-/// Where each name `file` exports by name is declared ([`export_origin`] of each): followed
-/// once per module, instead of once per module that imports the name (a module's exports are
-/// imported by hundreds, and each import asked again).
-#[salsa::tracked(returns(ref))]
-pub fn export_origins(db: &dyn Db, file: SourceFile) -> Arc<HashMap<Name, Option<Origin>>> {
-    let facts = module_facts(db, file);
-    let mut out: HashMap<Name, Option<Origin>> = HashMap::default();
-    out.reserve(facts.exports.len());
-    for export in &facts.exports {
-        if export.exported == "*" || out.contains_key(&export.exported) {
-            continue;
-        }
-        let origin = export_origin_in(db, file, &export.exported, &mut HashSet::default());
-        out.insert(export.exported.clone(), origin);
-    }
-    Arc::new(out)
+    export_origin_in(db, file, name, &mut HashSet::default())
 }
 
 /// Where the name `local`, imported by `file`, is declared (`None`: not an import).
@@ -457,38 +435,6 @@ mod tests {
                 "import {local}"
             );
         }
-    }
-
-    #[test]
-    fn each_export_is_followed_once_to_where_a_walk_leads() {
-        let files = large_barrel();
-        let borrowed: Vec<(&str, &str)> = files
-            .iter()
-            .map(|(p, t)| (p.as_str(), t.as_str()))
-            .collect();
-        let (workspace, root) = memory_workspace(&borrowed);
-        let db = workspace.db();
-        let file = workspace.file(&root.join("src/lib/index.ts")).unwrap();
-        let origins = export_origins(db, file);
-        let f3 = workspace.file(&root.join("src/lib/f3.ts")).unwrap();
-        assert_eq!(
-            origins.get("viaImport"),
-            Some(&Some(Origin::Declared(f3, "f3".into())))
-        );
-        for name in ["f0", "f17", "twice", "viaImport", "plain29", "missing"] {
-            assert_eq!(
-                export_origin(db, file, name),
-                export_origin_in(db, file, name, &mut HashSet::default()),
-                "{name}"
-            );
-        }
-        // Through `export *` only: not in the table, found by the walk.
-        assert!(!origins.contains_key("plain29"));
-        let f29 = workspace.file(&root.join("src/lib/f29.ts")).unwrap();
-        assert_eq!(
-            export_origin(db, file, "plain29"),
-            Some(Origin::Declared(f29, "plain29".into()))
-        );
     }
 
     #[test]
