@@ -149,7 +149,7 @@ fn declares(db: &dyn Db, file: SourceFile, name: &str) -> bool {
 
 /// Modules with fewer exports and imported names than this are searched in order: a table
 /// would cost more memory than the scan costs time.
-const EXPORT_TABLE_MIN: usize = 16;
+const EXPORT_TABLE_MIN: usize = 64;
 
 /// A large module's exports and imports by name: what following a name through re-exports asks
 /// of each module on the way, answered without scanning its lists (a barrel exports hundreds
@@ -169,13 +169,18 @@ fn name_hash(name: &str) -> u32 {
     rustc_hash::FxBuildHasher.hash_one(name) as u32
 }
 
+/// Whether a module is large enough for an [`export_table`]. Asked before the query, so a small
+/// module has no entry in the database at all.
+fn wants_export_table(facts: &ModuleFacts) -> bool {
+    let names: usize = facts.imports.iter().map(|i| i.names.len()).sum();
+    facts.exports.len() + names >= EXPORT_TABLE_MIN
+}
+
+/// The table of a module [`wants_export_table`] says is large enough.
 #[salsa::tracked(returns(ref))]
-pub fn export_table(db: &dyn Db, file: SourceFile) -> Option<Arc<ExportTable>> {
+pub fn export_table(db: &dyn Db, file: SourceFile) -> Arc<ExportTable> {
     let facts = module_facts(db, file);
     let names: usize = facts.imports.iter().map(|i| i.names.len()).sum();
-    if facts.exports.len() + names < EXPORT_TABLE_MIN {
-        return None;
-    }
     let mut exports: Vec<(u32, u32)> = facts
         .exports
         .iter()
@@ -190,10 +195,10 @@ pub fn export_table(db: &dyn Db, file: SourceFile) -> Option<Arc<ExportTable>> {
         }
     }
     imports.sort_unstable();
-    Some(Arc::new(ExportTable {
+    Arc::new(ExportTable {
         exports: exports.into(),
         imports: imports.into(),
-    }))
+    })
 }
 
 /// The first export of `name` by `file`.
@@ -203,9 +208,10 @@ pub(crate) fn find_export<'f>(
     file: SourceFile,
     name: &str,
 ) -> Option<&'f crate::facts::ExportFact> {
-    let Some(table) = export_table(db, file) else {
+    if !wants_export_table(facts) {
         return facts.exports.iter().find(|e| e.exported == name);
-    };
+    }
+    let table = export_table(db, file);
     let hash = name_hash(name);
     let start = table.exports.partition_point(|&(h, _)| h < hash);
     table.exports[start..]
@@ -222,14 +228,15 @@ pub(crate) fn find_import<'f>(
     file: SourceFile,
     local: &str,
 ) -> Option<(usize, &'f Name)> {
-    let Some(table) = export_table(db, file) else {
+    if !wants_export_table(facts) {
         return facts.imports.iter().enumerate().find_map(|(i, imp)| {
             imp.names
                 .iter()
                 .find(|n| n.local == local)
                 .map(|n| (i, &n.imported))
         });
-    };
+    }
+    let table = export_table(db, file);
     let hash = name_hash(local);
     let start = table.imports.partition_point(|&(h, _, _)| h < hash);
     table.imports[start..]
@@ -369,12 +376,12 @@ mod tests {
     use super::*;
     use crate::testing::{assert_project, memory_workspace};
 
-    /// A barrel large enough for [`export_table`]: 30 modules re-exported by name, one name
+    /// A barrel large enough for [`export_table`]: 40 modules re-exported by name, one name
     /// exported twice (the first wins), one re-exported from an import, and `export *`.
     fn large_barrel() -> Vec<(String, String)> {
         let mut files = Vec::new();
         let mut barrel = String::new();
-        for k in 0..30 {
+        for k in 0..40 {
             files.push((
                 format!("src/lib/f{k}.ts"),
                 format!(
@@ -404,7 +411,7 @@ mod tests {
         let file = workspace.file(&root.join("src/lib/index.ts")).unwrap();
         let facts = module_facts(db, file);
         assert!(
-            export_table(db, file).is_some(),
+            wants_export_table(facts),
             "the barrel is large enough for a table"
         );
         let mut names: Vec<&str> = facts.exports.iter().map(|e| e.exported.as_str()).collect();
