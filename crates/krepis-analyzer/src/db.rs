@@ -411,19 +411,7 @@ mod path_key_tests {
 
     #[test]
     fn paths_equal_as_paths_have_equal_keys() {
-        let parts = [
-            "", "/", "a", "bc", ".", "..", "//", "./", "../", "x.ts", "/.", "/..",
-        ];
-        let mut paths = vec![String::new()];
-        for _ in 0..3 {
-            let longer: Vec<String> = paths
-                .iter()
-                .flat_map(|p| parts.iter().map(move |q| format!("{p}{q}")))
-                .collect();
-            paths.extend(longer);
-            paths.sort();
-            paths.dedup();
-        }
+        let paths = crate::testing::awkward_paths(3);
         let all: Vec<String> = paths
             .iter()
             .flat_map(|p| [p.clone(), format!("/{p}")])

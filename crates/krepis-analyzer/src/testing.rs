@@ -719,6 +719,25 @@ pub fn generated_project(
     files
 }
 
+/// Every path of up to `parts` pieces drawn from a set of awkward ones (empty, `.`, `..`, repeated
+/// and trailing slashes), sorted and without repeats: for tests of path handling.
+pub fn awkward_paths(parts: usize) -> Vec<String> {
+    let pieces = [
+        "", "/", "a", "bc", ".", "..", "//", "./", "../", "x.ts", "/.", "/..",
+    ];
+    let mut paths = vec![String::new()];
+    for _ in 0..parts {
+        let longer: Vec<String> = paths
+            .iter()
+            .flat_map(|p| pieces.iter().map(move |q| format!("{p}{q}")))
+            .collect();
+        paths.extend(longer);
+        paths.sort();
+        paths.dedup();
+    }
+    paths
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
