@@ -404,11 +404,12 @@ pub fn import_edges(db: &dyn Db, file: SourceFile) -> Arc<Vec<ImportEdge>> {
     Arc::new(edges)
 }
 
-#[cfg(all(test, unix))]
-mod path_key_tests {
+#[cfg(test)]
+mod tests {
     use super::path_key;
     use std::path::Path;
 
+    #[cfg(unix)]
     #[test]
     fn paths_equal_as_paths_have_equal_keys() {
         let paths = crate::testing::awkward_paths(3);
