@@ -9,7 +9,7 @@ use rustc_hash::FxHashSet as HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::db::{Db, Project, SourceFile, module_facts};
+use crate::db::{Db, SourceFile, module_facts};
 use crate::facts::Name;
 
 /// A name a module imports from another that only passes it on.
@@ -178,7 +178,6 @@ pub fn traced_edges(db: &dyn Db, file: SourceFile) -> Arc<Vec<crate::db::ImportE
         return edges.clone();
     }
     let facts = module_facts(db, file);
-    let files = Project::get(db).files(db);
     let mut out: Vec<crate::db::ImportEdge> = Vec::with_capacity(edges.len());
     for edge in edges.iter() {
         let Some(import) = facts.imports.get(edge.import as usize) else {
@@ -189,7 +188,7 @@ pub fn traced_edges(db: &dyn Db, file: SourceFile) -> Arc<Vec<crate::db::ImportE
             out.push(*edge);
         }
         for name in here {
-            let Some(&target) = files.get(&name.origin) else {
+            let Some(target) = crate::db::project_file(db, &name.origin) else {
                 continue;
             };
             let type_only = edge.type_only

@@ -309,8 +309,7 @@ fn path_key(path: &Path) -> std::borrow::Cow<'_, [u8]> {
         || bytes.windows(3).any(|w| w == b"/./")
         || (bytes.len() > 1 && bytes.ends_with(b"/"))
         || bytes.ends_with(b"/.");
-    let plain = !unusual;
-    if plain {
+    if !unusual {
         return std::borrow::Cow::Borrowed(bytes);
     }
     let rooted = bytes.first() == Some(&b'/');

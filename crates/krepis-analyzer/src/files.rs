@@ -29,13 +29,7 @@ pub fn read_source(path: &Path) -> Result<String, String> {
     read_open(file, &metadata)
 }
 
-/// The file's metadata, if it is a regular file of an acceptable size; `Err` says why not.
-pub fn regular_file(path: &Path) -> Result<std::fs::Metadata, String> {
-    let metadata = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
-    check_regular(&metadata)?;
-    Ok(metadata)
-}
-
+/// Whether `metadata` is a regular file of an acceptable size; `Err` says why not.
 fn check_regular(metadata: &std::fs::Metadata) -> Result<(), String> {
     // A named pipe or a device would block the read (or never end): only regular files are read.
     if !metadata.is_file() {
@@ -70,7 +64,7 @@ pub fn open_regular(path: &Path) -> Result<(std::fs::File, std::fs::Metadata), S
     Ok((file, metadata))
 }
 
-/// The text of a file [`open_regular`] opened (see [`read_text`]).
+/// The text of a file [`open_regular`] opened (see [`text_of`]).
 pub fn read_open(mut file: std::fs::File, metadata: &std::fs::Metadata) -> Result<String, String> {
     use std::io::Read;
     // One byte more than the file holds, so the read that finds the end needs no growth.
@@ -80,11 +74,7 @@ pub fn read_open(mut file: std::fs::File, metadata: &std::fs::Metadata) -> Resul
     text_of(bytes)
 }
 
-/// The text of a regular file: UTF-8, not binary, without a byte-order mark.
-pub fn read_text(path: &Path) -> Result<String, String> {
-    text_of(std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?)
-}
-
+/// The text of a regular file's bytes: UTF-8, not binary, without a byte-order mark.
 fn text_of(bytes: Vec<u8>) -> Result<String, String> {
     if memchr::memchr(0, &bytes[..bytes.len().min(8192)]).is_some() {
         return Err("skipped: binary file".into());

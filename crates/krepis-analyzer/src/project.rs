@@ -106,6 +106,26 @@ impl FolderSettings {
     }
 }
 
+/// Keeps what one settings file of `dir` gave: its value in `values`, or its error in `broken`
+/// unless a file read before it in the same folder is broken already (an import map's error in
+/// `deno.json` is the one to show before `tsconfig.json`'s).
+fn keep<T>(
+    dir: &Path,
+    found: Result<Option<T>, SettingsError>,
+    values: &mut HashMap<PathBuf, Arc<T>>,
+    broken: &mut HashMap<PathBuf, SettingsError>,
+) {
+    match found {
+        Ok(Some(value)) => {
+            values.insert(dir.to_path_buf(), Arc::new(value));
+        }
+        Ok(None) => {}
+        Err(error) => {
+            broken.entry(dir.to_path_buf()).or_insert(error);
+        }
+    }
+}
+
 /// Configurations and resolution settings by folder; a file takes the nearest above it.
 ///
 /// A settings file that cannot be read is remembered, not raised: it is an error only for the
@@ -189,51 +209,28 @@ impl ProjectSettings {
             typescript,
             ts_paths,
         } = found;
-        match config {
-            Ok(Some(config)) => {
-                self.configs.insert(dir.to_path_buf(), Arc::new(config));
-            }
-            Ok(None) => {}
-            Err(error) => {
-                self.broken_configs.insert(dir.to_path_buf(), error);
-            }
-        }
-        match import_map {
-            Ok(Some(map)) => {
-                self.import_maps.insert(dir.to_path_buf(), Arc::new(map));
-            }
-            Ok(None) => {}
-            Err(error) => {
-                self.broken_resolvers.insert(dir.to_path_buf(), error);
-            }
-        }
-        match workspace {
-            Ok(Some(workspace)) => {
-                self.workspaces
-                    .insert(dir.to_path_buf(), Arc::new(workspace));
-            }
-            Ok(None) => {}
-            Err(error) => {
-                self.broken_resolvers
-                    .entry(dir.to_path_buf())
-                    .or_insert(error);
-            }
-        }
+        keep(dir, config, &mut self.configs, &mut self.broken_configs);
+        keep(
+            dir,
+            import_map,
+            &mut self.import_maps,
+            &mut self.broken_resolvers,
+        );
+        keep(
+            dir,
+            workspace,
+            &mut self.workspaces,
+            &mut self.broken_resolvers,
+        );
         if let Some(version) = typescript {
             self.typescript.insert(dir.to_path_buf(), version);
         }
-        match ts_paths {
-            Ok(Some(paths)) => {
-                self.ts_paths.insert(dir.to_path_buf(), Arc::new(paths));
-            }
-            Ok(None) => {}
-            // A `deno.json` error in the same folder is the one to show first.
-            Err(error) => {
-                self.broken_resolvers
-                    .entry(dir.to_path_buf())
-                    .or_insert(error);
-            }
-        }
+        keep(
+            dir,
+            ts_paths,
+            &mut self.ts_paths,
+            &mut self.broken_resolvers,
+        );
     }
 
     /// Scans `dir` and every folder above it.

@@ -279,35 +279,21 @@ fn walk(
         .build_parallel()
         .run(|| {
             let found = &found;
-            let mut mine = Found::default();
-            // Handed over when the thread's walk ends (the closure is dropped then).
-            struct Flush<'a> {
-                mine: Found,
-                into: &'a std::sync::Mutex<Found>,
-            }
-            impl Drop for Flush<'_> {
-                fn drop(&mut self) {
-                    let mut all = self.into.lock().unwrap_or_else(|e| e.into_inner());
-                    all.dirs.append(&mut self.mine.dirs);
-                    all.files.append(&mut self.mine.files);
-                    all.notes.append(&mut self.mine.notes);
-                }
-            }
-            mine.dirs.reserve(64);
-            let mut flush = Flush { mine, into: found };
             Box::new(move |entry| {
+                // A few thousand entries: one short lock each costs nothing beside the listing.
+                let mut found = found.lock().unwrap_or_else(|e| e.into_inner());
                 // An unreadable folder deep in the tree should not stop the check of everything
                 // else.
                 match entry {
                     Ok(entry) => {
                         let path = entry.path();
                         if entry.file_type().is_some_and(|t| t.is_dir()) {
-                            flush.mine.dirs.push(path.to_path_buf());
+                            found.dirs.push(path.to_path_buf());
                         } else if is_checkable_path(path) {
-                            flush.mine.files.push(path.to_path_buf());
+                            found.files.push(path.to_path_buf());
                         }
                     }
-                    Err(error) => flush.mine.notes.push(walk_note(error, root)),
+                    Err(error) => found.notes.push(walk_note(error, root)),
                 }
                 ignore::WalkState::Continue
             })

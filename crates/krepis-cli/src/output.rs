@@ -140,11 +140,9 @@ impl<'a> Report<'a> {
         located: &'r [Located],
     ) -> impl Iterator<Item = (&'r FileReport<'a>, &'r Diagnostic, Location, &'r [Location])> {
         self.files.iter().zip(located).flat_map(|(file, located)| {
-            file.diagnostics
-                .iter()
-                .zip(&located.at)
-                .zip(&located.edits)
-                .map(move |((d, &at), edits)| (file, d, at, edits.as_slice()))
+            located
+                .each(file)
+                .map(move |(d, at, edits)| (file, d, at, edits))
         })
     }
 
@@ -316,17 +314,11 @@ const JSON_BATCH_FILES: usize = 64;
 /// indented by the array's depth, separated by `,\n` (empty without diagnostics).
 fn json_file_diagnostics(file: &FileReport<'_>, located: &Located) -> serde_json::Result<Vec<u8>> {
     let mut out = Vec::new();
-    for (k, ((d, at), edits)) in file
-        .diagnostics
-        .iter()
-        .zip(&located.at)
-        .zip(&located.edits)
-        .enumerate()
-    {
+    for (k, (d, at, edits)) in located.each(file).enumerate() {
         if k > 0 {
             out.extend_from_slice(b",\n");
         }
-        let element = serde_json::to_vec_pretty(&json_diagnostic(file, d, *at, edits))?;
+        let element = serde_json::to_vec_pretty(&json_diagnostic(file, d, at, edits))?;
         // Two levels deep: a JSON string never holds a raw line break, so every one in the
         // text is the formatter's.
         out.extend_from_slice(b"    ");
@@ -401,6 +393,18 @@ struct Located {
 }
 
 impl Located {
+    /// `file`'s diagnostics, each with where it is and where its fix's edits are.
+    fn each<'r>(
+        &'r self,
+        file: &'r FileReport<'_>,
+    ) -> impl Iterator<Item = (&'r Diagnostic, Location, &'r [Location])> {
+        file.diagnostics
+            .iter()
+            .zip(&self.at)
+            .zip(&self.edits)
+            .map(|((d, &at), edits)| (d, at, edits.as_slice()))
+    }
+
     /// Reads the file's text, works out every place and lets the text go.
     fn of(file: &FileReport<'_>) -> Located {
         let text = file.result.source();
