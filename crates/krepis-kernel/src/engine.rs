@@ -261,13 +261,15 @@ pub fn strip_types(path: &Path, source: &str) -> Result<String, String> {
     use oxc_span::SourceType;
     // Parsing, lowering and printing recurse as deep as the code nests: absurd nesting is refused
     // before it can exhaust the stack, with the limit the analyzer applies.
-    if let Some((offset, what)) = krepis_analyzer::facts::excessive_nesting(source) {
-        return Err(format!("syntax error: {what} at byte {offset}"));
-    }
-    let allocator = Allocator::default();
     let source_type = SourceType::from_path(path)
         .unwrap_or_else(|_| SourceType::ts())
         .with_module(true);
+    if let Some((offset, what)) =
+        krepis_analyzer::facts::excessive_nesting(source, source_type.is_typescript())
+    {
+        return Err(format!("syntax error: {what} at byte {offset}"));
+    }
+    let allocator = Allocator::default();
     let parsed = Parser::new(&allocator, source, source_type).parse();
     if let Some(error) = parsed.diagnostics.errors().next() {
         return Err(format!("syntax error: {}", error.message));

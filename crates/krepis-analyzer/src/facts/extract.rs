@@ -43,9 +43,111 @@ pub const ANALYSIS_STACK_BYTES: usize = 256 << 20;
 /// recursing through a hostile file must not exhaust the stack.
 pub const MAX_NESTING: u32 = 1_000;
 
-/// How many `name<` may be open (not closed by `>`) at once, across enclosing brackets, before a
-/// file is not parsed: each costs the parser a speculative branch (real code stays far below).
+/// How many `<` after an operand may be open (not closed by `>`) at once, across enclosing
+/// brackets, before a file is not parsed: the parser tries each as type arguments and backtracks,
+/// so each costs it a pass over what follows. The real code measured stays at or below 7.
 pub const MAX_OPEN_TYPE_ARGUMENTS: u32 = 24;
+
+/// How many ways the parser may have to read the open `<` before a file is not parsed: the product,
+/// over the enclosing brackets, of one more than the open `<` each holds. Each bracket's `<` nest in
+/// the outer ones' attempts, so with an object type's computed key or a parameter list between them
+/// the work multiplies (`x<({[` twelve deep took a third of a second, sixteen deep forty seconds;
+/// nine deep, 512 ways, takes milliseconds). The real code measured stays at or below 36.
+pub const MAX_TYPE_ARGUMENT_WAYS: u64 = 512;
+
+/// The open `<` that may be type arguments, per open bracket (the first for the top level).
+struct OpenAngles {
+    per_level: Vec<u32>,
+    open: u32,
+    /// The product of one more than each level's count: at most twice the limit, as each `<`
+    /// at most doubles it and is refused once past the limit.
+    ways: u64,
+}
+
+impl OpenAngles {
+    fn new() -> Self {
+        OpenAngles {
+            per_level: vec![0],
+            open: 0,
+            ways: 1,
+        }
+    }
+
+    fn enter(&mut self) {
+        self.per_level.push(0);
+    }
+
+    /// A bracket closes, and with it every `<` left open inside it.
+    fn leave(&mut self) {
+        if self.per_level.len() > 1 {
+            let closed = self.per_level.pop().unwrap_or(0);
+            self.open -= closed;
+            self.ways /= u64::from(closed) + 1;
+        }
+    }
+
+    /// A statement ends: its `<` were comparisons.
+    fn end_statement(&mut self) {
+        if let Some(current) = self.per_level.last_mut() {
+            let closed = std::mem::take(current);
+            self.open -= closed;
+            self.ways /= u64::from(closed) + 1;
+        }
+    }
+
+    /// A `<` opens; says which limit it passes, if any.
+    fn open(&mut self) -> Option<String> {
+        let current = self.per_level.last_mut()?;
+        self.ways = self.ways / (u64::from(*current) + 1) * (u64::from(*current) + 2);
+        *current += 1;
+        self.open += 1;
+        if self.open > MAX_OPEN_TYPE_ARGUMENTS {
+            Some(format!(
+                "unclosed `<` (type arguments) nest more than {MAX_OPEN_TYPE_ARGUMENTS} levels deep"
+            ))
+        } else if self.ways > MAX_TYPE_ARGUMENT_WAYS {
+            Some(format!(
+                "unclosed `<` (type arguments) in nested brackets could be read more than \
+                 {MAX_TYPE_ARGUMENT_WAYS} ways"
+            ))
+        } else {
+            None
+        }
+    }
+
+    fn close(&mut self) {
+        if let Some(current) = self.per_level.last_mut()
+            && *current > 0
+        {
+            self.ways = self.ways / (u64::from(*current) + 1) * u64::from(*current);
+            *current -= 1;
+            self.open -= 1;
+        }
+    }
+}
+
+/// Whether a `<` after `prev` (the last byte the parser sees before it) may open type arguments:
+/// `prev` ends an operand (a name, a literal, a closing bracket, or bytes the lexer rejects, which
+/// the parser recovers from as a name). After an operator or an opening bracket it cannot.
+fn after_operand(prev: u8) -> bool {
+    prev.is_ascii_alphanumeric()
+        || prev >= 0x80
+        || matches!(
+            prev,
+            b'_' | b'$'
+                | b'\\'
+                | b')'
+                | b']'
+                | b'}'
+                | b'"'
+                | b'\''
+                | b'`'
+                | b'/'
+                | b'!'
+                | b'#'
+                | b'@'
+        )
+}
 
 /// The bytes [`excessive_nesting`] looks at outside templates; it steps over every other.
 const NESTING_BYTES: [bool; 256] = {
@@ -60,16 +162,18 @@ const NESTING_BYTES: [bool; 256] = {
 };
 
 /// Looks for nesting the parser would recurse through too deeply: brackets and template
-/// substitutions, and chains of arrows (`x => y => z …`). Strings and comments are skipped.
-/// Returns the offset where the limit is passed, with what nests.
-pub fn excessive_nesting(text: &str) -> Option<(u32, String)> {
+/// substitutions, chains of arrows (`x => y => z …`), and in `typescript`, `<` the parser may
+/// backtrack from nested in one another (JavaScript has no type arguments to try). Strings and
+/// comments are skipped. Returns the offset where a limit is passed, with what nests.
+pub fn excessive_nesting(text: &str, typescript: bool) -> Option<(u32, String)> {
     let bytes = text.as_bytes();
     // Open brackets, with `b'$'` for a template substitution and `b'`'` for a template literal.
     let mut stack: Vec<u8> = Vec::new();
     let mut arrows = 0u32;
-    // `name<` not yet closed by `>`, per open bracket (the first for the top level), and in all.
-    let mut angles: Vec<u32> = vec![0];
-    let mut open_angles = 0u32;
+    // `<` after an operand not yet closed by `>`.
+    let mut angles = OpenAngles::new();
+    // The last byte the parser sees: whitespace and comments are not seen, a string is a `"`.
+    let mut prev = 0u8;
     let deep = |what: &str, limit: u32| format!("{what} nest more than {limit} levels deep");
     let mut i = 0;
     while i < bytes.len() {
@@ -85,9 +189,13 @@ pub fn excessive_nesting(text: &str) -> Option<(u32, String)> {
                 b'\\' => i += 1,
                 b'`' => {
                     stack.pop();
+                    angles.leave();
+                    prev = b'`';
                 }
                 b'$' if bytes.get(i + 1) == Some(&b'{') => {
                     stack.push(b'$');
+                    angles.enter();
+                    prev = b'{';
                     i += 1;
                 }
                 _ => {}
@@ -97,14 +205,19 @@ pub fn excessive_nesting(text: &str) -> Option<(u32, String)> {
         }
         if !NESTING_BYTES[b as usize] {
             // Step over the whole run of bytes that change nothing before looking again.
+            let run = i;
             i += 1;
             while i < bytes.len() && !NESTING_BYTES[bytes[i] as usize] {
                 i += 1;
+            }
+            if let Some(last) = bytes[run..i].iter().rposition(|b| !b.is_ascii_whitespace()) {
+                prev = bytes[run + last];
             }
             continue;
         }
         match b {
             b'"' | b'\'' => {
+                prev = b'"';
                 i += 1;
                 // To the closing quote or the end of the line, stepping over escapes.
                 loop {
@@ -131,65 +244,56 @@ pub fn excessive_nesting(text: &str) -> Option<(u32, String)> {
                 i += 1;
             }
             b'`' | b'(' | b'[' | b'{' => {
+                prev = b;
                 stack.push(b);
-                angles.push(0);
+                angles.enter();
                 if stack.len() as u32 > MAX_NESTING {
                     return Some((i as u32, deep("brackets or template literals", MAX_NESTING)));
                 }
             }
             // `)` does not end an arrow chain: `x => (y) => (z) => …` still nests.
             b')' | b']' | b'}' => {
+                prev = b;
                 stack.pop();
-                if angles.len() > 1 {
-                    open_angles -= angles.pop().unwrap_or(0);
-                }
+                angles.leave();
                 if b != b')' {
                     arrows = 0;
                 }
             }
             b';' | b',' => {
+                prev = b;
                 arrows = 0;
-                if b == b';'
-                    && let Some(current) = angles.last_mut()
-                {
-                    open_angles -= *current;
-                    *current = 0;
+                if b == b';' {
+                    angles.end_statement();
                 }
             }
             b'=' if bytes.get(i + 1) == Some(&b'>') => {
+                prev = b'>';
                 arrows += 1;
                 if arrows > MAX_NESTING {
                     return Some((i as u32, deep("arrow functions", MAX_NESTING)));
                 }
                 i += 1;
             }
-            // The parser tries each `name<` as type arguments and backtracks: unclosed ones
-            // nested in brackets cost time exponential in their number.
-            b'<' if i > 0
-                && (bytes[i - 1].is_ascii_alphanumeric()
-                    || bytes[i - 1] == b'_'
-                    || bytes[i - 1] == b'$') =>
-            {
-                if let Some(current) = angles.last_mut() {
-                    *current += 1;
-                    open_angles += 1;
+            // `<<` and `<=` are operators, never type arguments.
+            b'<' if matches!(bytes.get(i + 1), Some(b'<' | b'=')) => {
+                prev = b'<';
+                i += 1;
+            }
+            b'<' => {
+                if typescript
+                    && after_operand(prev)
+                    && let Some(what) = angles.open()
+                {
+                    return Some((i as u32, what));
                 }
-                if open_angles > MAX_OPEN_TYPE_ARGUMENTS {
-                    return Some((
-                        i as u32,
-                        deep("unclosed `<` (type arguments)", MAX_OPEN_TYPE_ARGUMENTS),
-                    ));
-                }
+                prev = b;
             }
             b'>' => {
-                if let Some(current) = angles.last_mut()
-                    && *current > 0
-                {
-                    *current -= 1;
-                    open_angles -= 1;
-                }
+                prev = b;
+                angles.close();
             }
-            _ => {}
+            _ => prev = b,
         }
         i += 1;
     }
@@ -229,7 +333,8 @@ pub fn extract(path: &Path, text: &str) -> ModuleFacts {
 }
 
 fn extract_in(allocator: &Allocator, path: &Path, text: &str) -> ModuleFacts {
-    if let Some((offset, what)) = excessive_nesting(text) {
+    let source_type = source_type_for(path).unwrap_or_else(SourceType::ts);
+    if let Some((offset, what)) = excessive_nesting(text, source_type.is_typescript()) {
         let message = format!("{what} here; Krepis does not analyse this file");
         let range = TextRange::new(offset, offset + 1);
         return ModuleFacts {
@@ -237,7 +342,6 @@ fn extract_in(allocator: &Allocator, path: &Path, text: &str) -> ModuleFacts {
             ..ModuleFacts::default()
         };
     }
-    let source_type = source_type_for(path).unwrap_or_else(SourceType::ts);
     let options = ParseOptions {
         parse_regular_expression: false,
         ..ParseOptions::default()
@@ -328,14 +432,14 @@ mod tests {
     use proptest::prelude::*;
 
     /// The scan as it was, byte by byte, before it learnt to step over runs that cannot matter.
-    fn reference(text: &str) -> Option<(u32, String)> {
+    fn reference(text: &str, typescript: bool) -> Option<(u32, String)> {
         let bytes = text.as_bytes();
         // Open brackets, with `b'$'` for a template substitution and `b'`'` for a template literal.
         let mut stack: Vec<u8> = Vec::new();
         let mut arrows = 0u32;
-        // `name<` not yet closed by `>`, per open bracket (the first for the top level), and in all.
-        let mut angles: Vec<u32> = vec![0];
-        let mut open_angles = 0u32;
+        // `<` after an operand not yet closed by `>`.
+        let mut angles = OpenAngles::new();
+        let mut prev = 0u8;
         let deep = |what: &str, limit: u32| format!("{what} nest more than {limit} levels deep");
         let mut i = 0;
         while i < bytes.len() {
@@ -346,9 +450,13 @@ mod tests {
                     b'\\' => i += 1,
                     b'`' => {
                         stack.pop();
+                        angles.leave();
+                        prev = b;
                     }
                     b'$' if bytes.get(i + 1) == Some(&b'{') => {
                         stack.push(b'$');
+                        angles.enter();
+                        prev = b'{';
                         i += 1;
                     }
                     _ => {}
@@ -358,6 +466,7 @@ mod tests {
             }
             match b {
                 b'"' | b'\'' => {
+                    prev = b'"';
                     i += 1;
                     while i < bytes.len() && bytes[i] != b && bytes[i] != b'\n' {
                         if bytes[i] == b'\\' {
@@ -379,8 +488,9 @@ mod tests {
                     i += 1;
                 }
                 b'`' | b'(' | b'[' | b'{' => {
+                    prev = b;
                     stack.push(b);
-                    angles.push(0);
+                    angles.enter();
                     if stack.len() as u32 > MAX_NESTING {
                         return Some((
                             i as u32,
@@ -390,57 +500,47 @@ mod tests {
                 }
                 // `)` does not end an arrow chain: `x => (y) => (z) => …` still nests.
                 b')' | b']' | b'}' => {
+                    prev = b;
                     stack.pop();
-                    if angles.len() > 1 {
-                        open_angles -= angles.pop().unwrap_or(0);
-                    }
+                    angles.leave();
                     if b != b')' {
                         arrows = 0;
                     }
                 }
                 b';' | b',' => {
+                    prev = b;
                     arrows = 0;
-                    if b == b';'
-                        && let Some(current) = angles.last_mut()
-                    {
-                        open_angles -= *current;
-                        *current = 0;
+                    if b == b';' {
+                        angles.end_statement();
                     }
                 }
                 b'=' if bytes.get(i + 1) == Some(&b'>') => {
+                    prev = b'>';
                     arrows += 1;
                     if arrows > MAX_NESTING {
                         return Some((i as u32, deep("arrow functions", MAX_NESTING)));
                     }
                     i += 1;
                 }
-                // The parser tries each `name<` as type arguments and backtracks: unclosed ones
-                // nested in brackets cost time exponential in their number.
-                b'<' if i > 0
-                    && (bytes[i - 1].is_ascii_alphanumeric()
-                        || bytes[i - 1] == b'_'
-                        || bytes[i - 1] == b'$') =>
-                {
-                    if let Some(current) = angles.last_mut() {
-                        *current += 1;
-                        open_angles += 1;
+                b'<' if matches!(bytes.get(i + 1), Some(b'<' | b'=')) => {
+                    prev = b'<';
+                    i += 1;
+                }
+                b'<' => {
+                    if typescript
+                        && after_operand(prev)
+                        && let Some(what) = angles.open()
+                    {
+                        return Some((i as u32, what));
                     }
-                    if open_angles > MAX_OPEN_TYPE_ARGUMENTS {
-                        return Some((
-                            i as u32,
-                            deep("unclosed `<` (type arguments)", MAX_OPEN_TYPE_ARGUMENTS),
-                        ));
-                    }
+                    prev = b;
                 }
                 b'>' => {
-                    if let Some(current) = angles.last_mut()
-                        && *current > 0
-                    {
-                        *current -= 1;
-                        open_angles -= 1;
-                    }
+                    prev = b;
+                    angles.close();
                 }
-                _ => {}
+                b if b.is_ascii_whitespace() => {}
+                _ => prev = b,
             }
             i += 1;
         }
@@ -455,14 +555,16 @@ mod tests {
             parts in prop::collection::vec(
                 prop::sample::select(vec![
                     "(", ")", "[", "]", "{", "}", "`", "${", "\\", "\"", "'", "//", "/*", "*/",
-                    "\n", "=>", "a<", "<", ">", ";", ",", "x", " ", "$", "*", "/",
+                    "\n", "=>", "a<", "<", ">", ";", ",", "x", " ", "$", "*", "/", "<<", "<=",
+                    "=", "\t", "é", "\\<", "!", "+",
                 ]),
                 0..400,
             ),
             repeat in 1usize..4,
+            typescript: bool,
         ) {
             let text = parts.concat().repeat(repeat);
-            prop_assert_eq!(excessive_nesting(&text), reference(&text));
+            prop_assert_eq!(excessive_nesting(&text, typescript), reference(&text, typescript));
         }
     }
 
@@ -471,21 +573,109 @@ mod tests {
         let angles = |n: usize| format!("f({});", "a<".repeat(n));
         let arrows = |n: usize| format!("const f = {}0;", "x => ".repeat(n));
         let limit = MAX_OPEN_TYPE_ARGUMENTS as usize;
-        assert_eq!(excessive_nesting(&angles(limit)), None);
-        assert!(excessive_nesting(&angles(limit + 1)).is_some());
-        assert_eq!(excessive_nesting(&arrows(MAX_NESTING as usize)), None);
-        assert!(excessive_nesting(&arrows(MAX_NESTING as usize + 1)).is_some());
-        for text in [angles(limit + 1), arrows(MAX_NESTING as usize + 1)] {
-            assert_eq!(excessive_nesting(&text), reference(&text));
+        assert_eq!(excessive_nesting(&angles(limit), true), None);
+        assert!(excessive_nesting(&angles(limit + 1), true).is_some());
+        assert_eq!(excessive_nesting(&arrows(MAX_NESTING as usize), true), None);
+        assert!(excessive_nesting(&arrows(MAX_NESTING as usize + 1), true).is_some());
+        // Brackets holding open `<`: 2 ways each, and 3 for two `<` in one bracket.
+        let levels = |n: usize| format!("f({});", "a<(".repeat(n));
+        assert_eq!(excessive_nesting(&levels(9), true), None);
+        let (_, what) = excessive_nesting(&levels(10), true).unwrap_or_default();
+        assert!(what.ends_with("could be read more than 512 ways"), "{what}");
+        let pairs = |n: usize| format!("f({});", "a<b<(".repeat(n));
+        assert_eq!(excessive_nesting(&pairs(5), true), None);
+        assert!(excessive_nesting(&pairs(6), true).is_some());
+        // Closed `<` and ended statements give their ways back.
+        let nine = format!("{}{}", "a<(".repeat(9), ")>".repeat(9));
+        let closed = format!("f({});", [nine.as_str(); 40].join(", "));
+        assert_eq!(excessive_nesting(&closed, true), None);
+        let ended = format!("{}{}", "{ a<b<c; ".repeat(40), "}".repeat(40));
+        assert_eq!(excessive_nesting(&ended, true), None);
+        let limit = MAX_TYPE_ARGUMENT_WAYS;
+        assert_eq!(limit, 512, "the counts above assume 512 ways");
+        for text in [
+            angles(MAX_OPEN_TYPE_ARGUMENTS as usize + 1),
+            arrows(MAX_NESTING as usize + 1),
+            levels(10),
+            pairs(6),
+        ] {
+            assert_eq!(excessive_nesting(&text, true), reference(&text, true));
         }
+    }
+
+    /// Shapes that made the parser backtrack for seconds to minutes (`x<({[` sixteen deep took
+    /// forty seconds): each `<` here follows an operand, whatever stands between them.
+    #[test]
+    fn every_lt_after_an_operand_counts_whatever_comes_between() {
+        // 2 ways each: ten of them are more than 512.
+        let deep = 10;
+        for unit in [
+            "x<({[",
+            "x <{[",
+            "x\n<{[",
+            "x/* */<{[",
+            "x // (\n<{[",
+            "\\<{[",
+            "\u{fffd}<{[",
+            "f()<{[",
+            "a[0]<{[",
+            "\"s\"<{[",
+            "x!<{[",
+        ] {
+            let text = format!("const a = {}", unit.repeat(deep));
+            let found = excessive_nesting(&text, true);
+            assert!(
+                found
+                    .as_ref()
+                    .is_some_and(|(_, what)| what.contains("unclosed `<`")),
+                "{unit:?}: {found:?}"
+            );
+            assert_eq!(found, reference(&text, true), "{unit:?}");
+            // JavaScript has no type arguments: nothing to backtrack from.
+            assert_eq!(excessive_nesting(&text, false), None, "{unit:?}");
+        }
+        // After an operator or an opening bracket a `<` is a JSX tag or a type assertion, and
+        // `<<` and `<=` are operators: none of these counts.
+        let uncounted = format!(
+            "const a = ({});",
+            [
+                "(<T>x",
+                "[<div>",
+                "a = <b>c",
+                "x << y",
+                "x <= y",
+                "x ? <T>y : z"
+            ]
+            .iter()
+            .map(|unit| unit.repeat(deep))
+            .collect::<Vec<_>>()
+            .join(", ")
+        );
+        assert_eq!(excessive_nesting(&uncounted, true), None);
+    }
+
+    /// A `<` inside a template literal's substitution is closed with it, not left open for the
+    /// rest of the file (a test file of `toEqualTypeOf<\`${number}\`>()` lines was refused so).
+    #[test]
+    fn template_literals_close_what_opened_inside_them() {
+        let line = "expectTypeOf<z.infer<typeof a>>().toEqualTypeOf<`${number}` | ``>();\n";
+        let text = line.repeat(MAX_OPEN_TYPE_ARGUMENTS as usize * 4);
+        assert_eq!(excessive_nesting(&text, true), None);
+        assert_eq!(reference(&text, true), None);
+        let text = format!(
+            "f({});",
+            "`${a<b}`, ".repeat(MAX_OPEN_TYPE_ARGUMENTS as usize * 4)
+        );
+        assert_eq!(excessive_nesting(&text, true), None);
+        assert_eq!(reference(&text, true), None);
     }
 
     #[test]
     fn deep_nesting_is_still_found_past_strings_comments_and_templates() {
         let prefix = "const s = \"((((\"; // ((((\n/* [[[[ */ `${'{'}`;\n";
         let deep = format!("{prefix}{}", "(".repeat(MAX_NESTING as usize + 1));
-        assert_eq!(excessive_nesting(&deep), reference(&deep));
-        assert!(excessive_nesting(&deep).is_some());
-        assert_eq!(excessive_nesting(prefix), None);
+        assert_eq!(excessive_nesting(&deep, true), reference(&deep, true));
+        assert!(excessive_nesting(&deep, true).is_some());
+        assert_eq!(excessive_nesting(prefix, true), None);
     }
 }

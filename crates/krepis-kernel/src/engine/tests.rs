@@ -91,6 +91,24 @@ fn absurd_nesting_is_refused_instead_of_overflowing_the_stack() {
 }
 
 #[test]
+fn type_arguments_the_parser_would_backtrack_through_are_refused_before_compiling() {
+    // Found by fuzzing: `<` after `\\`, U+FFFD or a space, each nested in brackets, made the
+    // TypeScript parser backtrack for seconds before the script's watchdog could start.
+    let script = format!(
+        "export function main() {{ return {}; }}",
+        "x <({[".repeat(10)
+    );
+    let error = strip_types(Path::new("main.ts"), &script).unwrap_err();
+    assert!(
+        error.starts_with("syntax error: unclosed `<` (type arguments) in nested brackets"),
+        "{error}"
+    );
+    // JavaScript has no type arguments: the parser reports the broken script itself.
+    let error = strip_types(Path::new("main.js"), &script).unwrap_err();
+    assert!(!error.contains("unclosed `<`"), "{error}");
+}
+
+#[test]
 fn the_same_request_draws_the_same_random_numbers() {
     each_engine(|engine| {
         let source = "export function main(ctx) { return [ctx.random.next(), ctx.random.next()]; }";
