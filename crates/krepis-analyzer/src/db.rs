@@ -199,6 +199,11 @@ pub struct Project {
     /// nothing since can have changed (see [`crate::summary`]); empty but in the CLI.
     #[returns(ref)]
     pub summaries: Arc<FxHashMap<SourceFile, Arc<ModuleSummary>>>,
+    /// Whether the receiver of every method call is typed, not only of the calls a rule may
+    /// ask about (see [`crate::model::watched_methods`]): a run that stores the modules'
+    /// summaries for the next one needs them all, as its summaries must hold whatever the
+    /// other modules become.
+    pub types_every_receiver: bool,
 }
 
 /// What an earlier run learned of `file` for the project-wide queries, when it still holds.

@@ -890,18 +890,27 @@ pub fn member_index(db: &dyn Db, file: SourceFile) -> Arc<MemberIndex> {
 }
 
 /// What each method call of this module reaches, in the order of `ModuleFacts::calls` (`None`
-/// for calls of plain functions and of `import * as ns` members): computed once per module for
+/// for calls of plain functions and of `import * as ns` members, and for calls of a method no
+/// rule asks about, unless [`Project::types_every_receiver`]): computed once per module for
 /// `context-propagation` and for the project-wide [`unresolved_methods`].
 #[salsa::tracked]
 pub fn method_calls(db: &dyn Db, file: SourceFile) -> Arc<Vec<Option<Reached>>> {
     let facts = module_facts(db, file);
     let model = Model::new(db, file);
     let namespaces = &crate::signatures::callee_index(db, file).namespaces;
+    let watched = (!Project::get(db).types_every_receiver(db)).then(|| watched_methods(db));
     Arc::new(
         facts
             .calls
             .iter()
             .map(|call| match &call.callee {
+                crate::facts::Callee::Member { property, .. }
+                    if watched
+                        .as_ref()
+                        .is_some_and(|watched| !watched.contains(property.as_str())) =>
+                {
+                    None
+                }
                 crate::facts::Callee::Member { object, property }
                     if !namespaces.contains_key(object.as_str()) =>
                 {
@@ -973,6 +982,45 @@ pub fn module_value_uses(db: &dyn Db, file: SourceFile) -> Arc<[Name]> {
     names.sort_unstable();
     names.dedup();
     names.into()
+}
+
+/// Names of the project's methods a rule may ask about at a call whose receiver the model
+/// cannot type: those that take the context first (`context-propagation` asks whether such a
+/// call passes it on), and the async ones and those returning a promise (`explicit-context`,
+/// before adding the context to one, asks whether it has a caller no one can see; a method it
+/// adds it to for the contract of a supertype's has the name of that one, async or taking the
+/// context). Typing a call's receiver is most of what [`method_calls`] costs, and most calls
+/// in a project call something else (`push`, `get`, `dispose`…).
+#[salsa::tracked]
+pub fn watched_methods(db: &dyn Db) -> Arc<HashSet<Name>> {
+    let mut out = HashSet::clone(context_methods(db));
+    for &file in sorted_files(db).iter() {
+        out.extend(module_async_methods(db, file).iter().cloned());
+    }
+    Arc::new(out)
+}
+
+/// The names of this module's async methods and methods returning a promise (its share of
+/// [`watched_methods`]).
+#[salsa::tracked]
+pub fn module_async_methods(db: &dyn Db, file: SourceFile) -> Arc<Vec<Name>> {
+    let mut out: Vec<Name> = module_facts(db, file)
+        .functions
+        .iter()
+        .filter(|f| {
+            matches!(
+                f.kind,
+                FunctionKind::Method
+                    | FunctionKind::ClassField
+                    | FunctionKind::ObjectMember
+                    | FunctionKind::Signature
+            ) && (f.is_async || f.returns_promise())
+        })
+        .map(|f| f.name.clone())
+        .collect();
+    out.sort();
+    out.dedup();
+    Arc::new(out)
 }
 
 /// Names of project methods that take the context first.

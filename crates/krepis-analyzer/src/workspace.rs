@@ -582,6 +582,7 @@ impl Workspace {
             Arc::new(settings.clone()),
             true,
             Arc::default(),
+            options.cache.is_some(),
         )
         .durability(salsa::Durability::HIGH)
         .new(&db);
@@ -692,9 +693,15 @@ impl Workspace {
             files.insert(path, file);
             checked.push(file);
         }
-        let _ = Project::builder(Arc::new(files), Arc::new(settings), false, Arc::default())
-            .durability(salsa::Durability::HIGH)
-            .new(&db);
+        let _ = Project::builder(
+            Arc::new(files),
+            Arc::new(settings),
+            false,
+            Arc::default(),
+            false,
+        )
+        .durability(salsa::Durability::HIGH)
+        .new(&db);
         Workspace {
             db,
             checked,
@@ -1191,8 +1198,97 @@ impl Workspace {
 
 #[cfg(test)]
 mod tests {
-    use super::walk_note;
-    use std::path::Path;
+    use super::{LoadOptions, Workspace, walk_note};
+    use crate::db::Project;
+    use salsa::Setter;
+    use std::path::{Path, PathBuf};
+
+    /// Every checked file's diagnostics, typing the receivers of every method call or only of
+    /// the calls a rule may ask about.
+    fn diagnostics_both_ways(
+        mut workspace: Workspace,
+    ) -> [Vec<(PathBuf, Vec<crate::diagnostic::Diagnostic>)>; 2] {
+        let mut run = |every: bool| {
+            let project = Project::get(&workspace.db);
+            project
+                .set_types_every_receiver(&mut workspace.db)
+                .to(every);
+            workspace
+                .check(&|| {})
+                .into_iter()
+                .map(|r| (r.path, r.diagnostics.to_vec()))
+                .collect::<Vec<_>>()
+        };
+        [run(true), run(false)]
+    }
+
+    /// Typing only the receivers a rule may ask about changes no diagnostic and no fix: not the
+    /// unresolved calls `context-propagation` reports, nor whether `explicit-context`'s fix of a
+    /// method is safe (it is not when the method has a call whose receiver is unknown), nor the
+    /// contract an implementation takes from the type it implements.
+    #[test]
+    fn typing_only_the_receivers_rules_ask_about_changes_nothing() {
+        let (workspace, _) = crate::testing::memory_workspace(&[
+            (
+                "src/orders/domain/repo.ts",
+                "import type { KrepisContext } from \"@krepis/core\";\n\
+                 export interface Repo { load(ctx: KrepisContext, id: string): Promise<string>; }\n\
+                 export class Store { async save(id: string): Promise<void> {} helper(): number { return 1; } }\n\
+                 export class Local implements Repo { load(ctx: KrepisContext, id: string): Promise<string> { return Promise.resolve(id); } }\n",
+            ),
+            (
+                "src/orders/application/use.ts",
+                "import type { KrepisContext } from \"@krepis/core\";\n\
+                 import { Store, type Repo } from \"../domain/repo\";\n\
+                 declare function make(): any;\n\
+                 export async function run(ctx: KrepisContext, repo: Repo, other: any) {\n\
+                   other.save(\"1\");\n  other.helper();\n  other.load(\"2\");\n\
+                   make().load(\"3\");\n  await repo.load(ctx, \"4\");\n\
+                   new Store().helper();\n  await new Store().save(\"5\");\n}\n\
+                 export class Memory implements Repo { async load(id: string) { return id; } }\n",
+            ),
+        ]);
+        let [every, watched] = diagnostics_both_ways(workspace);
+        assert_eq!(every, watched);
+        let all: Vec<&crate::diagnostic::Diagnostic> = every.iter().flat_map(|(_, d)| d).collect();
+        // The unknown receivers of `load`, which takes the context, are reported…
+        let unresolved = all
+            .iter()
+            .filter(|d| d.message.starts_with("cannot tell whether"))
+            .count();
+        assert_eq!(unresolved, 2, "{all:#?}");
+        // …and `save`, called on one, is fixed only with `--unsafe`.
+        let save = all
+            .iter()
+            .find(|d| d.message.contains("`save`"))
+            .and_then(|d| d.fix.as_ref());
+        assert!(save.is_some_and(|fix| !fix.is_safe()), "{all:#?}");
+    }
+
+    #[test]
+    fn the_fixture_projects_give_the_same_findings_however_many_receivers_are_typed() {
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
+        let mut projects: Vec<PathBuf> = std::fs::read_dir(&fixtures)
+            .expect("fixtures")
+            .filter_map(|entry| Some(entry.ok()?.path()))
+            .filter(|path| path.is_dir())
+            .collect();
+        projects.sort();
+        assert!(projects.len() >= 10, "{projects:?}");
+        for project in projects {
+            let options = LoadOptions {
+                config_file: None,
+                base_dir: project.clone(),
+                cache: None,
+                lean: false,
+            };
+            let Ok(workspace) = Workspace::load(std::slice::from_ref(&project), &options) else {
+                continue;
+            };
+            let [every, watched] = diagnostics_both_ways(workspace);
+            assert_eq!(every, watched, "{}", project.display());
+        }
+    }
 
     fn note_of(io: std::io::Error) -> String {
         let error = ignore::Error::WithPath {
