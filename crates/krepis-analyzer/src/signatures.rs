@@ -338,14 +338,30 @@ pub fn callee_index(db: &dyn Db, file: SourceFile) -> Arc<CalleeIndex> {
         let Some(target) = *target else {
             continue;
         };
+        let functions = namespace_functions(db, target);
+        // A name the module does not export itself may come through its `export *`.
+        let mut stars = None;
         for name in &import.names {
             if name.imported == "*" {
                 index
                     .namespaces
-                    .insert(name.local.clone(), namespace_functions(db, target).clone());
+                    .insert(name.local.clone(), functions.clone());
                 continue;
             }
-            if let Some(sig) = exported_function(db, target, &name.imported) {
+            let sig = match functions.get(name.imported.as_str()) {
+                Some(&sig) => Some(sig),
+                None if *stars.get_or_insert_with(|| {
+                    module_facts(db, target)
+                        .exports
+                        .iter()
+                        .any(|e| e.exported == "*")
+                }) =>
+                {
+                    exported_function(db, target, &name.imported)
+                }
+                None => None,
+            };
+            if let Some(sig) = sig {
                 index.imported.insert(name.local.clone(), sig);
             }
         }
@@ -353,22 +369,24 @@ pub fn callee_index(db: &dyn Db, file: SourceFile) -> Arc<CalleeIndex> {
     Arc::new(index)
 }
 
-/// The functions `file` exports, by exported name, wherever each is declared: what
-/// `import * as ns` of it offers as `ns.f(…)`. Computed once per module, however many modules
-/// import it so (a module that exports a few hundred names is imported so by hundreds).
+/// The functions `file` exports by name, by exported name (the first export of a name, as
+/// everywhere), wherever each is declared: what `import * as ns` of it offers as `ns.f(…)`, and
+/// what a named import of it calls. Computed once per module, however many modules import it
+/// (a module that exports a few hundred names is imported by hundreds).
 #[salsa::tracked(returns(ref))]
 pub fn namespace_functions(db: &dyn Db, file: SourceFile) -> Arc<HashMap<Name, Signature>> {
     let facts = module_facts(db, file);
-    Arc::new(
-        facts
-            .exports
-            .iter()
-            .filter_map(|export| {
-                let sig = exported_function(db, file, &export.exported)?;
-                Some((export.exported.clone(), sig))
-            })
-            .collect(),
-    )
+    let mut seen: HashSet<&str> = HashSet::default();
+    let mut out = HashMap::default();
+    for export in &facts.exports {
+        if export.exported == "*" || !seen.insert(export.exported.as_str()) {
+            continue;
+        }
+        if let Some(sig) = exported_function(db, file, &export.exported) {
+            out.insert(export.exported.clone(), sig);
+        }
+    }
+    Arc::new(out)
 }
 
 #[cfg(test)]
@@ -451,12 +469,16 @@ mod tests {
             "src/app/use.ts".to_string(),
             r#"import type { KrepisContext } from "@krepis/core";
 import { f7, twice, viaImport, plain29, f29 } from "../lib/index.ts";
+import * as lib from "../lib/index.ts";
 
 export async function run(ctx: KrepisContext): Promise<void> {
   await f7();
 //      ^^ context-propagation
   await twice();
 //      ^^^^^ context-propagation
+  await lib.twice();
+//          ^^^^^ context-propagation
+  lib.plain3();
   await viaImport();
 //      ^^^^^^^^^ context-propagation
   await f29();

@@ -1164,9 +1164,14 @@ impl Workspace {
             // (import cycles, signatures across modules) then find every module's facts ready
             // instead of computing them on one thread while the others wait.
             // (A module an earlier run summarised is looked into only if a checked one needs it.)
+            // With them, each module's methods that rules ask about at calls (see
+            // `model::watched_methods`), which the first module to type its calls would
+            // otherwise gather from every module alone.
             all.par_iter().for_each_with(db.clone(), |db, &file| {
                 if crate::db::summary_of(db, file).is_none() {
                     resolved_imports(db, file);
+                    crate::model::module_async_methods(db, file);
+                    crate::signatures::module_signatures(db, file);
                 }
             });
             // Then each module's share of the project-wide queries (the import graph, and the
