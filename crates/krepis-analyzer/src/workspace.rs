@@ -889,6 +889,17 @@ impl Workspace {
         Project::get(&self.db).files(&self.db).get(path).copied()
     }
 
+    /// Types the receiver of every method call from now on (see
+    /// [`Project::types_every_receiver`]), for a workspace that answers edits: typing only the
+    /// calls rules ask about makes every module's typing depend on one project-wide set of
+    /// method names, which each edit would then verify module by module.
+    pub fn type_every_receiver(&mut self) {
+        let project = Project::get(&self.db);
+        if !project.types_every_receiver(&self.db) {
+            project.set_types_every_receiver(&mut self.db).to(true);
+        }
+    }
+
     /// Replaces (or adds) the text of the module at `path`; only what depends on it recomputes.
     pub fn set_text(&mut self, path: &Path, text: &str) -> SourceFile {
         if let Some(file) = self.file(path) {

@@ -299,6 +299,7 @@ impl Backend {
         let loaded = tokio::task::spawn_blocking(move || Workspace::load(&roots, &options)).await;
         let message = match loaded {
             Ok(Ok(mut workspace)) => {
+                workspace.type_every_receiver();
                 let count = workspace.checked_files().len();
                 self.mutate(move |state, documents| {
                     for (path, document) in documents {
