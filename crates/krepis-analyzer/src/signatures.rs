@@ -338,30 +338,14 @@ pub fn callee_index(db: &dyn Db, file: SourceFile) -> Arc<CalleeIndex> {
         let Some(target) = *target else {
             continue;
         };
-        let functions = namespace_functions(db, target);
-        // A name the module does not export itself may come through its `export *`.
-        let mut stars = None;
         for name in &import.names {
             if name.imported == "*" {
                 index
                     .namespaces
-                    .insert(name.local.clone(), functions.clone());
+                    .insert(name.local.clone(), namespace_functions(db, target).clone());
                 continue;
             }
-            let sig = match functions.get(name.imported.as_str()) {
-                Some(&sig) => Some(sig),
-                None if *stars.get_or_insert_with(|| {
-                    module_facts(db, target)
-                        .exports
-                        .iter()
-                        .any(|e| e.exported == "*")
-                }) =>
-                {
-                    exported_function(db, target, &name.imported)
-                }
-                None => None,
-            };
-            if let Some(sig) = sig {
+            if let Some(sig) = exported_function(db, target, &name.imported) {
                 index.imported.insert(name.local.clone(), sig);
             }
         }
@@ -369,10 +353,12 @@ pub fn callee_index(db: &dyn Db, file: SourceFile) -> Arc<CalleeIndex> {
     Arc::new(index)
 }
 
-/// The functions `file` exports by name, by exported name (the first export of a name, as
-/// everywhere), wherever each is declared: what `import * as ns` of it offers as `ns.f(…)`, and
-/// what a named import of it calls. Computed once per module, however many modules import it
-/// (a module that exports a few hundred names is imported by hundreds).
+/// The functions `file` exports by name, by exported name (the first export of a name, as for
+/// a named import), wherever each is declared: what `import * as ns` of it offers as `ns.f(…)`.
+/// Computed once per module, however many modules import it so (a module that exports a few
+/// hundred names is imported so by hundreds). Named imports follow just the names they import:
+/// a table of every module's exported functions saved 1 % of a check of VS Code's `src` and
+/// cost 3.5 MB at peak on the generated project.
 #[salsa::tracked(returns(ref))]
 pub fn namespace_functions(db: &dyn Db, file: SourceFile) -> Arc<HashMap<Name, Signature>> {
     let facts = module_facts(db, file);
