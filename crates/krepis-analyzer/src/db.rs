@@ -308,10 +308,15 @@ fn path_key(path: &Path) -> std::borrow::Cow<'_, [u8]> {
     }
     // Already in that form (the usual case): no `//`, no `/./`, no `/` or `/.` at the end, no
     // leading `./`.
+    // (`//` and `/./` found from each `/`: a path has a few, and every candidate of every
+    // import is looked up.)
     let unusual = bytes.starts_with(b"./")
         || bytes == b"."
-        || bytes.windows(2).any(|w| w == b"//")
-        || bytes.windows(3).any(|w| w == b"/./")
+        || memchr::memchr_iter(b'/', bytes).any(|k| match bytes.get(k + 1) {
+            Some(b'/') => true,
+            Some(b'.') => bytes.get(k + 2) == Some(&b'/'),
+            _ => false,
+        })
         || (bytes.len() > 1 && bytes.ends_with(b"/"))
         || bytes.ends_with(b"/.");
     if !unusual {
