@@ -1178,11 +1178,14 @@ impl Workspace {
             // With them, each module's methods that rules ask about at calls (see
             // `model::watched_methods`), which the first module to type its calls would
             // otherwise gather from every module alone.
+            let watched = !Project::get(&db).types_every_receiver(&db);
             all.par_iter().for_each_with(db.clone(), |db, &file| {
                 if crate::db::summary_of(db, file).is_none() {
                     resolved_imports(db, file);
-                    crate::model::module_async_methods(db, file);
                     crate::signatures::module_signatures(db, file);
+                    if watched {
+                        crate::model::module_async_methods(db, file);
+                    }
                 }
             });
             // Then each module's share of the project-wide queries (the import graph, and the
