@@ -161,25 +161,122 @@ const NESTING_BYTES: [bool; 256] = {
     table
 };
 
+/// What the nesting scan carries from byte to byte.
+struct Nesting {
+    /// Open brackets, with `b'$'` for a template substitution and `b'`'` for a template literal.
+    stack: Vec<u8>,
+    arrows: u32,
+    /// `<` after an operand not yet closed by `>` (in TypeScript only).
+    angles: OpenAngles,
+    typescript: bool,
+    /// The last byte the parser sees: whitespace and comments are not seen, a string is a `"`.
+    prev: u8,
+}
+
+/// Where a scan passed a limit, with what nests.
+type TooDeep = (u32, String);
+
+/// `what` nests past [`MAX_NESTING`] at byte `i`.
+#[cold]
+fn too_deep(i: usize, what: &str) -> TooDeep {
+    (
+        i as u32,
+        format!("{what} nest more than {MAX_NESTING} levels deep"),
+    )
+}
+
+impl Nesting {
+    fn new(typescript: bool) -> Self {
+        Nesting {
+            stack: Vec::new(),
+            arrows: 0,
+            angles: OpenAngles::new(),
+            typescript,
+            prev: 0,
+        }
+    }
+
+    fn in_template(&self) -> bool {
+        self.stack.last() == Some(&b'`')
+    }
+
+    /// The backtick that ends the template literal the scan is in.
+    fn close_template(&mut self) {
+        self.stack.pop();
+        self.angles.leave();
+        self.prev = b'`';
+    }
+
+    /// A `${` in a template literal.
+    fn open_substitution(&mut self) {
+        self.stack.push(b'$');
+        self.angles.enter();
+        self.prev = b'{';
+    }
+
+    /// Byte `i`, one of [`NESTING_BYTES`] outside strings and comments: how many bytes it takes
+    /// (two for `=>`, `<<` and `<=`), or the limit it passes.
+    #[inline(always)]
+    fn step(&mut self, bytes: &[u8], i: usize) -> Result<usize, TooDeep> {
+        let b = bytes[i];
+        let next = bytes.get(i + 1).copied();
+        let prev = std::mem::replace(&mut self.prev, b);
+        match b {
+            b'`' | b'(' | b'[' | b'{' => {
+                self.stack.push(b);
+                self.angles.enter();
+                if self.stack.len() as u32 > MAX_NESTING {
+                    return Err(too_deep(i, "brackets or template literals"));
+                }
+            }
+            // `)` does not end an arrow chain: `x => (y) => (z) => …` still nests.
+            b')' | b']' | b'}' => {
+                self.stack.pop();
+                self.angles.leave();
+                if b != b')' {
+                    self.arrows = 0;
+                }
+            }
+            b';' | b',' => {
+                self.arrows = 0;
+                if b == b';' {
+                    self.angles.end_statement();
+                }
+            }
+            b'=' if next == Some(b'>') => {
+                self.prev = b'>';
+                self.arrows += 1;
+                if self.arrows > MAX_NESTING {
+                    return Err(too_deep(i, "arrow functions"));
+                }
+                return Ok(2);
+            }
+            // `<<` and `<=` are operators, never type arguments.
+            b'<' if matches!(next, Some(b'<' | b'=')) => return Ok(2),
+            b'<' if self.typescript && after_operand(prev) => {
+                if let Some(what) = self.angles.open() {
+                    return Err((i as u32, what));
+                }
+            }
+            b'>' => self.angles.close(),
+            _ => {}
+        }
+        Ok(1)
+    }
+}
+
 /// Looks for nesting the parser would recurse through too deeply: brackets and template
 /// substitutions, chains of arrows (`x => y => z …`), and in `typescript`, `<` the parser may
 /// backtrack from nested in one another (JavaScript has no type arguments to try). Strings and
 /// comments are skipped. Returns the offset where a limit is passed, with what nests.
-pub fn excessive_nesting(text: &str, typescript: bool) -> Option<(u32, String)> {
+pub fn excessive_nesting(text: &str, typescript: bool) -> Option<TooDeep> {
     let bytes = text.as_bytes();
-    // Open brackets, with `b'$'` for a template substitution and `b'`'` for a template literal.
-    let mut stack: Vec<u8> = Vec::new();
-    let mut arrows = 0u32;
-    // `<` after an operand not yet closed by `>`.
-    let mut angles = OpenAngles::new();
-    // The last byte the parser sees: whitespace and comments are not seen, a string is a `"`.
-    let mut prev = 0u8;
-    let deep = |what: &str, limit: u32| format!("{what} nest more than {limit} levels deep");
+    // Owned here, not borrowed: its fields then stay in registers through the loop.
+    let mut scan = Nesting::new(typescript);
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
-        let in_template = stack.last() == Some(&b'`');
-        if in_template {
+        if scan.in_template() {
             // Only an escape, the closing backtick or `${` matter inside a template.
             match memchr::memchr3(b'\\', b'`', b'$', &bytes[i..]) {
                 Some(skip) => i += skip,
@@ -187,15 +284,9 @@ pub fn excessive_nesting(text: &str, typescript: bool) -> Option<(u32, String)> 
             }
             match bytes[i] {
                 b'\\' => i += 1,
-                b'`' => {
-                    stack.pop();
-                    angles.leave();
-                    prev = b'`';
-                }
+                b'`' => scan.close_template(),
                 b'$' if bytes.get(i + 1) == Some(&b'{') => {
-                    stack.push(b'$');
-                    angles.enter();
-                    prev = b'{';
+                    scan.open_substitution();
                     i += 1;
                 }
                 _ => {}
@@ -211,13 +302,13 @@ pub fn excessive_nesting(text: &str, typescript: bool) -> Option<(u32, String)> 
                 i += 1;
             }
             if let Some(last) = bytes[run..i].iter().rposition(|b| !b.is_ascii_whitespace()) {
-                prev = bytes[run + last];
+                scan.prev = bytes[run + last];
             }
             continue;
         }
         match b {
             b'"' | b'\'' => {
-                prev = b'"';
+                scan.prev = b'"';
                 i += 1;
                 // To the closing quote or the end of the line, stepping over escapes.
                 loop {
@@ -233,69 +324,23 @@ pub fn excessive_nesting(text: &str, typescript: bool) -> Option<(u32, String)> 
                         }
                     }
                 }
+                i += 1;
             }
             b'/' if bytes.get(i + 1) == Some(&b'/') => {
                 i = memchr::memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |skip| i + skip);
+                i += 1;
             }
             b'/' if bytes.get(i + 1) == Some(&b'*') => {
                 i += 2;
                 i = memchr::memmem::find(&bytes[i.min(bytes.len())..], b"*/")
                     .map_or(bytes.len(), |skip| i + skip);
-                i += 1;
+                i += 2;
             }
-            b'`' | b'(' | b'[' | b'{' => {
-                prev = b;
-                stack.push(b);
-                angles.enter();
-                if stack.len() as u32 > MAX_NESTING {
-                    return Some((i as u32, deep("brackets or template literals", MAX_NESTING)));
-                }
-            }
-            // `)` does not end an arrow chain: `x => (y) => (z) => …` still nests.
-            b')' | b']' | b'}' => {
-                prev = b;
-                stack.pop();
-                angles.leave();
-                if b != b')' {
-                    arrows = 0;
-                }
-            }
-            b';' | b',' => {
-                prev = b;
-                arrows = 0;
-                if b == b';' {
-                    angles.end_statement();
-                }
-            }
-            b'=' if bytes.get(i + 1) == Some(&b'>') => {
-                prev = b'>';
-                arrows += 1;
-                if arrows > MAX_NESTING {
-                    return Some((i as u32, deep("arrow functions", MAX_NESTING)));
-                }
-                i += 1;
-            }
-            // `<<` and `<=` are operators, never type arguments.
-            b'<' if matches!(bytes.get(i + 1), Some(b'<' | b'=')) => {
-                prev = b'<';
-                i += 1;
-            }
-            b'<' => {
-                if typescript
-                    && after_operand(prev)
-                    && let Some(what) = angles.open()
-                {
-                    return Some((i as u32, what));
-                }
-                prev = b;
-            }
-            b'>' => {
-                prev = b;
-                angles.close();
-            }
-            _ => prev = b,
+            _ => match scan.step(bytes, i) {
+                Ok(taken) => i += taken,
+                Err(found) => return Some(found),
+            },
         }
-        i += 1;
     }
     None
 }
@@ -431,32 +476,21 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// The scan as it was, byte by byte, before it learnt to step over runs that cannot matter.
-    fn reference(text: &str, typescript: bool) -> Option<(u32, String)> {
+    /// The scan as it was, byte by byte, before it learnt to step over runs that cannot matter
+    /// (strings, comments and templates with `memchr`, other bytes with a table); what each byte
+    /// that matters does is [`Nesting::step`] in both.
+    fn reference(text: &str, typescript: bool) -> Option<TooDeep> {
         let bytes = text.as_bytes();
-        // Open brackets, with `b'$'` for a template substitution and `b'`'` for a template literal.
-        let mut stack: Vec<u8> = Vec::new();
-        let mut arrows = 0u32;
-        // `<` after an operand not yet closed by `>`.
-        let mut angles = OpenAngles::new();
-        let mut prev = 0u8;
-        let deep = |what: &str, limit: u32| format!("{what} nest more than {limit} levels deep");
+        let mut scan = Nesting::new(typescript);
         let mut i = 0;
         while i < bytes.len() {
             let b = bytes[i];
-            let in_template = stack.last() == Some(&b'`');
-            if in_template {
+            if scan.in_template() {
                 match b {
                     b'\\' => i += 1,
-                    b'`' => {
-                        stack.pop();
-                        angles.leave();
-                        prev = b;
-                    }
+                    b'`' => scan.close_template(),
                     b'$' if bytes.get(i + 1) == Some(&b'{') => {
-                        stack.push(b'$');
-                        angles.enter();
-                        prev = b'{';
+                        scan.open_substitution();
                         i += 1;
                     }
                     _ => {}
@@ -466,7 +500,7 @@ mod tests {
             }
             match b {
                 b'"' | b'\'' => {
-                    prev = b'"';
+                    scan.prev = b'"';
                     i += 1;
                     while i < bytes.len() && bytes[i] != b && bytes[i] != b'\n' {
                         if bytes[i] == b'\\' {
@@ -474,75 +508,32 @@ mod tests {
                         }
                         i += 1;
                     }
+                    i += 1;
                 }
                 b'/' if bytes.get(i + 1) == Some(&b'/') => {
                     while i < bytes.len() && bytes[i] != b'\n' {
                         i += 1;
                     }
+                    i += 1;
                 }
                 b'/' if bytes.get(i + 1) == Some(&b'*') => {
                     i += 2;
                     while i + 1 < bytes.len() && !(bytes[i] == b'*' && bytes[i + 1] == b'/') {
                         i += 1;
                     }
-                    i += 1;
+                    i += 2;
                 }
-                b'`' | b'(' | b'[' | b'{' => {
-                    prev = b;
-                    stack.push(b);
-                    angles.enter();
-                    if stack.len() as u32 > MAX_NESTING {
-                        return Some((
-                            i as u32,
-                            deep("brackets or template literals", MAX_NESTING),
-                        ));
-                    }
-                }
-                // `)` does not end an arrow chain: `x => (y) => (z) => …` still nests.
-                b')' | b']' | b'}' => {
-                    prev = b;
-                    stack.pop();
-                    angles.leave();
-                    if b != b')' {
-                        arrows = 0;
-                    }
-                }
-                b';' | b',' => {
-                    prev = b;
-                    arrows = 0;
-                    if b == b';' {
-                        angles.end_statement();
-                    }
-                }
-                b'=' if bytes.get(i + 1) == Some(&b'>') => {
-                    prev = b'>';
-                    arrows += 1;
-                    if arrows > MAX_NESTING {
-                        return Some((i as u32, deep("arrow functions", MAX_NESTING)));
+                b if !NESTING_BYTES[b as usize] => {
+                    if !b.is_ascii_whitespace() {
+                        scan.prev = b;
                     }
                     i += 1;
                 }
-                b'<' if matches!(bytes.get(i + 1), Some(b'<' | b'=')) => {
-                    prev = b'<';
-                    i += 1;
-                }
-                b'<' => {
-                    if typescript
-                        && after_operand(prev)
-                        && let Some(what) = angles.open()
-                    {
-                        return Some((i as u32, what));
-                    }
-                    prev = b;
-                }
-                b'>' => {
-                    prev = b;
-                    angles.close();
-                }
-                b if b.is_ascii_whitespace() => {}
-                _ => prev = b,
+                _ => match scan.step(bytes, i) {
+                    Ok(taken) => i += taken,
+                    Err(found) => return Some(found),
+                },
             }
-            i += 1;
         }
         None
     }
